@@ -1,0 +1,121 @@
+import type { Server } from 'node:http';
+import path from 'node:path';
+import compression from 'compression';
+import express, { Router } from 'express';
+import type { Express, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { authRoutes } from './auth/routes.ts';
+import { requireUser } from './auth/middleware.ts';
+import type { Db } from './db/open-db.ts';
+import type { ServerConfig } from './env.ts';
+import { mountIngestRoute } from './gallery/ingest-route.ts';
+import { galleryRoutes } from './gallery/routes.ts';
+import { errorHandler, notFound } from './http/error-handler.ts';
+import { accessLog, createLogger, requestId } from './http/logger.ts';
+import { markMount, metricsMiddleware } from './http/metrics.ts';
+import { probeRoutes } from './http/probes.ts';
+import { SseRegistry } from './http/sse.ts';
+import type { Services } from './services.ts';
+import { TRPC_PATH, createTrpcWs, trpcHttpHandler } from './trpc/mount.ts';
+import './http/express-types.ts';
+
+export interface AppDeps {
+  config: ServerConfig;
+  db: Db;
+  services: Services;
+  logger?: Logger;
+}
+
+export interface GatewayApp {
+  app: Express;
+  /** Routes WebSocket upgrades of `server` (only `/trpc`). */
+  attach(server: Server): void;
+  /** Readiness goes 503, SSE and WebSocket clients are closed, the comfy service stops. */
+  close(): Promise<void>;
+}
+
+// Only text the browser reads benefits; SSE must flush per event and images are compressed already.
+const COMPRESSIBLE = /^(application\/(json|javascript)|text\/(html|css|plain|javascript)|image\/svg\+xml)/;
+
+/** Builds the Express app: probes, `/api/*` REST, `/trpc` (HTTP + WS), optional web UI. */
+export function createApp(deps: AppDeps): GatewayApp {
+  const { config, services } = deps;
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const sse = new SseRegistry();
+  const ws = createTrpcWs(services, logger);
+  let shuttingDown = false;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.locals['sse'] = sse;
+  app.use(requestId(logger), accessLog(), metricsMiddleware(services.metrics));
+  app.use(
+    compression({
+      filter: (req, res) => COMPRESSIBLE.test(String(res.getHeader('Content-Type') ?? '')) && compression.filter(req, res),
+    }),
+  );
+  app.use(
+    probeRoutes({
+      metrics: services.metrics,
+      checks: services.readinessChecks,
+      isShuttingDown: () => shuttingDown,
+      metricsToken: config.metricsToken,
+    }),
+  );
+
+  const api = Router();
+  // JSON parsing lives here only: tRPC reads its own bodies and multipart is streamed.
+  api.use(express.json({ limit: '10mb' }));
+  api.use('/auth', markMount, authRoutes(services.auth));
+  const authed = requireUser(services.auth);
+  api.use('/gallery', markMount, authed, galleryRoutes(services.gallery));
+  api.use('/comfy', markMount, authed, comfyApi(deps));
+  api.use(notFound());
+  app.use('/api', api);
+
+  app.use(TRPC_PATH, markMount, trpcHttpHandler(services, logger));
+  if (config.webDir) app.use(webUi(config.webDir));
+  app.use(notFound());
+  app.use(errorHandler());
+
+  return {
+    app,
+    attach(server) {
+      server.on('upgrade', (req, socket, head) => {
+        if (shuttingDown) socket.destroy();
+        else ws.handleUpgrade(req, socket, head);
+      });
+    },
+    async close() {
+      shuttingDown = true;
+      sse.closeAll();
+      await ws.close();
+      await services.comfy?.close();
+    },
+  };
+}
+
+/** `/api/comfy`: the gallery ingest now; the ComfyUI integration mounts its routes here too. */
+function comfyApi(deps: AppDeps): Router {
+  const r = Router();
+  mountIngestRoute(r, {
+    gallery: deps.services.gallery,
+    maxBytes: deps.config.uploadMaxBytes,
+    ingestFromComfy: deps.services.comfy?.ingestFromComfy?.bind(deps.services.comfy),
+  });
+  return r;
+}
+
+/** Static files of the built web UI, with `index.html` for client-side routes. */
+function webUi(dir: string): Router {
+  const r = Router();
+  r.use(express.static(dir, { index: 'index.html', maxAge: '1h' }));
+  r.use((req: Request, res: Response, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    if (!req.accepts('html')) return next();
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(path.join(dir, 'index.html'));
+  });
+  return r;
+}

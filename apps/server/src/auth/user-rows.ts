@@ -1,0 +1,28 @@
+import type { User, Role } from '@comfy-gateway/schema';
+import type { Db } from '../db/open-db.ts';
+
+export interface UserRow {
+  id: number;
+  email: string;
+  password_hash: string;
+  role: Role;
+  active: number;
+  created_at: number;
+}
+
+/** Milliseconds since the epoch; injected so tests can move time. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** The public shape of a user row (never the hash). */
+export function toUser(row: UserRow): User {
+  return { id: row.id, email: row.email, role: row.role, active: row.active === 1, created_at: row.created_at };
+}
+
+/** Reads one user row by id. */
+export function findUserRow(db: Db, id: number): UserRow | undefined {
+  return db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+}

@@ -1,0 +1,64 @@
+/** Ordered schema changes; a migration never changes once released, new ones are appended. */
+export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+      CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+        active INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX sessions_user ON sessions(user_id);
+      CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        prefix TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        expires_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE INDEX api_tokens_user ON api_tokens(user_id);
+      CREATE TABLE gallery (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        prompt_id TEXT,
+        path TEXT NOT NULL,
+        sidecar_path TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        caption TEXT,
+        created_at TEXT NOT NULL,
+        created_by INTEGER
+      );
+      CREATE INDEX gallery_created ON gallery(created_at DESC, id DESC);
+      CREATE TABLE idempotency (
+        key TEXT NOT NULL,
+        user_id INTEGER NOT NULL,
+        route TEXT NOT NULL,
+        body_hash TEXT NOT NULL,
+        response_json TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (key, user_id, route)
+      );
+    `,
+  },
+];

@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { appConfigSchema, emailSchema, passwordSchema } from '@comfy-gateway/schema';
+import type { AppConfig } from '@comfy-gateway/schema';
+import { ConfigError } from './config-error.ts';
+import { boolVar, enumVar, intVar, numberVar, readVar, stringVar, urlVar } from './env-vars.ts';
+import type { Env, VarSpec } from './env-vars.ts';
+
+export { ConfigError };
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** AppConfig fields and the variable that overrides each (design §3). */
+const APP_VARS: { [K in keyof AppConfig]-?: [string, VarSpec<NonNullable<AppConfig[K]>>] } = {
+  comfy_enabled: ['COMFY_ENABLED', boolVar],
+  comfy_api_url: ['COMFY_API_URL', urlVar],
+  comfy_timeout: ['COMFY_TIMEOUT', numberVar(0, 3600, true)],
+  comfy_image_dir: ['COMFY_IMAGE_DIR', stringVar],
+  comfy_health_interval_s: ['COMFY_HEALTH_INTERVAL_S', numberVar(0, 86_400, true)],
+  comfy_reconnect_max_attempts: ['COMFY_RECONNECT_MAX_ATTEMPTS', intVar(1, 1000)],
+  comfy_reconnect_base_delay_s: ['COMFY_RECONNECT_BASE_DELAY_S', numberVar(0, 3600, true)],
+  comfy_reconnect_max_delay_s: ['COMFY_RECONNECT_MAX_DELAY_S', numberVar(0, 86_400, true)],
+  comfy_object_info_ttl_s: ['COMFY_OBJECT_INFO_TTL_S', numberVar(0, 604_800)],
+};
+
+/** Everything the server reads from its environment, validated. */
+export interface ServerConfig {
+  /** The seed's AppConfig, with `comfy_image_dir` resolved to an absolute path. */
+  app: AppConfig & { comfy_image_dir: string };
+  rootDir: string;
+  configFile: string | null;
+  host: string;
+  port: number;
+  admin: { email: string; password: string } | null;
+  comfyViewRateLimitPerMin: number;
+  loginRateLimitPerMin: number;
+  uploadMaxBytes: number;
+  sessionTtlHours: number;
+  logLevel: LogLevel;
+  webDir: string | null;
+  trustProxy: boolean;
+  queueMaxPending: number | null;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
+}
+
+/**
+ * Builds the configuration: defaults < `CONFIG_FILE` (JSON AppConfig) < environment.
+ * Throws `ConfigError` naming the variable (or file field) at fault.
+ */
+export function loadConfig(env: Env = process.env): ServerConfig {
+  const cwd = process.cwd();
+  const rootDir = path.resolve(cwd, readVar(env, 'ROOT_DIR', stringVar) ?? './data');
+  const configFileVar = readVar(env, 'CONFIG_FILE', stringVar);
+  const configFile = configFileVar === undefined ? null : path.resolve(cwd, configFileVar);
+  const app = loadAppConfig(env, configFile);
+  const webDir = readWebDir(env, cwd);
+  return {
+    app: { ...app, comfy_image_dir: path.resolve(cwd, app.comfy_image_dir ?? path.join(rootDir, 'comfy_images')) },
+    rootDir,
+    configFile,
+    host: readVar(env, 'HOST', stringVar) ?? '127.0.0.1',
+    port: readVar(env, 'PORT', intVar(0, 65_535)) ?? 3000,
+    admin: readAdmin(env),
+    comfyViewRateLimitPerMin: readVar(env, 'COMFY_VIEW_RATE_LIMIT_PER_MIN', intVar(1, 1_000_000)) ?? 120,
+    loginRateLimitPerMin: readVar(env, 'LOGIN_RATE_LIMIT_PER_MIN', intVar(1, 1_000_000)) ?? 10,
+    uploadMaxBytes: readVar(env, 'UPLOAD_MAX_BYTES', intVar(1, 2 ** 40)) ?? 50 * 1024 * 1024,
+    sessionTtlHours: readVar(env, 'SESSION_TTL_HOURS', numberVar(0, 87_600, true)) ?? 168,
+    logLevel: readVar(env, 'LOG_LEVEL', enumVar(LOG_LEVELS)) ?? 'info',
+    webDir,
+    trustProxy: readVar(env, 'TRUST_PROXY', boolVar) ?? false,
+    queueMaxPending: readVar(env, 'QUEUE_MAX_PENDING', intVar(1, 1_000_000)) ?? null,
+    metricsToken: readVar(env, 'METRICS_TOKEN', { ...stringVar, secret: true }) ?? null,
+  };
+}
+
+function loadAppConfig(env: Env, configFile: string | null): AppConfig {
+  const fromFile = configFile === null ? {} : readConfigFile(configFile);
+  const fileResult = appConfigSchema.partial().safeParse(fromFile);
+  if (!fileResult.success) {
+    const issue = fileResult.error.issues[0];
+    throw new ConfigError(`CONFIG_FILE: ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [field, [name, spec]] of Object.entries(APP_VARS)) {
+    const value = readVar(env, name, spec as VarSpec<unknown>);
+    if (value !== undefined) fromEnv[field] = value;
+  }
+  const merged = appConfigSchema.safeParse({ ...stripUndefined(fileResult.data), ...fromEnv });
+  if (!merged.success) {
+    const issue = merged.error.issues[0];
+    const field = String(issue?.path[0] ?? '');
+    const source = field in fromEnv ? (APP_VARS[field as keyof AppConfig][0] ?? field) : `CONFIG_FILE: ${field}`;
+    throw new ConfigError(`${source}: ${issue?.message ?? 'invalid'}`);
+  }
+  return merged.data;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`CONFIG_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`CONFIG_FILE: ${file} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`CONFIG_FILE: ${file} must hold a JSON object of AppConfig fields`);
+  }
+  // A typo in a field name would otherwise be ignored silently.
+  const unknown = Object.keys(parsed).filter((k) => !(k in APP_VARS));
+  if (unknown.length > 0) throw new ConfigError(`CONFIG_FILE: unknown field ${JSON.stringify(unknown[0])}`);
+  return parsed as Record<string, unknown>;
+}
+
+function stripUndefined(obj: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined));
+}
+
+function readAdmin(env: Env): ServerConfig['admin'] {
+  const email = readVar(env, 'ADMIN_EMAIL', stringVar);
+  const password = readVar(env, 'ADMIN_PASSWORD', { schema: passwordSchema, expected: 'at least 8 characters', secret: true });
+  if (email === undefined && password === undefined) return null;
+  if (email === undefined) throw new ConfigError('ADMIN_EMAIL: required when ADMIN_PASSWORD is set');
+  if (password === undefined) throw new ConfigError('ADMIN_PASSWORD: required when ADMIN_EMAIL is set');
+  const parsed = emailSchema.safeParse(email);
+  if (!parsed.success) throw new ConfigError(`ADMIN_EMAIL: expected an email address, got ${JSON.stringify(email)}`);
+  return { email: parsed.data, password };
+}
+
+function readWebDir(env: Env, cwd: string): string | null {
+  const dir = readVar(env, 'WEB_DIR', stringVar);
+  if (dir === undefined) return null;
+  const resolved = path.resolve(cwd, dir);
+  if (!existsSync(path.join(resolved, 'index.html'))) {
+    throw new ConfigError(`WEB_DIR: ${resolved} has no index.html`);
+  }
+  return resolved;
+}

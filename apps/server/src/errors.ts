@@ -1,0 +1,114 @@
+import { ERROR_HTTP_STATUS, toFieldErrors } from '@comfy-gateway/schema';
+import type { ErrorBody, ErrorCode, FieldErrors } from '@comfy-gateway/schema';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import * as z from 'zod';
+import { GatewayError } from './gateway-error.ts';
+
+export { GatewayError };
+
+/** Each gateway code's tRPC code; the HTTP status comes from `ERROR_HTTP_STATUS`. */
+export const ERROR_TRPC_CODE = {
+  VALIDATION_ERROR: 'BAD_REQUEST',
+  COMFY_VALIDATION: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  RATE_LIMITED: 'TOO_MANY_REQUESTS',
+  INTERNAL: 'INTERNAL_SERVER_ERROR',
+  UPSTREAM_ERROR: 'BAD_GATEWAY',
+  COMFY_DISABLED: 'SERVICE_UNAVAILABLE',
+  COMFY_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  COMFY_TIMEOUT: 'GATEWAY_TIMEOUT',
+} as const satisfies Record<ErrorCode, TRPC_ERROR_CODE_KEY>;
+
+const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'VALIDATION_ERROR',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+
+/** Structural check, so a `GatewayError` from another package copy is still recognised. */
+export function isGatewayError(err: unknown): err is GatewayError {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && Object.hasOwn(ERROR_HTTP_STATUS, code);
+}
+
+/** Structural zod check: tRPC and our own parsing may hold different ZodError classes. */
+export function isZodError(err: unknown): err is z.ZodError {
+  return err instanceof z.ZodError || (err instanceof Error && err.name === 'ZodError' && 'issues' in err);
+}
+
+/** A 400 VALIDATION_ERROR whose message names the first field and whose details list them all. */
+export function validationError(issues: readonly z.core.$ZodIssue[], prefix?: string): GatewayError {
+  const fields: FieldErrors = toFieldErrors(issues);
+  const first = issues[0];
+  const path = first ? [prefix, ...first.path.map(String)].filter(Boolean).join('.') : prefix;
+  const message = first ? `${path || 'input'}: ${first.message}` : 'invalid input';
+  return new GatewayError('VALIDATION_ERROR', message, { fields });
+}
+
+/** A VALIDATION_ERROR about one named field (multipart fields, query parameters). */
+export function fieldError(field: string, message: string): GatewayError {
+  return new GatewayError('VALIDATION_ERROR', `${field}: ${message}`, { fields: { [field]: [message] } });
+}
+
+/** Parses with a schema and throws a VALIDATION_ERROR naming the first bad field. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error.issues);
+  return result.data;
+}
+
+export interface ErrorResponse {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+  /** True for errors the client did not cause; these are logged with their stack. */
+  internal: boolean;
+}
+
+/** Maps anything thrown to the REST error response; unknown errors become a generic 500. */
+export function toErrorResponse(err: unknown): ErrorResponse {
+  if (isGatewayError(err)) return fromGateway(err);
+  if (isZodError(err)) return fromGateway(validationError(err.issues));
+  const bodyParser = fromBodyParser(err);
+  if (bodyParser) return fromGateway(bodyParser);
+  return {
+    status: 500,
+    body: { error: { code: 'INTERNAL', message: 'internal error' } },
+    headers: {},
+    internal: true,
+  };
+}
+
+function fromGateway(err: GatewayError): ErrorResponse {
+  const headers: Record<string, string> = {};
+  if (err.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = 'Bearer';
+  const retry = (err.details as { retry_after_s?: unknown } | undefined)?.retry_after_s;
+  if (err.code === 'RATE_LIMITED' && typeof retry === 'number') headers['Retry-After'] = String(retry);
+  const internal = err.code === 'INTERNAL';
+  const error: ErrorBody['error'] = { code: err.code, message: internal ? 'internal error' : err.message };
+  if (err.details !== undefined && !internal) error.details = err.details;
+  return { status: ERROR_HTTP_STATUS[err.code], body: { error }, headers, internal };
+}
+
+/** body-parser errors carry `type` and `status`; they are always the client's fault. */
+function fromBodyParser(err: unknown): GatewayError | null {
+  if (!(err instanceof Error)) return null;
+  const { type, status } = err as { type?: unknown; status?: unknown };
+  if (type === 'entity.parse.failed') return fieldError('body', 'malformed JSON');
+  if (type === 'entity.too.large') return new GatewayError('PAYLOAD_TOO_LARGE', 'body: request body too large');
+  if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
+    return new GatewayError(CODE_BY_STATUS[status] ?? 'VALIDATION_ERROR', `body: ${err.message}`);
+  }
+  return null;
+}

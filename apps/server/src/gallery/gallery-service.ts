@@ -1,0 +1,204 @@
+import { createReadStream } from 'node:fs';
+import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { GalleryDetail, GalleryList, GallerySidecar, IngestResult, User } from '@comfy-gateway/schema';
+import type { Clock } from '../auth/user-rows.ts';
+import { systemClock } from '../auth/user-rows.ts';
+import type { Db } from '../db/open-db.ts';
+import { GatewayError, fieldError } from '../errors.ts';
+import { createGalleryRepo, decodeCursor, encodeCursor, toItem } from './gallery-repo.ts';
+import type { GalleryRow } from './gallery-repo.ts';
+import { EXTENSION } from './image-info.ts';
+import { listSidecars, readSidecar, rowFromSidecar, writeJsonAtomic } from './sidecar.ts';
+import { stageUpload } from './stage-upload.ts';
+import type { StagedUpload } from './stage-upload.ts';
+
+export type GallerySource = NonNullable<GallerySidecar['source']>;
+
+/** Provenance that comes with an upload. */
+export interface IngestMeta {
+  promptId: string | null;
+  workflow: Record<string, unknown> | null;
+  metadata: Record<string, unknown> | null;
+  originalName: string | null;
+  user: Pick<User, 'id' | 'email'>;
+  source?: GallerySource | null;
+}
+
+export type GalleryService = Awaited<ReturnType<typeof createGalleryService>>;
+
+const IMAGE_NAME = /^comfy_[0-9a-f]{16}\.(png|jpg|webp)$/;
+
+/**
+ * The gallery under `rootDir/generated/comfy/YYYY-MM-DD/` (design §8). Clears the temp dir and,
+ * when the index is empty, rebuilds it from the sidecars before answering.
+ */
+export async function createGalleryService(opts: { rootDir: string; db: Db; maxBytes: number; clock?: Clock }) {
+  const clock = opts.clock ?? systemClock;
+  const repo = createGalleryRepo(opts.db);
+  const galleryDir = path.join(opts.rootDir, 'generated', 'comfy');
+  const tmpDir = path.join(opts.rootDir, 'generated', '.tmp');
+  const abs = (rel: string) => path.join(opts.rootDir, ...rel.split('/'));
+  // Same bytes arriving twice at once: the second waits and then sees the first's row.
+  const locks = new Map<string, Promise<unknown>>();
+
+  async function withHashLock<T>(hash: string, fn: () => Promise<T>): Promise<T> {
+    const prev = locks.get(hash) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    locks.set(hash, settled);
+    try {
+      return await run;
+    } finally {
+      if (locks.get(hash) === settled) locks.delete(hash);
+    }
+  }
+
+  function requireRow(id: string): GalleryRow {
+    const row = repo.byId(id);
+    if (!row) throw new GatewayError('NOT_FOUND', `gallery item ${id} not found`);
+    return row;
+  }
+
+  const service = {
+    tmpDir,
+    galleryDir,
+
+    /** Streams an upload to the temp dir; `commit` or `discard` it next. */
+    stage(stream: Readable, stageOpts: { drainOnError?: boolean } = {}): Promise<StagedUpload> {
+      return stageUpload(stream, { tmpDir, maxBytes: opts.maxBytes, ...stageOpts });
+    },
+
+    /** Drops a staged upload that will not be committed. */
+    async discard(staged: StagedUpload): Promise<void> {
+      await rm(staged.tmpPath, { force: true });
+    },
+
+    /** Moves a staged upload into the gallery, or answers the existing item for the same bytes. */
+    commit(staged: StagedUpload, meta: IngestMeta): Promise<IngestResult> {
+      return withHashLock(staged.hash, async () => {
+        const existing = repo.byHash(staged.hash);
+        if (existing) {
+          await service.discard(staged);
+          return { ...toItem(existing), deduplicated: true };
+        }
+        const now = new Date(clock.now());
+        const id = staged.hash.slice(0, 16);
+        const relDir = `generated/comfy/${now.toISOString().slice(0, 10)}`;
+        const name = `comfy_${id}.${EXTENSION[staged.mime]}`;
+        const sidecar: GallerySidecar = {
+          version: 1,
+          id,
+          hash: staged.hash,
+          prompt_id: meta.promptId,
+          workflow: meta.workflow,
+          metadata: meta.metadata,
+          file: {
+            name,
+            path: `${relDir}/${name}`,
+            size: staged.size,
+            mime: staged.mime,
+            width: staged.width,
+            height: staged.height,
+            original_name: meta.originalName,
+          },
+          ingested_by: { user_id: meta.user.id, email: meta.user.email },
+          ingested_at: now.toISOString(),
+          source: meta.source ?? null,
+        };
+        const relSidecar = `${relDir}/comfy_${id}.json`;
+        await mkdir(abs(relDir), { recursive: true });
+        // Image first, sidecar last: a crash in between leaves an image the rebuild ignores.
+        await rename(staged.tmpPath, abs(sidecar.file.path));
+        await writeJsonAtomic(abs(relSidecar), sidecar, tmpDir);
+        const row = rowFromSidecar(sidecar, relSidecar);
+        try {
+          repo.insert(row);
+        } catch (err) {
+          // Another process sharing ROOT_DIR won the race: keep its copy, drop ours if elsewhere.
+          const winner = repo.byHash(staged.hash);
+          if (!winner) throw err;
+          if (winner.path !== row.path) {
+            await rm(abs(row.path), { force: true });
+            await rm(abs(relSidecar), { force: true });
+          }
+          return { ...toItem(winner), deduplicated: true };
+        }
+        return { ...toItem(row), deduplicated: false };
+      });
+    },
+
+    /** Stage + commit in one call, for callers that have all provenance up front. */
+    async ingestStream(input: IngestMeta & { stream: Readable }): Promise<IngestResult> {
+      const staged = await service.stage(input.stream);
+      try {
+        return await service.commit(staged, input);
+      } catch (err) {
+        await service.discard(staged);
+        throw err;
+      }
+    },
+
+    /** Newest first; `next_cursor` is null on the last page. */
+    list(input: { cursor?: string | undefined; limit: number }): GalleryList {
+      const after = input.cursor === undefined ? null : decodeCursor(input.cursor);
+      if (input.cursor !== undefined && !after) throw fieldError('cursor', 'not a valid cursor');
+      const rows = repo.page(after, input.limit + 1);
+      const items = rows.slice(0, input.limit).map(toItem);
+      const last = items.at(-1);
+      return { items, next_cursor: rows.length > input.limit && last ? encodeCursor(last) : null };
+    },
+
+    /** One item with its sidecar. */
+    async get(id: string): Promise<GalleryDetail> {
+      const row = requireRow(id);
+      const sidecar = await readSidecar(abs(row.sidecar_path));
+      if (!sidecar) throw new GatewayError('INTERNAL', `sidecar of ${id} is missing or invalid`);
+      return { ...toItem(row), sidecar };
+    },
+
+    /** The image bytes as a stream, with what the response headers need. */
+    async openFile(id: string): Promise<{ stream: Readable; mime: string; size: number; hash: string; name: string }> {
+      const row = requireRow(id);
+      const file = abs(row.path);
+      const st = await stat(file).catch(() => null);
+      if (!st) throw new GatewayError('NOT_FOUND', `file of gallery item ${id} is missing`);
+      return { stream: createReadStream(file), mime: row.mime, size: st.size, hash: row.hash, name: path.basename(file) };
+    },
+
+    /** Deletes the file, the sidecar and the row. */
+    async remove(id: string): Promise<void> {
+      const row = requireRow(id);
+      await rm(abs(row.sidecar_path), { force: true });
+      await rm(abs(row.path), { force: true });
+      repo.remove(id);
+    },
+
+    /** Re-creates the SQLite index from the sidecars (and their images) on disk. */
+    async rebuildIndex(): Promise<{ indexed: number; skipped: number }> {
+      const rows: GalleryRow[] = [];
+      const seen = new Set<string>();
+      let skipped = 0;
+      for (const rel of await listSidecars(opts.rootDir, galleryDir)) {
+        const s = await readSidecar(abs(rel));
+        const row = s && IMAGE_NAME.test(s.file.name) ? rowFromSidecar(s, rel) : null;
+        const present = row ? await access(abs(row.path)).then(() => true, () => false) : false;
+        if (!row || !present || seen.has(row.hash) || seen.has(row.id)) {
+          skipped++;
+          continue;
+        }
+        seen.add(row.hash).add(row.id);
+        rows.push(row);
+      }
+      repo.replaceAll(rows);
+      return { indexed: rows.length, skipped };
+    },
+  };
+
+  await rm(tmpDir, { recursive: true, force: true });
+  await mkdir(tmpDir, { recursive: true });
+  await mkdir(galleryDir, { recursive: true });
+  if (repo.count() === 0) await service.rebuildIndex();
+  return service;
+}

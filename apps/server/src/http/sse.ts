@@ -1,0 +1,87 @@
+import type { Request, Response } from 'express';
+
+export interface SseStream {
+  /** Sends one event; `id` feeds the client's Last-Event-ID on reconnect. */
+  send(event: string, id: string | number | null, data: unknown): void;
+  /** Sends a comment line (keeps proxies from timing the stream out). */
+  comment(text?: string): void;
+  /** Ends the stream from the server side. */
+  close(): void;
+  /** Runs `fn` once when the stream ends, whoever ended it. */
+  onClose(fn: () => void): void;
+  readonly closed: boolean;
+  /** The `Last-Event-ID` the client resumed with, if any. */
+  readonly lastEventId: string | null;
+}
+
+/** Open streams of one app, so shutdown can end them. */
+export class SseRegistry {
+  readonly #open = new Set<SseStream>();
+  add(s: SseStream): void {
+    this.#open.add(s);
+    s.onClose(() => this.#open.delete(s));
+  }
+  get size(): number {
+    return this.#open.size;
+  }
+  closeAll(): void {
+    for (const s of [...this.#open]) s.close();
+  }
+}
+
+/**
+ * Starts a Server-Sent Events response: no buffering (X-Accel-Buffering, no-transform so
+ * compression stays out), a heartbeat comment every 15 s, cleanup when the client goes away.
+ * Streams register with `req.app.locals.sse` when the app provides one.
+ */
+export function openSse(req: Request, res: Response, opts: { heartbeatMs?: number } = {}): SseStream {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  res.setHeader('Connection', 'keep-alive');
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+  req.socket.setNoDelay(true);
+  req.socket.setTimeout(0);
+
+  const listeners: (() => void)[] = [];
+  let closed = false;
+  const write = (chunk: string) => {
+    if (!closed) res.write(chunk);
+  };
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    for (const fn of listeners.splice(0)) fn();
+  };
+  const heartbeat = setInterval(() => write(': heartbeat\n\n'), opts.heartbeatMs ?? 15_000);
+  heartbeat.unref();
+  res.on('close', finish);
+
+  const stream: SseStream = {
+    send(event, id, data) {
+      const payload = JSON.stringify(data).replace(/\n/g, '\\n');
+      write(`event: ${event}\n${id === null ? '' : `id: ${String(id).replace(/[\r\n]/g, '')}\n`}data: ${payload}\n\n`);
+    },
+    comment(text = '') {
+      write(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`);
+    },
+    close() {
+      if (!closed) res.end();
+      finish();
+    },
+    onClose(fn) {
+      if (closed) fn();
+      else listeners.push(fn);
+    },
+    get closed() {
+      return closed;
+    },
+    lastEventId: req.get('last-event-id') ?? null,
+  };
+  const registry: unknown = req.app.locals['sse'];
+  if (registry instanceof SseRegistry) registry.add(stream);
+  write(': connected\n\n');
+  return stream;
+}

@@ -1,0 +1,17 @@
+export { createApp } from './app.ts';
+export type { AppDeps, GatewayApp } from './app.ts';
+export { createServices } from './services.ts';
+export type { ComfyService, ServiceOverrides, Services } from './services.ts';
+export { ConfigError, loadConfig } from './env.ts';
+export type { ServerConfig } from './env.ts';
+export { openDb } from './db/open-db.ts';
+export type { Db } from './db/open-db.ts';
+export { GatewayError, toErrorResponse } from './errors.ts';
+export { createRateLimiter } from './http/rate-limit.ts';
+export { openSse } from './http/sse.ts';
+export type { SseStream } from './http/sse.ts';
+export { mountIngestRoute } from './gallery/ingest-route.ts';
+export type { AppRouter } from './trpc/router.ts';
+export { currentUser, requireAdmin, requireUser } from './auth/middleware.ts';
+export { fieldError, parseOrThrow } from './errors.ts';
+export { markMount } from './http/metrics.ts';

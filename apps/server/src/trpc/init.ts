@@ -1,0 +1,85 @@
+import type { ErrorCode, FieldErrors } from '@comfy-gateway/schema';
+import { toFieldErrors } from '@comfy-gateway/schema';
+import { TRPCError, initTRPC } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import superjson from 'superjson';
+import { ERROR_TRPC_CODE, isGatewayError, isZodError, validationError } from '../errors.ts';
+import type { Context } from './context.ts';
+
+const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
+  PARSE_ERROR: 'VALIDATION_ERROR',
+  BAD_REQUEST: 'VALIDATION_ERROR',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  METHOD_NOT_SUPPORTED: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  TOO_MANY_REQUESTS: 'RATE_LIMITED',
+  BAD_GATEWAY: 'UPSTREAM_ERROR',
+  SERVICE_UNAVAILABLE: 'COMFY_UNAVAILABLE',
+  GATEWAY_TIMEOUT: 'COMFY_TIMEOUT',
+};
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
+  // Same table as the REST error handler: `data.code` is the gateway code, `data.fields` the form errors.
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    let code: ErrorCode = FROM_TRPC[error.code] ?? 'INTERNAL';
+    let message = shape.message;
+    let fields: FieldErrors | null = null;
+    let details: unknown;
+    if (isGatewayError(cause)) {
+      code = cause.code;
+      details = cause.details;
+      const f = (cause.details as { fields?: FieldErrors } | undefined)?.fields;
+      if (f) fields = f;
+    } else if (isZodError(cause)) {
+      code = 'VALIDATION_ERROR';
+      fields = toFieldErrors(cause.issues);
+      message = validationError(cause.issues).message;
+    }
+    if (code === 'INTERNAL') message = 'internal error';
+    const { stack: _stack, ...data } = shape.data;
+    const extra = details !== undefined && code !== 'INTERNAL' ? { details } : {};
+    return { ...shape, message, data: { ...data, code, fields, ...extra } };
+  },
+});
+
+/** Turns a `GatewayError` thrown below into a TRPCError with the table's code (and HTTP status). */
+const mapGatewayErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && isGatewayError(result.error.cause)) {
+    const g = result.error.cause;
+    throw new TRPCError({ code: ERROR_TRPC_CODE[g.code], message: g.message, cause: g });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Anyone may call it (only `auth.login`). */
+export const publicProcedure = t.procedure.use(mapGatewayErrors);
+
+/**
+ * An active user may call it. The user is re-read on each call, since a WebSocket context lives
+ * as long as the socket and the account may be deactivated meanwhile.
+ */
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.denied) throw new TRPCError({ code: 'FORBIDDEN', message: ctx.denied });
+  if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required' });
+  const user = ctx.services.auth.getUser(ctx.user.id);
+  if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'invalid or expired token' });
+  if (!user.active) throw new TRPCError({ code: 'FORBIDDEN', message: 'account is deactivated' });
+  return next({ ctx: { user } });
+});
+
+/** An active admin may call it (user management). */
+export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (ctx.user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'admin role required' });
+  return next();
+});
