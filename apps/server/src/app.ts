@@ -8,11 +8,13 @@ import { authRoutes } from './auth/routes.ts';
 import { requireUser } from './auth/middleware.ts';
 import type { Db } from './db/open-db.ts';
 import type { ServerConfig } from './env.ts';
+import { comfyRoutes } from './comfy/routes.ts';
 import { mountIngestRoute } from './gallery/ingest-route.ts';
 import { galleryRoutes } from './gallery/routes.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
 import { accessLog, createLogger, requestId } from './http/logger.ts';
 import { markMount, metricsMiddleware } from './http/metrics.ts';
+import { buildOpenApi } from './http/openapi.ts';
 import { probeRoutes } from './http/probes.ts';
 import { SseRegistry } from './http/sse.ts';
 import type { Services } from './services.ts';
@@ -67,6 +69,9 @@ export function createApp(deps: AppDeps): GatewayApp {
   const api = Router();
   // JSON parsing lives here only: tRPC reads its own bodies and multipart is streamed.
   api.use(express.json({ limit: '10mb' }));
+  // Public, like the docs it is: describes the REST shim, reveals no data.
+  const openApi = buildOpenApi();
+  api.get('/openapi.json', (_req, res) => void res.json(openApi));
   api.use('/auth', markMount, authRoutes(services.auth));
   const authed = requireUser(services.auth);
   api.use('/gallery', markMount, authed, galleryRoutes(services.gallery));
@@ -91,7 +96,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       shuttingDown = true;
       sse.closeAll();
       await ws.close();
-      await services.comfy?.close();
+      await services.comfy.close();
     },
   };
 }
@@ -102,8 +107,9 @@ function comfyApi(deps: AppDeps): Router {
   mountIngestRoute(r, {
     gallery: deps.services.gallery,
     maxBytes: deps.config.uploadMaxBytes,
-    ingestFromComfy: deps.services.comfy?.ingestFromComfy?.bind(deps.services.comfy),
+    ingestFromComfy: deps.services.comfy.ingestFromComfy,
   });
+  r.use(comfyRoutes(deps.services.comfy, deps.config));
   return r;
 }
 

@@ -39,6 +39,8 @@ export interface ServerConfig {
   sessionTtlHours: number;
   logLevel: LogLevel;
   webDir: string | null;
+  /** Text-to-image presets (`*.json`); `PRESETS_DIR`, else the repository's `config/comfy/presets`. */
+  presetsDir: string | null;
   trustProxy: boolean;
   queueMaxPending: number | null;
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
@@ -69,6 +71,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     sessionTtlHours: readVar(env, 'SESSION_TTL_HOURS', numberVar(0, 87_600, true)) ?? 168,
     logLevel: readVar(env, 'LOG_LEVEL', enumVar(LOG_LEVELS)) ?? 'info',
     webDir,
+    presetsDir: readPresetsDir(env, cwd),
     trustProxy: readVar(env, 'TRUST_PROXY', boolVar) ?? false,
     queueMaxPending: readVar(env, 'QUEUE_MAX_PENDING', intVar(1, 1_000_000)) ?? null,
     metricsToken: readVar(env, 'METRICS_TOKEN', { ...stringVar, secret: true }) ?? null,
@@ -142,4 +145,19 @@ function readWebDir(env: Env, cwd: string): string | null {
     throw new ConfigError(`WEB_DIR: ${resolved} has no index.html`);
   }
   return resolved;
+}
+
+function readPresetsDir(env: Env, cwd: string): string | null {
+  const dir = readVar(env, 'PRESETS_DIR', stringVar);
+  if (dir !== undefined) {
+    const resolved = path.resolve(cwd, dir);
+    if (!existsSync(resolved)) throw new ConfigError(`PRESETS_DIR: ${resolved} does not exist`);
+    return resolved;
+  }
+  // Started from the repository or any folder below it (apps/server under pnpm --filter).
+  for (let d = cwd; ; d = path.dirname(d)) {
+    const candidate = path.join(d, 'config', 'comfy', 'presets');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(d) === d) return null;
+  }
 }

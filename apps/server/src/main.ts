@@ -1,10 +1,7 @@
-import { createServer } from 'node:http';
-import { createApp } from './app.ts';
-import { openDb } from './db/open-db.ts';
 import { ConfigError, loadConfig } from './env.ts';
 import type { ServerConfig } from './env.ts';
 import { createLogger } from './http/logger.ts';
-import { createServices } from './services.ts';
+import { startGateway } from './server.ts';
 
 function readConfig(): ServerConfig {
   try {
@@ -18,39 +15,17 @@ function readConfig(): ServerConfig {
   }
 }
 
-/** Starts the gateway and stops it cleanly on SIGTERM/SIGINT. */
+/** Runs the gateway in the foreground and stops it cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
-  const db = openDb(config.rootDir);
-  const services = await createServices(config, db);
-  const admin = await services.auth.bootstrapAdmin(config.admin);
-  if (admin) logger.info({ email: admin.email }, 'created the first admin');
-  else if (services.auth.listUsers().length === 0) logger.warn('no users: set ADMIN_EMAIL and ADMIN_PASSWORD');
-
-  const gateway = createApp({ config, db, services, logger });
-  const server = createServer(gateway.app);
-  gateway.attach(server);
-  server.listen(config.port, config.host, () => {
-    const addr = server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : config.port;
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    logger.info({ url: `http://${host}:${port}` }, 'comfy-gateway listening');
-  });
-
+  const gateway = await startGateway(config, { logger });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await gateway.close();
-    server.closeIdleConnections();
-    // Requests still running get a grace period, then their sockets are cut.
-    const grace = setTimeout(() => server.closeAllConnections(), 10_000);
-    await closed;
-    clearTimeout(grace);
-    db.close();
     logger.info('stopped');
     process.exit(0);
   };

@@ -1,4 +1,7 @@
-import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/schema';
+import type { Logger } from 'pino';
+import { createComfyService } from './comfy/create.ts';
+import type { ComfyGatewayService } from './comfy/create.ts';
+import { createLogger } from './http/logger.ts';
 import { createAuthService } from './auth/auth-service.ts';
 import type { AuthService } from './auth/auth-service.ts';
 import { systemClock } from './auth/user-rows.ts';
@@ -11,18 +14,11 @@ import type { GalleryService } from './gallery/gallery-service.ts';
 import { createMetrics } from './http/metrics.ts';
 import type { Metrics } from './http/metrics.ts';
 import type { ReadinessCheck, ReadinessResult } from './http/probes.ts';
-import { createStaticPresetsService } from './presets/presets-service.ts';
+import { createPresetsService } from './presets/presets-service.ts';
 import type { PresetsService } from './presets/presets-service.ts';
 
-/** The ComfyUI integration's slot; `src/comfy/` provides it when `comfy_enabled`. */
-export interface ComfyService {
-  /** Backs `POST /api/comfy/ingest` with a JSON body: pull an output from ComfyUI into the gallery. */
-  ingestFromComfy?(input: IngestFromComfyInput, user: User): Promise<IngestResult>;
-  /** Added to `/readyz` as one more check. */
-  readiness?(): Promise<ReadinessResult>;
-  /** Stops sockets, timers and trackers at shutdown. */
-  close(): Promise<void>;
-}
+/** The ComfyUI integration (always present; answers 503 COMFY_DISABLED when off). */
+export type ComfyService = ComfyGatewayService;
 
 /** Everything routes and procedures call; REST and tRPC share these. */
 export interface Services {
@@ -32,13 +28,15 @@ export interface Services {
   metrics: Metrics;
   /** `/readyz` runs each; the ComfyUI integration pushes its own. */
   readinessChecks: ReadinessCheck[];
-  comfy?: ComfyService;
+  comfy: ComfyService;
 }
 
 export interface ServiceOverrides {
   clock?: Clock;
   presets?: PresetsService;
-  comfy?: ComfyService;
+  /** Test tuning of the ComfyUI tracker (faster polling). */
+  comfyTuning?: { pollIntervalMs?: number; silenceMs?: number; giveUpAfterMs?: number };
+  logger?: Logger;
   /** Process-level metrics (event loop, memory); off in tests that build many apps. */
   defaultMetrics?: boolean;
 }
@@ -57,14 +55,11 @@ export async function createServices(config: ServerConfig, db: Db, overrides: Se
       return pingDb(db) ? { name: 'database', ok: true } : { name: 'database', ok: false, detail: 'no answer' };
     },
   ];
-  const comfy = overrides.comfy;
-  if (comfy?.readiness) readinessChecks.push(() => comfy.readiness?.() ?? Promise.resolve({ name: 'comfy', ok: true }));
-  return {
-    auth,
-    gallery,
-    presets: overrides.presets ?? createStaticPresetsService(),
-    metrics: createMetrics({ defaults: overrides.defaultMetrics }),
-    readinessChecks,
-    ...(comfy ? { comfy } : {}),
-  };
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const presets = overrides.presets ?? createPresetsService(config.presetsDir, logger);
+  const metrics = createMetrics({ defaults: overrides.defaultMetrics });
+  const comfy = createComfyService(config, { db, logger, presets, ...(overrides.comfyTuning ? { tuning: overrides.comfyTuning } : {}) });
+  comfy.attachServices({ gallery, metrics });
+  readinessChecks.push(() => comfy.readiness());
+  return { auth, gallery, presets, metrics, readinessChecks, comfy };
 }

@@ -34,13 +34,18 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-server-'));
   const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', ...env });
   const db = openDb(rootDir);
-  const services = await createServices(config, db, { defaultMetrics: false });
+  const services = await createServices(config, db, {
+    defaultMetrics: false,
+    logger: createLogger('silent'),
+    comfyTuning: { pollIntervalMs: 50, silenceMs: 1000, giveUpAfterMs: 3000 },
+  });
   await services.auth.createUser({ email: ADMIN.email, password: ADMIN.password, role: 'admin' });
   const gateway = createApp({ config, db, services, logger: createLogger('silent') });
   const server = createServer(gateway.app);
   gateway.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await services.comfy.start();
 
   const request: TestApp['request'] = (p, init = {}) => {
     const { token, json, ...rest } = init;

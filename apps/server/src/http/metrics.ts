@@ -1,3 +1,4 @@
+import './express-types.ts';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CounterConfiguration, GaugeConfiguration } from 'prom-client';

@@ -1,3 +1,4 @@
+import './express-types.ts';
 import type { Request, RequestHandler } from 'express';
 import { GatewayError } from '../errors.ts';
 

@@ -1,0 +1,66 @@
+import type { ComfyConnection } from '@comfy-gateway/comfy-core';
+import { Histogram } from 'prom-client';
+import type { ConnectionState } from '@comfy-gateway/schema';
+import { connectionStateSchema } from '@comfy-gateway/schema';
+import type { Metrics } from '../http/metrics.ts';
+
+/** Prometheus series of the ComfyUI integration (design §5 and the observability issue). */
+export function createComfyMetrics(metrics: Metrics, connection: ComfyConnection | null) {
+  const reconnects = metrics.counter({ name: 'comfy_gateway_comfy_reconnects_total', help: 'Reconnect attempts to ComfyUI' });
+  const jobDuration =
+    (metrics.registry.getSingleMetric('comfy_gateway_job_duration_seconds') as Histogram<'outcome'> | undefined) ??
+    new Histogram({
+      name: 'comfy_gateway_job_duration_seconds',
+      help: 'Time from queueing to the final state, by outcome',
+      labelNames: ['outcome'],
+      buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
+      registers: [metrics.registry],
+    });
+  metrics.gauge({
+    name: 'comfy_gateway_comfy_connection_state',
+    help: 'Watchdog state (1 for the current state)',
+    labelNames: ['state'],
+    collect() {
+      const now = connection?.watchdog.state ?? 'disabled';
+      for (const s of connectionStateSchema.options) this.set({ state: s }, s === now ? 1 : 0);
+    },
+  });
+  metrics.gauge({
+    name: 'comfy_gateway_active_jobs',
+    help: 'Prompts queued or running that the gateway follows',
+    collect() {
+      this.set(connection?.tracker.activeCount() ?? 0);
+    },
+  });
+  metrics.gauge({
+    name: 'comfy_gateway_queue_depth',
+    help: 'Prompts the gateway follows that are still waiting in the ComfyUI queue',
+    collect() {
+      this.set(connection ? connection.tracker.queuedCount() : 0);
+    },
+  });
+  metrics.gauge({
+    name: 'comfy_gateway_reconciliation_rescues',
+    help: 'Completions found by polling that the socket missed',
+    collect() {
+      this.set(connection?.tracker.stats.rescues ?? 0);
+    },
+  });
+  metrics.gauge({
+    name: 'comfy_gateway_object_info_cache_hits',
+    help: 'object_info requests served from the cache',
+    collect() {
+      this.set(connection?.objectInfoStats.hits ?? 0);
+    },
+  });
+  connection?.tracker.onEnd((snap) => {
+    if (snap.created_at && snap.finished_at) jobDuration.observe({ outcome: snap.status }, (snap.finished_at - snap.created_at) / 1000);
+  });
+  return {
+    stateChanged(to: ConnectionState) {
+      if (to === 'connecting' || to === 'reconnecting') reconnects.inc();
+    },
+  };
+}
+
+export type ComfyMetrics = ReturnType<typeof createComfyMetrics>;

@@ -1,0 +1,93 @@
+import { createComfyConnection } from '@comfy-gateway/comfy-core';
+import type { WebSocketCtor } from '@comfy-gateway/comfy-core';
+import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/schema';
+import type { Logger } from 'pino';
+import { WebSocket } from 'ws';
+import type { Db } from '../db/open-db.ts';
+import type { ServerConfig } from '../env.ts';
+import type { GalleryService } from '../gallery/gallery-service.ts';
+import type { ReadinessResult } from '../http/probes.ts';
+import type { PresetsService } from '../presets/presets-service.ts';
+import { createComfyMetrics } from './comfy-metrics.ts';
+import type { ComfyMetrics } from './comfy-metrics.ts';
+import { createIdempotencyStore } from './idempotency.ts';
+import { createIngestFromComfy } from './ingest-from-comfy.ts';
+import { createComfyOps } from './service.ts';
+import { createText2Img } from './text2img.ts';
+import { createViewCache } from './view-cache.ts';
+
+export interface ComfyDeps {
+  db: Db;
+  logger: Logger;
+  presets: PresetsService;
+  /** Tests shorten the tracker's polling. */
+  tuning?: { pollIntervalMs?: number; silenceMs?: number; giveUpAfterMs?: number };
+}
+
+/** The ComfyUI integration: always present, so routes answer 503 COMFY_DISABLED when it is off. */
+export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
+  const app = config.app;
+  let metrics: ComfyMetrics | null = null;
+  let gallery: GalleryService | null = null;
+  const log = deps.logger.child({ component: 'comfy' });
+  const connection = app.comfy_enabled
+    ? createComfyConnection({
+        baseUrl: app.comfy_api_url,
+        timeoutMs: app.comfy_timeout * 1000,
+        WebSocket: WebSocket as unknown as WebSocketCtor,
+        reconnect: {
+          baseDelayMs: app.comfy_reconnect_base_delay_s * 1000,
+          maxDelayMs: app.comfy_reconnect_max_delay_s * 1000,
+          maxAttempts: app.comfy_reconnect_max_attempts,
+        },
+        healthIntervalMs: app.comfy_health_interval_s * 1000,
+        objectInfoTtlMs: app.comfy_object_info_ttl_s * 1000,
+        ...(deps.tuning ?? {}),
+        onStateChange: (from, to, reason) => {
+          log.info({ from, to, reason }, 'ComfyUI connection state changed');
+          metrics?.stateChanged(to);
+        },
+      })
+    : null;
+  const idempotency = createIdempotencyStore(deps.db);
+  const viewCache = connection ? createViewCache({ dir: app.comfy_image_dir, baseUrl: app.comfy_api_url }) : null;
+  const ops = createComfyOps({ config, connection, idempotency, viewCache });
+  const text2img = createText2Img({ ops, presets: deps.presets, idempotency });
+  const ingest = createIngestFromComfy({
+    config,
+    ops,
+    gallery: () => {
+      if (!gallery) throw new Error('gallery not attached');
+      return gallery;
+    },
+  });
+
+  return {
+    ...ops,
+    enabled: app.comfy_enabled,
+    connection,
+    text2img,
+    presets: deps.presets,
+    ingestFromComfy: (input: IngestFromComfyInput, user: User): Promise<IngestResult> => ingest(input, user),
+
+    /** Wires what exists only after the services are built (gallery, metrics). */
+    attachServices(s: { gallery: GalleryService; metrics: import('../http/metrics.ts').Metrics }) {
+      gallery = s.gallery;
+      metrics = createComfyMetrics(s.metrics, connection);
+    },
+    async start() {
+      connection?.start();
+    },
+    async readiness(): Promise<ReadinessResult> {
+      if (!connection) return { name: 'comfy', ok: true, detail: 'disabled' };
+      const state = connection.watchdog.state;
+      return { name: 'comfy', ok: state !== 'degraded', detail: state };
+    },
+    async close() {
+      await connection?.stop();
+    },
+  };
+}
+
+export type ComfyGatewayService = ReturnType<typeof createComfyService>;
+

@@ -1,0 +1,93 @@
+import { pipeline } from 'node:stream/promises';
+import { comfyQueueRequestSchema } from '@comfy-gateway/schema';
+import { Router } from 'express';
+import type { Request, Response } from 'express';
+import { currentUser } from '../auth/middleware.ts';
+import type { ServerConfig } from '../env.ts';
+import { GatewayError, parseOrThrow } from '../errors.ts';
+import { createRateLimiter } from '../http/rate-limit.ts';
+import type { ComfyGatewayService } from './create.ts';
+import { streamPromptEvents } from './sse-route.ts';
+import { parseViewParams } from './view-params.ts';
+
+const PROMPT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The prompt id path parameter, 404 for anything that cannot be one. */
+function promptIdOf(req: Request): string {
+  const id = String(req.params['prompt_id'] ?? '');
+  if (!PROMPT_ID.test(id)) throw new GatewayError('NOT_FOUND', 'unknown prompt id');
+  return id;
+}
+
+const idempotencyKeyOf = (req: Request) => req.get('idempotency-key') ?? undefined;
+const refreshOf = (req: Request) => ['1', 'true', 'yes'].includes(String(req.query['refresh'] ?? '').toLowerCase());
+
+/** Cached JSON with an ETag; 304 when the client has it already. */
+function sendCached(req: Request, res: Response, value: unknown, hash: string, warning?: string): void {
+  const etag = `"${hash.slice(0, 32)}"`;
+  res.setHeader('ETag', etag);
+  res.setHeader('Cache-Control', 'private, no-cache');
+  // Stale copies are announced, as the seed's service emits a warning.
+  if (warning) res.setHeader('Warning', `110 - "${warning.replace(/"/g, "'")}"`);
+  if (req.get('if-none-match') === etag) {
+    res.status(304).end();
+    return;
+  }
+  res.json(value);
+}
+
+/** `/api/comfy` routes of the seed contract plus cancel and queue (ingest is mounted beside). */
+export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): Router {
+  const r = Router();
+  const viewLimit = createRateLimiter({ limit: config.comfyViewRateLimitPerMin, windowMs: 60_000 });
+
+  r.get('/health', (_req, res) => void res.json(comfy.health()));
+
+  r.post('/queue', async (req, res) => {
+    const body = parseOrThrow(comfyQueueRequestSchema, req.body);
+    res.json(await comfy.queue(body, { user: currentUser(req), idempotencyKey: idempotencyKeyOf(req) }));
+  });
+
+  r.get('/queue', async (_req, res) => void res.json(await comfy.queueState()));
+
+  r.get('/status/:prompt_id', async (req, res) => void res.json(await comfy.status(promptIdOf(req))));
+
+  r.get('/history/:prompt_id', async (req, res) => void res.json(await comfy.history(promptIdOf(req))));
+
+  r.post('/cancel/:prompt_id', async (req, res) => void res.json(await comfy.cancel(promptIdOf(req))));
+
+  r.get('/object-info', async (req, res) => {
+    const info = await comfy.objectInfo({ refresh: refreshOf(req) });
+    sendCached(req, res, info.value, info.hash, info.warning);
+  });
+
+  r.get('/object-info/:node_class', async (req, res) => {
+    const info = await comfy.nodeInfo(String(req.params['node_class']), { refresh: refreshOf(req) });
+    sendCached(req, res, info.value, `${info.hash}${String(req.params['node_class'])}`, info.warning);
+  });
+
+  r.get('/view', viewLimit, async (req, res) => {
+    const ref = parseViewParams(req.query as Record<string, unknown>);
+    const abort = new AbortController();
+    res.on('close', () => abort.abort());
+    const source = await comfy.view(ref, { signal: abort.signal });
+    res.setHeader('Content-Type', source.contentType ?? 'image/png');
+    if (source.contentLength !== null) res.setHeader('Content-Length', String(source.contentLength));
+    res.setHeader('Content-Disposition', `inline; filename="${ref.filename.replace(/["\\\r\n]/g, '_')}"`);
+    res.setHeader('Cache-Control', 'private, max-age=3600');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    // A client that goes away mid-image just ends the pipeline; nothing to report.
+    await pipeline(source.stream, res).catch(() => undefined);
+  });
+
+  r.post('/text2img', async (req, res) => {
+    res.json(await comfy.text2img(req.body, { user: currentUser(req), idempotencyKey: idempotencyKeyOf(req) }));
+  });
+
+  r.get('/stream/:prompt_id', async (req, res) => {
+    const previews = ['1', 'true'].includes(String(req.query['previews'] ?? ''));
+    await streamPromptEvents(req, res, comfy, { promptId: promptIdOf(req), previews });
+  });
+
+  return r;
+}

@@ -1,0 +1,87 @@
+import { randomInt } from 'node:crypto';
+import { applyPresetDefaults, buildText2Img, listOptions, suggest, validateWorkflow } from '@comfy-gateway/comfy-core/builder';
+import type { WorkflowIssue } from '@comfy-gateway/comfy-core/builder';
+import { MAX_SEED, text2ImgParamsSchema } from '@comfy-gateway/schema';
+import type { ComfyObjectInfo, ComfyText2ImgResponse, Preset } from '@comfy-gateway/schema';
+import { GatewayError, validationError } from '../errors.ts';
+import type { IdempotencyStore } from './idempotency.ts';
+import type { CallContext, ComfyOps } from './service.ts';
+
+export interface PresetLookup {
+  get(id: string): Promise<Preset | undefined>;
+  ids(): Promise<string[]>;
+}
+
+/** Defaults the server can read off ComfyUI: its first checkpoint, and euler/normal when offered. */
+function defaultsFrom(info: ComfyObjectInfo) {
+  const pick = (options: string[], preferred: string) => (options.includes(preferred) ? preferred : options[0]);
+  const checkpoint = listOptions(info, 'CheckpointLoaderSimple', 'ckpt_name')[0];
+  const sampler = pick(listOptions(info, 'KSampler', 'sampler_name'), 'euler');
+  const scheduler = pick(listOptions(info, 'KSampler', 'scheduler'), 'normal');
+  return { ...(checkpoint ? { checkpoint } : {}), ...(sampler ? { sampler } : {}), ...(scheduler ? { scheduler } : {}) };
+}
+
+/** A 400 listing each field ComfyUI cannot satisfy, with close matches to pick from. */
+function unsupportedError(issues: WorkflowIssue[]): GatewayError {
+  const fields: Record<string, string[]> = {};
+  const suggestions: Record<string, string[]> = {};
+  for (const issue of issues) {
+    (fields[issue.field] ??= []).push(issue.message);
+    if (issue.suggestions.length > 0) suggestions[issue.field] = issue.suggestions;
+  }
+  const first = issues[0];
+  const message = first ? `${first.field}: ${first.message}` : 'the workflow does not fit this ComfyUI server';
+  return new GatewayError('VALIDATION_ERROR', message, { fields, suggestions, issues });
+}
+
+/** Text-to-image: preset defaults, schema validation, graph building, a check against object_info, queueing. */
+export function createText2Img(deps: { ops: ComfyOps; presets: PresetLookup; idempotency: IdempotencyStore }) {
+  return async (raw: unknown, ctx: CallContext): Promise<ComfyText2ImgResponse> => {
+    const conn = deps.ops.conn();
+    const presetId = raw && typeof raw === 'object' ? (raw as { preset?: unknown }).preset : undefined;
+    let preset: Preset | undefined;
+    if (typeof presetId === 'string' && presetId !== '') {
+      preset = await deps.presets.get(presetId);
+      if (!preset) {
+        const options = suggest(presetId, await deps.presets.ids());
+        throw new GatewayError('VALIDATION_ERROR', `preset: unknown preset ${JSON.stringify(presetId)}`, {
+          fields: { preset: [`unknown preset ${JSON.stringify(presetId)}`] },
+          suggestions: { preset: options },
+        });
+      }
+    }
+    const merged = preset && raw && typeof raw === 'object' ? applyPresetDefaults(raw as Record<string, unknown>, preset) : raw;
+    const parsed = text2ImgParamsSchema.safeParse(merged);
+    if (!parsed.success) throw validationError(parsed.error.issues);
+    const params = parsed.data;
+
+    const { value } = await deps.idempotency.run(
+      { key: ctx.idempotencyKey, userId: ctx.user.id, route: 'text2img', body: merged },
+      async () => {
+        const info = (await conn.getObjectInfo()).value;
+        const seed = params.seed ?? randomInt(0, Math.min(MAX_SEED, 2 ** 48 - 1));
+        let built: ReturnType<typeof buildText2Img>;
+        try {
+          built = buildText2Img(params, { seed, ...(preset ? { preset } : {}), defaults: defaultsFrom(info) });
+        } catch (err) {
+          const field = (err as { field?: unknown }).field;
+          if (typeof field === 'string' && err instanceof Error) {
+            throw new GatewayError('VALIDATION_ERROR', `${field}: ${err.message}`, { fields: { [field]: [err.message] } });
+          }
+          throw err;
+        }
+        const check = validateWorkflow(built.workflow, info, built.fieldOf);
+        if (!check.ok) throw unsupportedError(check.issues);
+        const queued = await deps.ops.queue({ workflow: built.workflow }, { user: ctx.user });
+        return {
+          prompt_id: queued.prompt_id,
+          client_id: queued.client_id,
+          seed,
+          workflow_source: built.source,
+          ...(built.presetId ? { preset: built.presetId } : {}),
+        };
+      },
+    );
+    return value;
+  };
+}

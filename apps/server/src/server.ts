@@ -1,0 +1,54 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createApp } from './app.ts';
+import { openDb } from './db/open-db.ts';
+import type { ServerConfig } from './env.ts';
+import { createLogger } from './http/logger.ts';
+import { createServices } from './services.ts';
+import type { Services } from './services.ts';
+
+export interface RunningGateway extends AsyncDisposable {
+  url: string;
+  port: number;
+  services: Services;
+  /** Stops accepting, closes streams and sockets, lets requests finish (grace), closes the db. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts the whole gateway (db, services, ComfyUI integration, HTTP + WS) on HOST:PORT. */
+export async function startGateway(config: ServerConfig, opts: { logger?: Logger } = {}): Promise<RunningGateway> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const db = openDb(config.rootDir);
+  const services = await createServices(config, db, { logger });
+  const admin = await services.auth.bootstrapAdmin(config.admin);
+  if (admin) logger.info({ email: admin.email }, 'created the first admin');
+  else if (services.auth.listUsers().length === 0) logger.warn('no users: set ADMIN_EMAIL and ADMIN_PASSWORD');
+
+  const gateway = createApp({ config, db, services, logger });
+  const server = createServer(gateway.app);
+  gateway.attach(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  await services.comfy.start();
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url, comfy: config.app.comfy_enabled ? config.app.comfy_api_url : 'disabled' }, 'comfy-gateway listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = 10_000) =>
+    (closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await gateway.close();
+      server.closeIdleConnections();
+      // Requests still running get a grace period, then their sockets are cut.
+      const grace = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(grace);
+      db.close();
+    })());
+  return { url, port, services, close, [Symbol.asyncDispose]: () => close(1000) };
+}

@@ -1,0 +1,81 @@
+import { startComfySim } from '@comfy-gateway/comfy-sim';
+import { describe, expect, it } from 'vitest';
+import { isGatewayError } from '../errors.ts';
+import { tinyGraph } from '../tracker/test-rig.ts';
+import { createComfyClient } from './comfy-client.ts';
+
+const codeOf = async (p: Promise<unknown>) => {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return isGatewayError(err) ? err.code : String(err);
+  }
+};
+
+describe('ComfyUI client against the simulator', () => {
+  it('queues, reads queue and history, and streams a view', async () => {
+    await using sim = await startComfySim();
+    const urls: string[] = [];
+    const fetchSpy: typeof fetch = (input, init) => {
+      urls.push(String(input));
+      return fetch(input, init);
+    };
+    const client = createComfyClient({ baseUrl: sim.url, timeoutMs: 5000, fetch: fetchSpy });
+    const res = await client.queuePrompt({ prompt: tinyGraph(5), client_id: 'c1' });
+    expect(res).toMatchObject({ prompt_id: expect.any(String), node_errors: {} });
+    await expect.poll(() => client.getHistory(res.prompt_id), { timeout: 5000 }).not.toBeNull();
+    const entry = await client.getHistory(res.prompt_id);
+    expect(entry?.status.status_str).toBe('success');
+    expect(entry?.prompt.prompt_id).toBe(res.prompt_id);
+    expect(entry?.prompt.extra_data).toMatchObject({ client_id: 'c1' });
+    expect(await client.getHistory('unknown')).toBeNull();
+    const page = await client.getHistoryPage({ maxItems: 5000 });
+    expect(page.map((p) => p.prompt_id)).toContain(res.prompt_id);
+    // Never the unbounded /history: every history read names an id or a capped page.
+    const historyReads = urls.filter((u) => new URL(u).pathname === '/history');
+    expect(historyReads.map((u) => new URL(u).searchParams.get('max_items'))).toEqual(['200']);
+    const view = await client.view({ filename: 'rig_00001_.png', subfolder: '', type: 'output' });
+    expect(view.contentType).toBe('image/png');
+    const bytes = new Uint8Array(await new Response(view.body).arrayBuffer());
+    expect([...bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect(await codeOf(client.view({ filename: 'missing.png', subfolder: '', type: 'output' }))).toBe('NOT_FOUND');
+    expect(await client.getQueue()).toEqual({ running: [], pending: [] });
+  });
+
+  it('reads object_info, one class, system stats and features', async () => {
+    await using sim = await startComfySim({ checkpoints: ['only.safetensors'] });
+    const client = createComfyClient({ baseUrl: sim.url, timeoutMs: 5000 });
+    const info = await client.getObjectInfo();
+    expect(info['CheckpointLoaderSimple']?.input?.required?.['ckpt_name']?.[0]).toEqual(['only.safetensors']);
+    expect((await client.getNodeInfo('KSampler'))?.name).toBe('KSampler');
+    expect(await client.getNodeInfo('Nope')).toBeNull();
+    expect((await client.getSystemStats()).system?.comfyui_version).toBe('0.3.64');
+    expect(await client.getFeatures()).toMatchObject({ supports_preview_metadata: true });
+    const up = await client.uploadImage({ data: new Uint8Array([1, 2, 3]), filename: 'x.png' });
+    expect(up).toEqual({ name: 'x.png', subfolder: '', type: 'input' });
+  });
+
+  it('maps failures to typed errors', async () => {
+    await using sim = await startComfySim();
+    const client = createComfyClient({ baseUrl: sim.url, timeoutMs: 5000 });
+    const bad = client.queuePrompt({ prompt: { '1': { class_type: 'EmptyImage', inputs: { width: -5, height: 8, batch_size: 1, color: 0 } }, '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'x' } } } });
+    const err = await bad.catch((e: unknown) => e);
+    expect(isGatewayError(err) && err.code).toBe('COMFY_VALIDATION');
+    expect(isGatewayError(err) && (err.details as { node_errors: Record<string, unknown> }).node_errors).toHaveProperty('1');
+
+    sim.faults.httpDelayMs = 300;
+    expect(await codeOf(client.getQueue({ timeoutMs: 50 }))).toBe('COMFY_TIMEOUT');
+    sim.faults.httpDelayMs = 0;
+    sim.faults.failHttp({ status: 500, routes: /queue/, count: 1 });
+    expect(await codeOf(client.getQueue())).toBe('UPSTREAM_ERROR');
+    expect(await codeOf(client.getQueue())).toBe('ok');
+
+    const ac = new AbortController();
+    ac.abort(new Error('mine'));
+    await expect(client.getQueue({ signal: ac.signal })).rejects.toThrow('mine');
+
+    await sim.stop();
+    expect(await codeOf(client.getQueue())).toBe('COMFY_UNAVAILABLE');
+  });
+});

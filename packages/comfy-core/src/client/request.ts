@@ -1,0 +1,75 @@
+import { GatewayError } from '../errors.ts';
+import type { CallOptions } from '../types.ts';
+
+export type FetchLike = typeof globalThis.fetch;
+
+export interface RequestContext {
+  baseUrl: string;
+  timeoutMs: number;
+  fetch: FetchLike;
+  headers?: Record<string, string>;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE', 'UND_ERR_SOCKET']);
+
+function causeCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 4 && e; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * One HTTP call to ComfyUI with a per-call timeout. Network failures become COMFY_UNAVAILABLE, the
+ * timeout COMFY_TIMEOUT; the caller's own abort is rethrown untouched.
+ */
+export async function comfyFetch(
+  ctx: RequestContext,
+  path: string,
+  init: RequestInit & CallOptions = {},
+): Promise<Response> {
+  const { signal, timeoutMs = ctx.timeoutMs, ...rest } = init;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  try {
+    return await ctx.fetch(ctx.baseUrl + path, {
+      ...rest,
+      headers: { ...ctx.headers, ...(rest.headers as Record<string, string> | undefined) },
+      signal: combined,
+    });
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason ?? err;
+    if (timeout.aborted) {
+      throw new GatewayError('COMFY_TIMEOUT', `ComfyUI did not answer ${path} within ${timeoutMs} ms`, undefined, { cause: err });
+    }
+    const code = causeCode(err);
+    const why = code && NETWORK_CODES.has(code) ? code : err instanceof Error ? err.message : String(err);
+    throw new GatewayError('COMFY_UNAVAILABLE', `ComfyUI at ${ctx.baseUrl} is unreachable (${why})`, undefined, {
+      cause: err,
+    });
+  }
+}
+
+/** Reads a JSON body, turning a non-2xx answer into UPSTREAM_ERROR with the status. */
+export async function readJson<T>(res: Response, path: string): Promise<T> {
+  const text = await res.text();
+  if (!res.ok) {
+    throw new GatewayError('UPSTREAM_ERROR', `ComfyUI answered ${res.status} to ${path}`, {
+      status: res.status,
+      body: text.slice(0, 2000),
+    });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new GatewayError('UPSTREAM_ERROR', `ComfyUI sent invalid JSON for ${path}`, { status: res.status });
+  }
+}
+
+/** Drains a body that we do not need, so the connection can be reused. */
+export async function discard(res: Response): Promise<void> {
+  await res.body?.cancel().catch(() => undefined);
+}

@@ -1,0 +1,145 @@
+import type { ImageRef, JobError, JobSnapshot, JobStatus, StreamEvent, Workflow } from '@comfy-gateway/schema';
+import { isFinalJobStatus } from '@comfy-gateway/schema';
+import type { ComfyHistoryEntry, JobListener, TrackedEvent } from '../types.ts';
+
+/** Events kept per job for resuming streams; previews are never kept. */
+export const EVENT_BUFFER = 500;
+
+/** Everything the tracker knows about one prompt. */
+export interface JobRecord {
+  id: string;
+  status: JobStatus;
+  ownSocket: boolean;
+  prompt: Workflow | undefined;
+  queuePosition: number | null;
+  value: number;
+  max: number;
+  node: string | null;
+  cached: Set<string>;
+  done: Set<string>;
+  images: ImageRef[];
+  error: JobError | undefined;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  events: TrackedEvent[];
+  nextEventId: number;
+  listeners: Set<JobListener>;
+  waiters: Set<(s: JobSnapshot) => void>;
+  missingPasses: number;
+  cancelRequested: boolean;
+  /** Final state came from polling, not from the socket. */
+  endedByPolling: boolean;
+}
+
+export function newRecord(id: string, o: { prompt?: Workflow; ownSocket: boolean; now: number }): JobRecord {
+  return {
+    id,
+    status: 'queued',
+    ownSocket: o.ownSocket,
+    prompt: o.prompt,
+    queuePosition: null,
+    value: 0,
+    max: 1,
+    node: null,
+    cached: new Set(),
+    done: new Set(),
+    images: [],
+    error: undefined,
+    createdAt: o.now,
+    startedAt: null,
+    finishedAt: null,
+    events: [],
+    nextEventId: 1,
+    listeners: new Set(),
+    waiters: new Set(),
+    missingPasses: 0,
+    cancelRequested: false,
+    endedByPolling: false,
+  };
+}
+
+/** Whole-run percent: finished nodes plus the current node's steps, over the nodes that will run. */
+export function percentOf(job: JobRecord): number {
+  if (job.status === 'completed') return 100;
+  if (job.status === 'queued') return 0;
+  const frac = job.max > 0 ? Math.min(1, job.value / job.max) : 0;
+  const total = job.prompt ? Object.keys(job.prompt).length - job.cached.size : 0;
+  if (total <= 0) return Math.round(frac * 1000) / 10;
+  const running = job.node && !job.done.has(job.node) ? frac : 0;
+  return Math.min(99, Math.round(((job.done.size + running) / total) * 1000) / 10);
+}
+
+export function snapshotOf(job: JobRecord): JobSnapshot {
+  const classType = job.node ? job.prompt?.[job.node]?.class_type : undefined;
+  const title = job.node ? job.prompt?.[job.node]?._meta?.title : undefined;
+  return {
+    prompt_id: job.id,
+    status: job.status,
+    queue_position: job.status === 'queued' ? job.queuePosition : null,
+    progress: { value: job.value, max: job.max, node: job.node, percent: percentOf(job) },
+    current_node:
+      job.node && job.status === 'running'
+        ? { id: job.node, ...(classType ? { class_type: classType } : {}), ...(title ? { title } : {}) }
+        : null,
+    images: [...job.images],
+    ...(job.error ? { error: job.error } : {}),
+    followed_by: job.ownSocket ? 'socket' : 'polling',
+    created_at: job.createdAt,
+    started_at: job.startedAt,
+    finished_at: job.finishedAt,
+  };
+}
+
+/** Appends an event with the next id (previews get none and are not kept), then tells listeners. */
+export function emit(job: JobRecord, event: StreamEvent): void {
+  let tracked: TrackedEvent;
+  if (event.type === 'preview') {
+    tracked = { id: '', event };
+  } else {
+    tracked = { id: String(job.nextEventId++), event };
+    job.events.push(tracked);
+    if (job.events.length > EVENT_BUFFER) job.events.splice(0, job.events.length - EVENT_BUFFER);
+  }
+  for (const l of job.listeners) {
+    try {
+      l(tracked);
+    } catch {
+      // A broken subscriber must not stop the others.
+    }
+  }
+}
+
+/** Collects `{filename, subfolder, type}` entries from a node's UI output (images, gifs, ...). */
+export function imagesOf(output: Record<string, unknown> | null | undefined): ImageRef[] {
+  const refs: ImageRef[] = [];
+  for (const key of ['images', 'gifs']) {
+    const list = output?.[key];
+    if (!Array.isArray(list)) continue;
+    for (const item of list as Array<Record<string, unknown>>) {
+      if (typeof item?.['filename'] !== 'string') continue;
+      const type = item['type'] === 'temp' || item['type'] === 'input' ? item['type'] : 'output';
+      refs.push({ filename: item['filename'], subfolder: typeof item['subfolder'] === 'string' ? item['subfolder'] : '', type });
+    }
+  }
+  return refs;
+}
+
+/** The final status a history entry records (interrupts are `error` with a telling last message). */
+export function statusFromHistory(entry: ComfyHistoryEntry): { status: JobStatus; error?: JobError } {
+  if (entry.status.status_str === 'success') return { status: 'completed' };
+  const last = entry.status.messages.at(-1);
+  const data = (last?.[1] ?? {}) as Record<string, unknown>;
+  const nodeFields = {
+    node_id: typeof data['node_id'] === 'string' ? data['node_id'] : null,
+    node_type: typeof data['node_type'] === 'string' ? data['node_type'] : null,
+  };
+  if (last?.[0] === 'execution_interrupted') {
+    return { status: 'interrupted', error: { message: 'interrupted', ...nodeFields } };
+  }
+  const message = typeof data['exception_message'] === 'string' ? data['exception_message'] : 'execution failed';
+  const type = typeof data['exception_type'] === 'string' ? { exception_type: data['exception_type'] } : {};
+  return { status: 'failed', error: { message, ...nodeFields, ...type } };
+}
+
+export const isFinal = (job: JobRecord): boolean => isFinalJobStatus(job.status);
