@@ -6,3 +6,4 @@ export * from './watchdog/index.ts';
 export { createComfyConnection } from './connection.ts';
 export type { ComfyConnection, ComfyConnectionOptions } from './connection.ts';
 export type * from './types.ts';
+export * from './builder/index.ts';

@@ -10,3 +10,4 @@ export * from './job.ts';
 export * from './object-info.ts';
 export * from './text2img.ts';
 export * from './workflow.ts';
+export * from './preset.ts';

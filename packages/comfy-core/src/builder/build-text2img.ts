@@ -1,0 +1,152 @@
+import type { Preset, Text2ImgParams, Workflow } from '@comfy-gateway/schema';
+import { buildFromTemplate } from './from-template.ts';
+import { GraphBuilder } from './graph.ts';
+import type { Link } from './graph.ts';
+
+export interface BuildOptions {
+  seed: number;
+  preset?: Preset;
+  /** Read off the server's object_info by the caller; used when params and preset are silent. */
+  defaults?: { checkpoint?: string; sampler?: string; scheduler?: string };
+  filenamePrefix?: string;
+  presetId?: string;
+}
+
+export interface BuiltWorkflow {
+  workflow: Workflow;
+  source: 'builtin' | 'preset';
+  outputNodeId: string;
+  presetId?: string;
+  /** Which Text2ImgParams field a node (or one of its inputs) came from. */
+  fieldOf(nodeId: string, input?: string): string | undefined;
+}
+
+const DETAIL_DAEMON_DEFAULTS = {
+  start: 0.2,
+  end: 0.8,
+  bias: 0.5,
+  exponent: 1.0,
+  start_offset: 0.0,
+  end_offset: 0.0,
+  fade: 0.0,
+  smooth: true,
+  cfg_scale_override: 0,
+};
+
+/**
+ * Turns parameters into an API-format graph: the minimal built-in text-to-image graph
+ * (comfy-protocol §4.4) with each switch wired to its real node (§4.5), or a preset's template.
+ */
+export function buildText2Img(params: Text2ImgParams, opts: BuildOptions): BuiltWorkflow {
+  if (opts.preset?.workflow) return buildFromTemplate(params, { ...opts, preset: opts.preset });
+  const g = new GraphBuilder();
+  const checkpoint = params.checkpoint ?? opts.defaults?.checkpoint ?? 'sd_xl_base_1.0.safetensors';
+  const sampler = params.sampler ?? opts.defaults?.sampler ?? 'euler';
+  const scheduler = params.scheduler ?? opts.defaults?.scheduler ?? 'normal';
+
+  g.add('checkpoint', 'CheckpointLoaderSimple', { ckpt_name: checkpoint }, 'checkpoint');
+  let model: Link = ['checkpoint', 0];
+  let clip: Link = ['checkpoint', 1];
+  (params.loras ?? []).forEach((lora, i) => {
+    const id = `lora_${i + 1}`;
+    const weight = params.lora_weights?.[i] ?? 1.0;
+    g.add(id, 'LoraLoader', { model, clip, lora_name: lora, strength_model: weight, strength_clip: weight }, `loras.${i}`);
+    model = [id, 0];
+    clip = [id, 1];
+  });
+  if (params.pag) model = g.add('pag', 'PerturbedAttentionGuidance', { model, scale: params.pag_scale ?? 3.0 }, 'pag');
+  if (params.deepshrink) {
+    model = g.add(
+      'deepshrink',
+      'PatchModelAddDownscale',
+      {
+        model,
+        block_number: 3,
+        downscale_factor: 2.0,
+        start_percent: 0.0,
+        end_percent: 0.35,
+        downscale_after_skip: true,
+        downscale_method: 'bicubic',
+        upscale_method: 'bicubic',
+      },
+      'deepshrink',
+    );
+  }
+  const latent = g.add('latent', 'EmptyLatentImage', { width: params.width, height: params.height, batch_size: params.batch_size });
+  const positive = g.add('positive', 'CLIPTextEncode', { text: params.caption, clip }, 'caption');
+  const negative = g.add('negative', 'CLIPTextEncode', { text: params.negative ?? '', clip }, 'negative');
+
+  let samples: Link;
+  if (params.split_sigmas || params.detail_daemon) {
+    samples = customSampler(g, { params, model, positive, negative, latent, sampler, scheduler, seed: opts.seed });
+  } else {
+    samples = g.add(
+      'sampler',
+      'KSampler',
+      {
+        seed: opts.seed,
+        steps: params.steps,
+        cfg: params.cfg,
+        sampler_name: sampler,
+        scheduler,
+        denoise: 1.0,
+        model,
+        positive,
+        negative,
+        latent_image: latent,
+      },
+      'workflow',
+    );
+    g.fieldFor('sampler', 'sampler_name', 'sampler');
+    g.fieldFor('sampler', 'scheduler', 'scheduler');
+  }
+  const image = g.add('decode', 'VAEDecode', { samples, vae: ['checkpoint', 2] });
+  g.add('save', 'SaveImage', { images: image, filename_prefix: opts.filenamePrefix ?? 'comfy-gateway' });
+  return {
+    workflow: g.workflow,
+    source: opts.preset ? 'preset' : 'builtin',
+    outputNodeId: 'save',
+    ...(opts.presetId ? { presetId: opts.presetId } : {}),
+    fieldOf: g.fieldOf,
+  };
+}
+
+/** §4.5: BasicScheduler -> (SplitSigmas) -> SamplerCustomAdvanced stage(s), with Detail Daemon wrapping the sampler. */
+function customSampler(
+  g: GraphBuilder,
+  o: { params: Text2ImgParams; model: Link; positive: Link; negative: Link; latent: Link; sampler: string; scheduler: string; seed: number },
+): Link {
+  const { params } = o;
+  const field = params.split_sigmas ? 'split_sigmas' : 'detail_daemon';
+  const sigmas = g.add('scheduler', 'BasicScheduler', { model: o.model, scheduler: o.scheduler, steps: params.steps, denoise: 1.0 }, field);
+  g.fieldFor('scheduler', 'scheduler', 'scheduler');
+  let samplerLink = g.add('sampler_select', 'KSamplerSelect', { sampler_name: o.sampler }, field);
+  g.fieldFor('sampler_select', 'sampler_name', 'sampler');
+  if (params.detail_daemon) {
+    samplerLink = g.add(
+      'detail_daemon',
+      'DetailDaemonSamplerNode',
+      { sampler: samplerLink, detail_amount: params.detail_amount ?? 0.1, ...DETAIL_DAEMON_DEFAULTS },
+      'detail_daemon',
+    );
+  }
+  const guider = g.add('guider', 'CFGGuider', { model: o.model, positive: o.positive, negative: o.negative, cfg: params.cfg }, field);
+  const noise = g.add('noise', 'RandomNoise', { noise_seed: o.seed }, field);
+  if (!params.split_sigmas) {
+    return g.add('stage', 'SamplerCustomAdvanced', { noise, guider, sampler: samplerLink, sigmas, latent_image: o.latent }, field);
+  }
+  const split = g.add('split', 'SplitSigmas', { sigmas, step: params.split_step ?? Math.floor(params.steps / 2) }, 'split_sigmas');
+  const high = g.add(
+    'stage_high',
+    'SamplerCustomAdvanced',
+    { noise, guider, sampler: samplerLink, sigmas: split, latent_image: o.latent },
+    'split_sigmas',
+  );
+  const noNoise = g.add('no_noise', 'DisableNoise', {}, 'split_sigmas');
+  return g.add(
+    'stage_low',
+    'SamplerCustomAdvanced',
+    { noise: noNoise, guider, sampler: samplerLink, sigmas: ['split', 1], latent_image: high },
+    'split_sigmas',
+  );
+}

@@ -1,0 +1,3 @@
+export { backoffDelay } from './backoff.ts';
+export { createWatchdog } from './watchdog.ts';
+export type { Watchdog, WatchdogInfo, WatchdogOptions, WatchdogStateChange, WatchdogTimers } from './watchdog.ts';
