@@ -13,7 +13,7 @@ import { createGalleryService } from './gallery/gallery-service.ts';
 import type { GalleryService } from './gallery/gallery-service.ts';
 import { createMetrics } from './http/metrics.ts';
 import type { Metrics } from './http/metrics.ts';
-import type { ReadinessCheck, ReadinessResult } from './http/probes.ts';
+import type { ReadinessCheck } from './http/probes.ts';
 import { createPresetsService } from './presets/presets-service.ts';
 import type { PresetsService } from './presets/presets-service.ts';
 

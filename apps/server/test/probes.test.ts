@@ -16,7 +16,10 @@ describe('probes and metrics', () => {
     await using t = await startTestApp();
     const ok = await t.request('/readyz');
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ status: 'ok', checks: { database: { ok: true }, shutdown: { ok: true } } });
+    expect(await ok.json()).toEqual({
+      status: 'ok',
+      checks: { database: { ok: true }, comfy: { ok: true, detail: 'disabled' }, shutdown: { ok: true } },
+    });
 
     t.services.readinessChecks.push(async () => ({ name: 'comfy', ok: false, detail: 'connection refused' }));
     const down = await t.request('/readyz');

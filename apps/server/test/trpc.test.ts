@@ -44,7 +44,9 @@ describe('tRPC over HTTP', () => {
     expect(list.next_cursor).toBeNull();
     const detail = await client.gallery.byId.query({ id: item.id });
     expect(detail.sidecar.id).toBe(item.id);
-    await expect(client.presets.list.query()).resolves.toEqual([]);
+    const presets = await client.presets.list.query();
+    expect(presets.map((p) => p.id)).toEqual(['sample_basic_sdxl', 'sd15_fast_template']);
+    expect(presets[0]).toMatchObject({ name: 'Basic SDXL', defaults: { steps: 25, sampler: 'dpmpp_2m' } });
   });
 
   it('logs in publicly and refuses everything else without a user', async () => {

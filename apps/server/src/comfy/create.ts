@@ -6,6 +6,7 @@ import { WebSocket } from 'ws';
 import type { Db } from '../db/open-db.ts';
 import type { ServerConfig } from '../env.ts';
 import type { GalleryService } from '../gallery/gallery-service.ts';
+import type { Metrics } from '../http/metrics.ts';
 import type { ReadinessResult } from '../http/probes.ts';
 import type { PresetsService } from '../presets/presets-service.ts';
 import { createComfyMetrics } from './comfy-metrics.ts';
@@ -71,7 +72,7 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     ingestFromComfy: (input: IngestFromComfyInput, user: User): Promise<IngestResult> => ingest(input, user),
 
     /** Wires what exists only after the services are built (gallery, metrics). */
-    attachServices(s: { gallery: GalleryService; metrics: import('../http/metrics.ts').Metrics }) {
+    attachServices(s: { gallery: GalleryService; metrics: Metrics }) {
       gallery = s.gallery;
       metrics = createComfyMetrics(s.metrics, connection);
     },

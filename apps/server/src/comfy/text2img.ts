@@ -62,7 +62,11 @@ export function createText2Img(deps: { ops: ComfyOps; presets: PresetLookup; ide
         const seed = params.seed ?? randomInt(0, Math.min(MAX_SEED, 2 ** 48 - 1));
         let built: ReturnType<typeof buildText2Img>;
         try {
-          built = buildText2Img(params, { seed, ...(preset ? { preset } : {}), defaults: defaultsFrom(info) });
+          built = buildText2Img(params, {
+            seed,
+            ...(preset && typeof presetId === 'string' ? { preset, presetId } : {}),
+            defaults: defaultsFrom(info),
+          });
         } catch (err) {
           const field = (err as { field?: unknown }).field;
           if (typeof field === 'string' && err instanceof Error) {
