@@ -54,7 +54,8 @@ function readSuggestions(details: unknown): Record<string, string[]> {
   const add = (key: string, v: unknown) => {
     if (!Array.isArray(v)) return;
     const names = v.filter((s): s is string => typeof s === 'string');
-    if (names.length > 0) out[key] = [...(out[key] ?? []), ...names];
+    // The same suggestion may come in several shapes; list each once.
+    if (names.length > 0) out[key] = [...new Set([...(out[key] ?? []), ...names])];
   };
   if (isRecord(details['suggestions'])) {
     for (const [key, v] of Object.entries(details['suggestions'])) add(key, v);
