@@ -15,3 +15,5 @@ export type { AppRouter } from './trpc/router.ts';
 export { currentUser, requireAdmin, requireUser } from './auth/middleware.ts';
 export { fieldError, parseOrThrow } from './errors.ts';
 export { markMount } from './http/metrics.ts';
+export { startGateway } from './server.ts';
+export type { RunningGateway } from './server.ts';
