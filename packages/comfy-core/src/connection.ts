@@ -8,7 +8,7 @@ import { createComfySocket } from './client/socket.ts';
 import type { WebSocketCtor } from './client/socket.ts';
 import { createJobTracker } from './tracker/job-tracker.ts';
 import { createWatchdog } from './watchdog/index.ts';
-import type { QueuePromptResult } from './types.ts';
+import type { MetricHook, QueuePromptResult } from './types.ts';
 
 export interface ComfyConnectionOptions {
   baseUrl: string;
@@ -25,15 +25,28 @@ export interface ComfyConnectionOptions {
   /** Active prompts fail after ComfyUI stays unreachable this long (no stream waits forever). */
   giveUpAfterMs?: number;
   onStateChange?: (from: ConnectionState, to: ConnectionState, reason?: string) => void;
+  /** Counters from the tracker (`rescue`, `vanished`, `reconcile`, `job_end`). */
+  onMetric?: MetricHook;
 }
 
 /** One ComfyUI server: HTTP client, one shared socket, watchdog, job tracker and object_info cache. */
 export function createComfyConnection(opts: ComfyConnectionOptions) {
   const clientId = opts.clientId ?? randomUUID().replaceAll('-', '');
-  const client = createComfyClient({ baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
-  const socket = createComfySocket({ baseUrl: opts.baseUrl, clientId, WebSocket: opts.WebSocket, connectTimeoutMs: opts.timeoutMs });
+  const client = createComfyClient({
+    baseUrl: opts.baseUrl,
+    timeoutMs: opts.timeoutMs,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
+  const socket = createComfySocket({
+    baseUrl: opts.baseUrl,
+    clientId,
+    WebSocket: opts.WebSocket,
+    connectTimeoutMs: opts.timeoutMs,
+  });
   const tracker = createJobTracker({
     client,
+    clientId,
+    ...(opts.onMetric ? { onMetric: opts.onMetric } : {}),
     ...(opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {}),
     ...(opts.silenceMs !== undefined ? { silenceMs: opts.silenceMs } : {}),
   });
@@ -77,10 +90,16 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
     tracker.setSocketUp(false);
     if ((to === 'reconnecting' || to === 'degraded') && unreachableSince === null) {
       unreachableSince = Date.now();
-      tracker.warnActive('comfy_connection_lost', `lost the connection to ComfyUI (${reason ?? 'unknown'}); reconnecting`);
+      tracker.warnActive(
+        'comfy_connection_lost',
+        `lost the connection to ComfyUI (${reason ?? 'unknown'}); reconnecting`,
+      );
       giveUpTimer = setTimeout(() => {
         if (watchdog.state !== 'connected') {
-          tracker.failActive('comfy_unreachable', `ComfyUI has been unreachable for ${Math.round(giveUpAfterMs / 1000)} s`);
+          tracker.failActive(
+            'comfy_unreachable',
+            `ComfyUI has been unreachable for ${Math.round(giveUpAfterMs / 1000)} s`,
+          );
         }
       }, giveUpAfterMs);
       giveUpTimer.unref?.();
@@ -100,25 +119,52 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
       if (giveUpTimer) clearTimeout(giveUpTimer);
     },
 
-    /** Queues a graph; with a caller's own client_id the prompt is followed by polling. */
-    async queue(prompt: Workflow, o: { clientId?: string; extraData?: Record<string, unknown> } = {}) {
+    /**
+     * Queues a graph under the gateway's client_id and tracks it before returning. With a caller's
+     * own client_id, ComfyUI sends its events to that client only, so the prompt is polled.
+     */
+    async queue(
+      prompt: Workflow,
+      o: {
+        clientId?: string;
+        extraData?: Record<string, unknown>;
+        front?: boolean;
+        signal?: AbortSignal;
+      } = {},
+    ) {
       const own = o.clientId === undefined || o.clientId === clientId;
-      const res: QueuePromptResult = await client.queuePrompt({
-        prompt,
+      const res: QueuePromptResult = await client.queuePrompt(
+        {
+          prompt,
+          client_id: o.clientId ?? clientId,
+          ...(o.extraData ? { extra_data: o.extraData } : {}),
+          ...(o.front ? { front: true } : {}),
+        },
+        o.signal ? { signal: o.signal } : {},
+      );
+      tracker.track(res.prompt_id, { prompt, ownSocket: own, number: res.number });
+      return {
+        prompt_id: res.prompt_id,
         client_id: o.clientId ?? clientId,
-        ...(o.extraData ? { extra_data: o.extraData } : {}),
-      });
-      tracker.track(res.prompt_id, { prompt, ownSocket: own });
-      return { prompt_id: res.prompt_id, client_id: o.clientId ?? clientId, number: res.number, node_errors: res.node_errors };
+        number: res.number,
+        node_errors: res.node_errors,
+      };
     },
 
+    /** object_info from the TTL cache: one upstream fetch for concurrent callers, stale copy on failure. */
     getObjectInfo(o: { refresh?: boolean } = {}): Promise<CacheResult<ComfyObjectInfo>> {
       return objectInfo.get('all', () => client.getObjectInfo(), o);
     },
     objectInfoStats: objectInfo.stats,
 
     info() {
-      return { ...watchdog.info(), clientId, version, socketOpen: socket.isOpen, lastMessageAt: socket.lastMessageAt };
+      return {
+        ...watchdog.info(),
+        clientId,
+        version,
+        socketOpen: socket.isOpen,
+        lastMessageAt: socket.lastMessageAt,
+      };
     },
   };
 }

@@ -48,9 +48,11 @@ export interface QueuePromptResult {
 }
 
 export interface ViewResult {
+  /** Streamed from ComfyUI, never buffered; cancel it if unused. */
   body: ReadableStream<Uint8Array>;
   contentType: string | null;
   contentLength: number | null;
+  status: number;
 }
 
 /** A stream event with its per-prompt id, as kept for resuming (SSE Last-Event-ID, tRPC tracked). */
@@ -60,5 +62,14 @@ export interface TrackedEvent {
 }
 
 export type JobListener = (e: TrackedEvent) => void;
+
+/** Injected timers (tests pass fakes); handles are opaque. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Counter hook: `name` such as `rescue`, `vanished`, `reconcile`, `job_end`; labels narrow it. */
+export type MetricHook = (name: string, labels?: Record<string, string>) => void;
 
 export type { ImageRef, JobSnapshot, StreamEvent };

@@ -26,6 +26,8 @@ export const jobProgressSchema = z.object({
 export type JobProgress = z.infer<typeof jobProgressSchema>;
 
 export const jobErrorSchema = z.object({
+  /** Why it ended: `execution_error`, `interrupted`, `vanished`, `comfy_unreachable`. */
+  code: z.string().optional(),
   message: z.string(),
   node_id: z.string().nullable().optional(),
   node_type: z.string().nullable().optional(),

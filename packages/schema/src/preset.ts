@@ -5,7 +5,9 @@ import { workflowSchema } from './workflow.ts';
 export const presetBindingSchema = z.tuple([z.string().min(1), z.literal('inputs'), z.string().min(1)]);
 
 const BINDABLE = ['caption', 'negative', 'width', 'height', 'steps', 'cfg', 'seed', 'checkpoint', 'sampler', 'scheduler', 'batch_size'] as const;
+/** Parameters a workflow preset may bind to one of its inputs. */
 export const bindableParamSchema = z.enum(BINDABLE);
+/** One of the parameters a template can bind. */
 export type BindableParam = z.infer<typeof bindableParamSchema>;
 
 /**
@@ -17,6 +19,7 @@ export const presetSchema = z
   .object({
     name: z.string().min(1).max(100),
     description: z.string().max(2000).optional(),
+    // Spelled out, not derived: text2ImgParamsSchema's own defaults would fill every field.
     defaults: z
       .object({
         negative: z.string().optional(),
@@ -27,12 +30,15 @@ export const presetSchema = z
         checkpoint: z.string().min(1).optional(),
         sampler: z.string().min(1).optional(),
         scheduler: z.string().min(1).optional(),
-        loras: z.array(z.string().min(1)).optional(),
-        lora_weights: z.array(z.number()).optional(),
+        loras: z.array(z.string().min(1)).max(16).optional(),
+        lora_weights: z.array(z.number().min(-100).max(100)).max(16).optional(),
         pag: z.boolean().optional(),
+        pag_scale: z.number().min(0).max(100).optional(),
         deepshrink: z.boolean().optional(),
         detail_daemon: z.boolean().optional(),
+        detail_amount: z.number().min(-5).max(5).optional(),
         split_sigmas: z.boolean().optional(),
+        split_step: z.int().min(1).max(149).optional(),
         batch_size: z.int().min(1).max(16).optional(),
       })
       .strict()
@@ -53,13 +59,15 @@ export const presetSchema = z
       }
     }
   });
+/** A parsed preset file. */
 export type Preset = z.infer<typeof presetSchema>;
 
-/** What pickers show. */
+/** What pickers show: a preset by id, without its graph. */
 export const presetSummarySchema = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string().nullable(),
   defaults: z.record(z.string(), z.unknown()),
 });
+/** One entry of the preset list. */
 export type PresetSummary = z.infer<typeof presetSummarySchema>;

@@ -98,4 +98,37 @@ describe('buildText2Img', () => {
     expect(w['noise']?.inputs).toEqual({ noise_seed: 9 });
     expect(w['decode']?.inputs['samples']).toEqual(['stage_low', 0]);
   });
+
+  it('maps nodes and inputs back to the parameter behind them', () => {
+    const plain = buildText2Img(params({ pag: true, deepshrink: true, loras: ['a'] }), { seed: 1 });
+    expect(plain.fieldOf('checkpoint', 'ckpt_name')).toBe('checkpoint');
+    expect(plain.fieldOf('lora_1', 'lora_name')).toBe('loras.0');
+    expect(plain.fieldOf('sampler', 'sampler_name')).toBe('sampler');
+    expect(plain.fieldOf('sampler', 'scheduler')).toBe('scheduler');
+    expect(plain.fieldOf('sampler')).toBe('workflow');
+    expect(plain.fieldOf('pag')).toBe('pag');
+    expect(plain.fieldOf('deepshrink')).toBe('deepshrink');
+    expect(plain.fieldOf('positive')).toBe('workflow');
+    const daemon = buildText2Img(params({ detail_daemon: true }), { seed: 1 });
+    expect(daemon.fieldOf('detail_daemon')).toBe('detail_daemon');
+    expect(daemon.fieldOf('stage')).toBe('detail_daemon');
+    expect(daemon.fieldOf('sampler_select', 'sampler_name')).toBe('sampler');
+    const split = buildText2Img(params({ split_sigmas: true, detail_daemon: true }), { seed: 1 });
+    expect(split.fieldOf('scheduler')).toBe('split_sigmas');
+    expect(split.fieldOf('scheduler', 'scheduler')).toBe('scheduler');
+    expect(split.fieldOf('detail_daemon')).toBe('detail_daemon');
+  });
+
+  it('uses the caller defaults, then the built-in ones, and the filename prefix', () => {
+    const w1 = buildText2Img(params(), { seed: 1 }).workflow;
+    expect(w1['checkpoint']?.inputs['ckpt_name']).toBe('sd_xl_base_1.0.safetensors');
+    expect(w1['sampler']?.inputs).toMatchObject({ sampler_name: 'euler', scheduler: 'normal' });
+    expect(w1['negative']?.inputs['text']).toBe('');
+    const opts = { seed: 1, filenamePrefix: 'run/x', defaults: { checkpoint: 'c.safetensors', sampler: 'heun', scheduler: 'karras' } };
+    const w2 = buildText2Img(params({ split_sigmas: true, steps: 9 }), opts).workflow;
+    expect(w2['checkpoint']?.inputs['ckpt_name']).toBe('c.safetensors');
+    expect(w2['sampler_select']?.inputs['sampler_name']).toBe('heun');
+    expect(w2['split']?.inputs['step']).toBe(4);
+    expect(w2['save']?.inputs['filename_prefix']).toBe('run/x');
+  });
 });

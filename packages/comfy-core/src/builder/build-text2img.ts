@@ -3,15 +3,19 @@ import { buildFromTemplate } from './from-template.ts';
 import { GraphBuilder } from './graph.ts';
 import type { Link } from './graph.ts';
 
+/** What the caller decides besides the parameters: the seed, the preset and server-wide defaults. */
 export interface BuildOptions {
   seed: number;
   preset?: Preset;
   /** Read off the server's object_info by the caller; used when params and preset are silent. */
   defaults?: { checkpoint?: string; sampler?: string; scheduler?: string };
+  /** SaveImage prefix; `comfy-gateway` when absent. */
   filenamePrefix?: string;
+  /** Echoed on the result so responses can name the preset used. */
   presetId?: string;
 }
 
+/** A graph ready to queue, its output node, and where each node came from. */
 export interface BuiltWorkflow {
   workflow: Workflow;
   source: 'builtin' | 'preset';
@@ -36,13 +40,19 @@ const DETAIL_DAEMON_DEFAULTS = {
 /**
  * Turns parameters into an API-format graph: the minimal built-in text-to-image graph
  * (comfy-protocol §4.4) with each switch wired to its real node (§4.5), or a preset's template.
+ * @throws TemplateFieldError (an Error with `field`) when a template preset cannot take a switch or LoRAs.
+ * @throws RangeError when `opts.seed` is not an integer in 0..2^53-1.
  */
 export function buildText2Img(params: Text2ImgParams, opts: BuildOptions): BuiltWorkflow {
+  // ComfyUI takes seeds up to 2^64-1, but JSON numbers past 2^53-1 lose digits on the way.
+  if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) throw new RangeError(`seed must be an integer in 0..2^53-1, got ${opts.seed}`);
   if (opts.preset?.workflow) return buildFromTemplate(params, { ...opts, preset: opts.preset });
   const g = new GraphBuilder();
-  const checkpoint = params.checkpoint ?? opts.defaults?.checkpoint ?? 'sd_xl_base_1.0.safetensors';
-  const sampler = params.sampler ?? opts.defaults?.sampler ?? 'euler';
-  const scheduler = params.scheduler ?? opts.defaults?.scheduler ?? 'normal';
+  // Preset defaults normally arrive merged by applyPresetDefaults; this covers callers that skip it.
+  const preset = opts.preset?.defaults;
+  const checkpoint = params.checkpoint ?? preset?.checkpoint ?? opts.defaults?.checkpoint ?? 'sd_xl_base_1.0.safetensors';
+  const sampler = params.sampler ?? preset?.sampler ?? opts.defaults?.sampler ?? 'euler';
+  const scheduler = params.scheduler ?? preset?.scheduler ?? opts.defaults?.scheduler ?? 'normal';
 
   g.add('checkpoint', 'CheckpointLoaderSimple', { ckpt_name: checkpoint }, 'checkpoint');
   let model: Link = ['checkpoint', 0];
@@ -73,8 +83,8 @@ export function buildText2Img(params: Text2ImgParams, opts: BuildOptions): Built
     );
   }
   const latent = g.add('latent', 'EmptyLatentImage', { width: params.width, height: params.height, batch_size: params.batch_size });
-  const positive = g.add('positive', 'CLIPTextEncode', { text: params.caption, clip }, 'caption');
-  const negative = g.add('negative', 'CLIPTextEncode', { text: params.negative ?? '', clip }, 'negative');
+  const positive = g.add('positive', 'CLIPTextEncode', { text: params.caption, clip });
+  const negative = g.add('negative', 'CLIPTextEncode', { text: params.negative ?? preset?.negative ?? '', clip });
 
   let samples: Link;
   if (params.split_sigmas || params.detail_daemon) {

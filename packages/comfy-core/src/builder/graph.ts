@@ -1,5 +1,6 @@
 import type { Workflow } from '@comfy-gateway/schema';
 
+/** A link to a node output: `[node_id, output_index]`. */
 export type Link = [string, number];
 
 /** Collects nodes and remembers which Text2ImgParams field each node (or input) came from. */

@@ -3,7 +3,7 @@ export { buildText2Img } from './build-text2img.ts';
 export type { BuildOptions, BuiltWorkflow } from './build-text2img.ts';
 export { TemplateFieldError } from './from-template.ts';
 export { loadPresets } from './load-presets.ts';
-export type { LoadedPresets } from './load-presets.ts';
+export type { LoadedPresets, PresetLoadError } from './load-presets.ts';
 export { inputSpecs, listOptions } from './node-spec.ts';
 export type { InputSpec } from './node-spec.ts';
 export { suggest } from './suggest.ts';

@@ -2,11 +2,20 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { presetSchema } from '@comfy-gateway/schema';
 import type { Preset } from '@comfy-gateway/schema';
+import type * as z from 'zod';
 
+/** A preset file that could not be used; `issues` holds zod's findings when the JSON parsed. */
+export interface PresetLoadError {
+  file: string;
+  message: string;
+  issues?: z.core.$ZodIssue[];
+}
+
+/** What `loadPresets` found: usable presets by id, and the files it skipped. */
 export interface LoadedPresets {
   presets: Map<string, Preset>;
   /** Files that could not be used, with why; the others still load. */
-  errors: Array<{ file: string; message: string }>;
+  errors: PresetLoadError[];
 }
 
 /** Reads every `*.json` in `dir`; a preset's id is its file name without `.json`. */
@@ -24,8 +33,9 @@ export async function loadPresets(dir: string): Promise<LoadedPresets> {
     }
     const parsed = presetSchema.safeParse(raw);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      errors.push({ file, message: `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` });
+      const issues = parsed.error.issues;
+      const message = issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      errors.push({ file, message, issues });
       continue;
     }
     presets.set(file.slice(0, -'.json'.length), parsed.data);

@@ -1,5 +1,6 @@
 import type { ComfyObjectInfo, NodeInfo } from '@comfy-gateway/schema';
 
+/** One input of a node definition, V1 and V3 alike. */
 export interface InputSpec {
   name: string;
   required: boolean;

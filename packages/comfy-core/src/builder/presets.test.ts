@@ -32,6 +32,8 @@ describe('presets', () => {
     if (!preset) throw new Error('missing preset');
     const merged = applyPresetDefaults({ caption: 'x', steps: 5 }, preset);
     expect(merged).toMatchObject({ caption: 'x', steps: 5, cfg: 7, sampler: 'dpmpp_2m', scheduler: 'karras', width: 1024 });
+    const switches = { name: 'S', defaults: { pag: true, pag_scale: 2, detail_amount: 0.4 } };
+    expect(applyPresetDefaults({ caption: 'x', pag: false }, switches)).toEqual({ caption: 'x', pag: false, pag_scale: 2, detail_amount: 0.4 });
   });
 
   it('writes parameters at a template preset’s bindings and refuses switches it cannot take', async () => {
@@ -44,6 +46,8 @@ describe('presets', () => {
     expect(w['1']?.inputs['ckpt_name']).toBe('v1-5-pruned-emaonly.safetensors');
     const withPag = text2ImgParamsSchema.parse({ ...params, pag: true });
     expect(() => buildText2Img(withPag, { seed: 3, preset })).toThrow(expect.objectContaining({ field: 'pag' }));
+    const withLora = text2ImgParamsSchema.parse({ ...params, loras: ['a.safetensors'] });
+    expect(() => buildText2Img(withLora, { seed: 3, preset })).toThrow(expect.objectContaining({ field: 'loras' }));
   });
 
   it('reports broken preset files by name and still loads the rest', async () => {

@@ -2,6 +2,7 @@ import type { ComfyObjectInfo, Workflow } from '@comfy-gateway/schema';
 import { inputSpecs } from './node-spec.ts';
 import { suggest } from './suggest.ts';
 
+/** One problem found in a graph, named by the Text2ImgParams field behind it. */
 export interface WorkflowIssue {
   field: string;
   node_id: string;
@@ -12,9 +13,17 @@ export interface WorkflowIssue {
   suggestions: string[];
 }
 
+/** Result of `validateWorkflow`. */
 export type ValidationResult = { ok: true } | { ok: false; issues: WorkflowIssue[] };
 
 const isLink = (v: unknown): v is [string, number] => Array.isArray(v) && v.length === 2 && typeof v[1] === 'number';
+
+// ComfyUI's own rule: `*` takes anything, and comma-separated unions match when they overlap.
+function typesMatch(received: string, wanted: string): boolean {
+  if (received === wanted || received === '*' || wanted === '*' || wanted === 'COMBO') return true;
+  const got = new Set(received.split(',').map((t) => t.trim()));
+  return wanted.split(',').some((t) => got.has(t.trim()));
+}
 
 /**
  * Checks a graph against a server's object_info before queueing: unknown node classes, combo
@@ -47,10 +56,14 @@ export function validateWorkflow(
         continue;
       }
       if (isLink(value)) {
-        const source = workflow[value[0]];
+        const source = workflow[String(value[0])];
         const outputs = source ? objectInfo[source.class_type]?.output : undefined;
-        if (!source || (outputs && value[1] >= outputs.length)) {
+        const type = outputs?.[value[1]];
+        if (!source || (outputs && type === undefined)) {
           issues.push({ ...base, field, input: spec.name, code: 'bad_link', message: `${spec.name} links to missing output ${value[0]}:${value[1]}`, suggestions: [] });
+        } else if (type !== undefined && !typesMatch(type, spec.type)) {
+          const message = `${spec.name} wants ${spec.type} but ${value[0]}:${value[1]} gives ${type}`;
+          issues.push({ ...base, field, input: spec.name, code: 'bad_link', message, suggestions: [] });
         }
         continue;
       }

@@ -45,4 +45,19 @@ describe('createTtlCache', () => {
     expect(a.hash).not.toBe(c.hash);
     expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
   });
+
+  it('shares one load between concurrent refreshes, and invalidate forces the next load', async () => {
+    const cache = createTtlCache<number>({ ttlMs: 60_000 });
+    let n = 0;
+    const loader = () => new Promise<number>((r) => setTimeout(() => r(++n), 5));
+    await cache.get('k', loader);
+    const refreshed = await Promise.all(
+      Array.from({ length: 10 }, () => cache.get('k', loader, { refresh: true })),
+    );
+    expect(refreshed.map((r) => r.value)).toEqual(Array(10).fill(2));
+    expect((await cache.get('k', loader)).value).toBe(2);
+    cache.invalidate('k');
+    expect((await cache.get('k', loader)).value).toBe(3);
+    expect(cache.stats.loads).toBe(3);
+  });
 });

@@ -20,7 +20,9 @@ export interface TtlCache<T> {
 
 /** sha256 hex of a value's JSON text. */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value) ?? '').digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(value) ?? '')
+    .digest('hex');
 }
 
 /** TTL cache with single flight and stale-on-error. */
@@ -45,7 +47,11 @@ export function createTtlCache<T>(opts: { ttlMs: number; now?: () => number }): 
         if (!old) throw err;
         stats.staleServed++;
         const why = err instanceof Error ? err.message : String(err);
-        return { ...old, stale: true, warning: `serving a copy from ${new Date(old.fetchedAt).toISOString()}: refresh failed (${why})` };
+        return {
+          ...old,
+          stale: true,
+          warning: `serving a copy from ${new Date(old.fetchedAt).toISOString()}: refresh failed (${why})`,
+        };
       } finally {
         inflight.delete(key);
       }

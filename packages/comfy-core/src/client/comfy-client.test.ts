@@ -1,7 +1,7 @@
 import { startComfySim } from '@comfy-gateway/comfy-sim';
 import { describe, expect, it } from 'vitest';
 import { isGatewayError } from '../errors.ts';
-import { tinyGraph } from '../tracker/test-rig.ts';
+import { samplerGraph, tinyGraph } from '../tracker/test-rig.ts';
 import { createComfyClient } from './comfy-client.ts';
 
 const codeOf = async (p: Promise<unknown>) => {
@@ -37,9 +37,12 @@ describe('ComfyUI client against the simulator', () => {
     expect(historyReads.map((u) => new URL(u).searchParams.get('max_items'))).toEqual(['200']);
     const view = await client.view({ filename: 'rig_00001_.png', subfolder: '', type: 'output' });
     expect(view.contentType).toBe('image/png');
+    expect(view.status).toBe(200);
     const bytes = new Uint8Array(await new Response(view.body).arrayBuffer());
     expect([...bytes.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
-    expect(await codeOf(client.view({ filename: 'missing.png', subfolder: '', type: 'output' }))).toBe('NOT_FOUND');
+    expect(await codeOf(client.view({ filename: 'missing.png', subfolder: '', type: 'output' }))).toBe(
+      'NOT_FOUND',
+    );
     expect(await client.getQueue()).toEqual({ running: [], pending: [] });
   });
 
@@ -59,10 +62,17 @@ describe('ComfyUI client against the simulator', () => {
   it('maps failures to typed errors', async () => {
     await using sim = await startComfySim();
     const client = createComfyClient({ baseUrl: sim.url, timeoutMs: 5000 });
-    const bad = client.queuePrompt({ prompt: { '1': { class_type: 'EmptyImage', inputs: { width: -5, height: 8, batch_size: 1, color: 0 } }, '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'x' } } } });
+    const bad = client.queuePrompt({
+      prompt: {
+        '1': { class_type: 'EmptyImage', inputs: { width: -5, height: 8, batch_size: 1, color: 0 } },
+        '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'x' } },
+      },
+    });
     const err = await bad.catch((e: unknown) => e);
     expect(isGatewayError(err) && err.code).toBe('COMFY_VALIDATION');
-    expect(isGatewayError(err) && (err.details as { node_errors: Record<string, unknown> }).node_errors).toHaveProperty('1');
+    expect(
+      isGatewayError(err) && (err.details as { node_errors: Record<string, unknown> }).node_errors,
+    ).toHaveProperty('1');
 
     sim.faults.httpDelayMs = 300;
     expect(await codeOf(client.getQueue({ timeoutMs: 50 }))).toBe('COMFY_TIMEOUT');
@@ -77,5 +87,75 @@ describe('ComfyUI client against the simulator', () => {
 
     await sim.stop();
     expect(await codeOf(client.getQueue())).toBe('COMFY_UNAVAILABLE');
+  });
+});
+
+describe('ComfyUI client edge cases', () => {
+  it('names the missing checkpoint of the sampler graph in COMFY_VALIDATION node_errors', async () => {
+    await using sim = await startComfySim({ checkpoints: ['tiny_sd15.safetensors'] });
+    const client = createComfyClient({ baseUrl: sim.url, timeoutMs: 5000 });
+    const err = await client.queuePrompt({ prompt: samplerGraph(1) }).catch((e: unknown) => e);
+    expect(isGatewayError(err) && err.status).toBe(400);
+    const details = isGatewayError(err)
+      ? (err.details as { error: { type: string }; node_errors: Record<string, { class_type: string }> })
+      : null;
+    expect(details?.error.type).toBe('prompt_outputs_failed_validation');
+    expect(details?.node_errors['4']?.class_type).toBe('CheckpointLoaderSimple');
+  });
+
+  it('reports a port nobody listens on as COMFY_UNAVAILABLE', async () => {
+    const sim = await startComfySim();
+    const url = sim.url;
+    await sim.close();
+    const client = createComfyClient({ baseUrl: url, timeoutMs: 2000 });
+    const err = await client.getSystemStats().catch((e: unknown) => e);
+    expect(isGatewayError(err) && err.code).toBe('COMFY_UNAVAILABLE');
+    expect(isGatewayError(err) && err.status).toBe(503);
+  });
+
+  it('rejects bodies of the wrong shape but tolerates extra fields', async () => {
+    const bodies: Record<string, unknown> = {
+      '/queue': { queue_running: 'nope' },
+      '/prompt': { prompt_id: 'p1', number: 3, node_errors: {}, extra: true },
+      '/history/p1': {
+        p1: {
+          prompt: [3, 'p1', {}, {}, ['2']],
+          outputs: {},
+          status: { status_str: 'success', completed: true, messages: [] },
+          meta: {},
+          future: 1,
+        },
+      },
+    };
+    const fakeFetch: typeof fetch = async (input) => {
+      const path = new URL(String(input)).pathname;
+      return new Response(JSON.stringify(bodies[path] ?? {}), {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+      });
+    };
+    const client = createComfyClient({ baseUrl: 'http://comfy.invalid', timeoutMs: 1000, fetch: fakeFetch });
+    expect(await codeOf(client.getQueue())).toBe('UPSTREAM_ERROR');
+    expect(await client.queuePrompt({ prompt: tinyGraph() })).toEqual({
+      prompt_id: 'p1',
+      number: 3,
+      node_errors: {},
+    });
+    expect((await client.getHistory('p1'))?.prompt.outputs).toEqual(['2']);
+  });
+
+  it('caps history pages and passes the offset', async () => {
+    const urls: string[] = [];
+    const fakeFetch: typeof fetch = async (input) => {
+      urls.push(String(input));
+      return new Response('{}', { status: 200 });
+    };
+    const client = createComfyClient({ baseUrl: 'http://comfy.invalid/', timeoutMs: 1000, fetch: fakeFetch });
+    await client.getHistoryPage({ maxItems: 10, offset: 20 });
+    await client.getHistoryPage({ maxItems: 1e9 });
+    expect(urls).toEqual([
+      'http://comfy.invalid/history?max_items=10&offset=20',
+      'http://comfy.invalid/history?max_items=200',
+    ]);
   });
 });

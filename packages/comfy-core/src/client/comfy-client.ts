@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import type { ComfyObjectInfo, ImageRef, NodeInfo } from '@comfy-gateway/schema';
 import { GatewayError } from '../errors.ts';
 import type {
@@ -11,6 +12,17 @@ import type {
 import { parseQueue, toQueueItem } from './parse-queue.ts';
 import { comfyFetch, discard, readJson } from './request.ts';
 import type { FetchLike, RequestContext } from './request.ts';
+import {
+  featuresSchema,
+  historyBodySchema,
+  objectInfoBodySchema,
+  promptErrorSchema,
+  promptResponseSchema,
+  queueBodySchema,
+  systemStatsSchema,
+  uploadResultSchema,
+} from './upstream-schemas.ts';
+import type { RawHistoryEntry, SystemStats } from './upstream-schemas.ts';
 
 export interface ComfyClientOptions {
   baseUrl: string;
@@ -32,13 +44,22 @@ export function createComfyClient(opts: ComfyClientOptions) {
     fetch: opts.fetch ?? globalThis.fetch,
     ...(opts.headers ? { headers: opts.headers } : {}),
   };
-  const getJson = async <T>(path: string, o?: CallOptions) => readJson<T>(await comfyFetch(ctx, path, o ?? {}), path);
+  const getJson = async <S extends z.ZodType>(path: string, schema: S, o?: CallOptions) =>
+    readJson(await comfyFetch(ctx, path, o ?? {}), path, schema);
   const postJson = (path: string, body: unknown, o?: CallOptions) =>
-    comfyFetch(ctx, path, { ...o, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    comfyFetch(ctx, path, {
+      ...o,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const postEmpty = async (path: string, body: unknown, o?: CallOptions) => {
     const res = await postJson(path, body, o);
     await discard(res);
-    if (!res.ok) throw new GatewayError('UPSTREAM_ERROR', `ComfyUI answered ${res.status} to ${path}`, { status: res.status });
+    if (!res.ok)
+      throw new GatewayError('UPSTREAM_ERROR', `ComfyUI answered ${res.status} to ${path}`, {
+        status: res.status,
+      });
   };
 
   return {
@@ -48,26 +69,36 @@ export function createComfyClient(opts: ComfyClientOptions) {
     async queuePrompt(input: QueuePromptInput, o?: CallOptions): Promise<QueuePromptResult> {
       const res = await postJson('/prompt', input, o);
       if (res.status === 400) {
-        const body = (await res.json().catch(() => ({}))) as { error?: { message?: string }; node_errors?: unknown };
-        const message = body.error?.message ?? 'ComfyUI rejected the workflow';
-        throw new GatewayError('COMFY_VALIDATION', message, { error: body.error, node_errors: body.node_errors ?? {} });
+        const raw: unknown = await res.json().catch(() => ({}));
+        const parsed = promptErrorSchema.safeParse(raw);
+        const body = parsed.success ? parsed.data : { error: undefined, node_errors: {} };
+        const message =
+          typeof body.error === 'string'
+            ? body.error
+            : (body.error?.message ?? 'ComfyUI rejected the workflow');
+        throw new GatewayError('COMFY_VALIDATION', message, {
+          error: body.error ?? null,
+          node_errors: body.node_errors,
+        });
       }
-      return readJson<QueuePromptResult>(res, '/prompt');
+      const ok = await readJson(res, '/prompt', promptResponseSchema);
+      return { prompt_id: ok.prompt_id, number: ok.number, node_errors: ok.node_errors };
     },
 
     async getQueue(o?: CallOptions): Promise<ComfyQueue> {
-      return parseQueue(await getJson<{ queue_running?: unknown[]; queue_pending?: unknown[] }>('/queue', o));
+      return parseQueue(await getJson('/queue', queueBodySchema, o));
     },
 
     /** Removes pending prompts (a running one is untouched: use `interrupt`). */
     deleteQueued: (ids: string[], o?: CallOptions) => postEmpty('/queue', { delete: ids }, o),
 
     /** Interrupts `promptId` only if it is the one running; without an id, whatever runs. */
-    interrupt: (promptId?: string, o?: CallOptions) => postEmpty('/interrupt', promptId ? { prompt_id: promptId } : {}, o),
+    interrupt: (promptId?: string, o?: CallOptions) =>
+      postEmpty('/interrupt', promptId ? { prompt_id: promptId } : {}, o),
 
     /** The finished entry, or null while unknown, queued or running (ComfyUI answers `{}`). */
     async getHistory(promptId: string, o?: CallOptions): Promise<ComfyHistoryEntry | null> {
-      const body = await getJson<Record<string, RawHistory>>(`/history/${encodeURIComponent(promptId)}`, o);
+      const body = await getJson(`/history/${encodeURIComponent(promptId)}`, historyBodySchema, o);
       const raw = body[promptId];
       return raw ? toHistoryEntry(raw) : null;
     },
@@ -76,7 +107,7 @@ export function createComfyClient(opts: ComfyClientOptions) {
     async getHistoryPage(page: { maxItems: number; offset?: number }, o?: CallOptions) {
       const maxItems = Math.max(1, Math.min(MAX_HISTORY_PAGE, Math.floor(page.maxItems)));
       const q = `max_items=${maxItems}${page.offset === undefined ? '' : `&offset=${Math.floor(page.offset)}`}`;
-      const body = await getJson<Record<string, RawHistory>>(`/history?${q}`, o);
+      const body = await getJson(`/history?${q}`, historyBodySchema, o);
       return Object.entries(body).map(([id, raw]) => ({ prompt_id: id, entry: toHistoryEntry(raw) }));
     },
 
@@ -90,48 +121,64 @@ export function createComfyClient(opts: ComfyClientOptions) {
       }
       if (!res.ok || !res.body) {
         await discard(res);
-        throw new GatewayError('UPSTREAM_ERROR', `ComfyUI answered ${res.status} to /view`, { status: res.status });
+        throw new GatewayError('UPSTREAM_ERROR', `ComfyUI answered ${res.status} to /view`, {
+          status: res.status,
+        });
       }
       const length = res.headers.get('content-length');
-      return { body: res.body, contentType: res.headers.get('content-type'), contentLength: length ? Number(length) : null };
+      return {
+        body: res.body,
+        contentType: res.headers.get('content-type'),
+        contentLength: length ? Number(length) : null,
+        status: res.status,
+      };
     },
 
-    getObjectInfo: (o?: CallOptions) => getJson<ComfyObjectInfo>('/object_info', o),
+    /** Every node class; classes that do not parse as NodeInfo are left out rather than failing all. */
+    getObjectInfo: (o?: CallOptions): Promise<ComfyObjectInfo> =>
+      getJson('/object_info', objectInfoBodySchema, o),
 
     /** One class's NodeInfo, or null when ComfyUI does not know it. */
     async getNodeInfo(classType: string, o?: CallOptions): Promise<NodeInfo | null> {
-      const body = await getJson<Record<string, NodeInfo>>(`/object_info/${encodeURIComponent(classType)}`, o);
+      const body = await getJson(`/object_info/${encodeURIComponent(classType)}`, objectInfoBodySchema, o);
       return body[classType] ?? null;
     },
 
-    getSystemStats: (o?: CallOptions) =>
-      getJson<{ system?: { comfyui_version?: string } & Record<string, unknown>; devices?: unknown[] }>('/system_stats', o),
+    getSystemStats: (o?: CallOptions): Promise<SystemStats> => getJson('/system_stats', systemStatsSchema, o),
 
-    getFeatures: (o?: CallOptions) => getJson<Record<string, unknown>>('/features', o),
+    /** Server feature flags (`supports_preview_metadata`, `max_upload_size`). */
+    getFeatures: (o?: CallOptions): Promise<Record<string, unknown>> =>
+      getJson('/features', featuresSchema, o),
 
     async uploadImage(
-      input: { data: Blob | Uint8Array; filename: string; subfolder?: string; type?: 'input' | 'temp' | 'output'; overwrite?: boolean },
+      input: {
+        data: Blob | Uint8Array;
+        filename: string;
+        subfolder?: string;
+        type?: 'input' | 'temp' | 'output';
+        overwrite?: boolean;
+      },
       o?: CallOptions,
     ): Promise<{ name: string; subfolder: string; type: string }> {
       const form = new FormData();
-      const blob = input.data instanceof Blob ? input.data : new Blob([input.data]);
+      const blob = input.data instanceof Blob ? input.data : new Blob([Uint8Array.from(input.data)]);
       form.append('image', blob, input.filename);
       if (input.subfolder) form.append('subfolder', input.subfolder);
       if (input.type) form.append('type', input.type);
       if (input.overwrite) form.append('overwrite', 'true');
       const res = await comfyFetch(ctx, '/upload/image', { ...o, method: 'POST', body: form });
-      return readJson(res, '/upload/image');
+      const up = await readJson(res, '/upload/image', uploadResultSchema);
+      return { name: up.name, subfolder: up.subfolder, type: up.type };
     },
   };
 }
 
-type RawHistory = Omit<ComfyHistoryEntry, 'prompt'> & { prompt: unknown[] };
-
-function toHistoryEntry(raw: RawHistory): ComfyHistoryEntry {
+function toHistoryEntry(raw: RawHistoryEntry): ComfyHistoryEntry {
   return {
     prompt: toQueueItem(raw.prompt),
-    outputs: raw.outputs ?? {},
+    outputs: raw.outputs,
+    // An entry without status is unusual; treat it as a failed run rather than guess success.
     status: raw.status ?? { status_str: 'error', completed: false, messages: [] },
-    meta: raw.meta ?? {},
+    meta: raw.meta,
   };
 }

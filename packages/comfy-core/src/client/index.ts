@@ -5,3 +5,4 @@ export type { ComfySocket, ComfySocketOptions, WebSocketCtor, WebSocketLike } fr
 export { parseBinaryFrame, parseTextFrame } from './parse-frame.ts';
 export type { ComfyEvent, ComfyEventType, NodeProgress } from './events.ts';
 export type { FetchLike } from './request.ts';
+export type { SystemStats } from './upstream-schemas.ts';

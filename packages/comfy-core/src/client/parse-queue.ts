@@ -16,6 +16,8 @@ export function toQueueItem(raw: unknown[] | undefined): ComfyQueueItem {
 /** ComfyUI sends pending items in heap order; sort them as its own frontend does. */
 export function parseQueue(body: { queue_running?: unknown[]; queue_pending?: unknown[] }): ComfyQueue {
   const items = (list: unknown[] | undefined) => (list ?? []).map((r) => toQueueItem(r as unknown[]));
-  const pending = items(body.queue_pending).sort((a, b) => a.number - b.number || (a.prompt_id < b.prompt_id ? -1 : 1));
+  const pending = items(body.queue_pending).sort(
+    (a, b) => a.number - b.number || (a.prompt_id < b.prompt_id ? -1 : 1),
+  );
   return { running: items(body.queue_running), pending };
 }

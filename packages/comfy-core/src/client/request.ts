@@ -1,3 +1,4 @@
+import type * as z from 'zod';
 import { GatewayError } from '../errors.ts';
 import type { CallOptions } from '../types.ts';
 
@@ -10,7 +11,15 @@ export interface RequestContext {
   headers?: Record<string, string>;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EPIPE', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
 
 function causeCode(err: unknown): string | undefined {
   let e: unknown = err;
@@ -43,18 +52,35 @@ export async function comfyFetch(
   } catch (err) {
     if (signal?.aborted) throw signal.reason ?? err;
     if (timeout.aborted) {
-      throw new GatewayError('COMFY_TIMEOUT', `ComfyUI did not answer ${path} within ${timeoutMs} ms`, undefined, { cause: err });
+      throw new GatewayError(
+        'COMFY_TIMEOUT',
+        `ComfyUI did not answer ${path} within ${timeoutMs} ms`,
+        undefined,
+        { cause: err },
+      );
     }
     const code = causeCode(err);
     const why = code && NETWORK_CODES.has(code) ? code : err instanceof Error ? err.message : String(err);
-    throw new GatewayError('COMFY_UNAVAILABLE', `ComfyUI at ${ctx.baseUrl} is unreachable (${why})`, undefined, {
-      cause: err,
-    });
+    throw new GatewayError(
+      'COMFY_UNAVAILABLE',
+      `ComfyUI at ${ctx.baseUrl} is unreachable (${why})`,
+      undefined,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
-/** Reads a JSON body, turning a non-2xx answer into UPSTREAM_ERROR with the status. */
-export async function readJson<T>(res: Response, path: string): Promise<T> {
+/**
+ * Reads a JSON body and checks it against a loose schema; a non-2xx answer or a body of the wrong
+ * shape becomes UPSTREAM_ERROR.
+ */
+export async function readJson<S extends z.ZodType>(
+  res: Response,
+  path: string,
+  schema: S,
+): Promise<z.output<S>> {
   const text = await res.text();
   if (!res.ok) {
     throw new GatewayError('UPSTREAM_ERROR', `ComfyUI answered ${res.status} to ${path}`, {
@@ -62,11 +88,20 @@ export async function readJson<T>(res: Response, path: string): Promise<T> {
       body: text.slice(0, 2000),
     });
   }
+  let body: unknown;
   try {
-    return JSON.parse(text) as T;
+    body = JSON.parse(text);
   } catch {
     throw new GatewayError('UPSTREAM_ERROR', `ComfyUI sent invalid JSON for ${path}`, { status: res.status });
   }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    throw new GatewayError('UPSTREAM_ERROR', `ComfyUI sent an unexpected body for ${path}`, {
+      status: res.status,
+      issues: parsed.error.issues.slice(0, 5),
+    });
+  }
+  return parsed.data;
 }
 
 /** Drains a body that we do not need, so the connection can be reused. */

@@ -19,6 +19,9 @@ export interface ComfySocketOptions {
   baseUrl: string;
   clientId: string;
   WebSocket: WebSocketCtor;
+  /** Sent as the first message; default `{supports_preview_metadata: true}`, null sends nothing. */
+  featureFlags?: Record<string, unknown> | null;
+  /** Open + first `status` must happen within this; default 10 s. */
   connectTimeoutMs?: number;
   now?: () => number;
 }
@@ -43,12 +46,28 @@ const toBytes = (data: unknown): Uint8Array | null => {
 /** One WebSocket to ComfyUI with the gateway's client id and the preview-metadata handshake. */
 export function createComfySocket(opts: ComfySocketOptions): ComfySocket {
   const now = opts.now ?? Date.now;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+  const flags = opts.featureFlags === undefined ? { supports_preview_metadata: true } : opts.featureFlags;
   const url = `${opts.baseUrl.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws?clientId=${encodeURIComponent(opts.clientId)}`;
   const eventListeners = new Set<(ev: ComfyEvent) => void>();
   const closeListeners = new Set<(reason: string) => void>();
   let ws: WebSocketLike | null = null;
   let open = false;
   let lastMessageAt = 0;
+  // Rejects a connect still in progress when the socket is closed under it.
+  let abortPending: (() => void) | null = null;
+
+  // Detached first, so closing on purpose never reports a disconnect.
+  const closeCurrent = () => {
+    abortPending?.();
+    const sock = ws;
+    ws = null;
+    open = false;
+    if (sock) {
+      sock.onclose = sock.onmessage = sock.onerror = null;
+      sock.close();
+    }
+  };
 
   const emit = (ev: ComfyEvent) => {
     for (const l of eventListeners) l(ev);
@@ -56,22 +75,30 @@ export function createComfySocket(opts: ComfySocketOptions): ComfySocket {
 
   return {
     connect() {
-      if (ws) ws.close();
+      closeCurrent();
       return new Promise<void>((resolve, reject) => {
         const sock = new opts.WebSocket(url);
         ws = sock;
         sock.binaryType = 'arraybuffer';
         let settled = false;
-        const timer = setTimeout(() => fail(`no status from ComfyUI within ${opts.connectTimeoutMs ?? 10_000} ms`), opts.connectTimeoutMs ?? 10_000);
+        const timer = setTimeout(
+          () => fail(`no status from ComfyUI within ${connectTimeoutMs} ms`),
+          connectTimeoutMs,
+        );
         const fail = (why: string) => {
           if (settled) return;
           settled = true;
+          abortPending = null;
           clearTimeout(timer);
           sock.onclose = sock.onmessage = sock.onerror = null;
           sock.close();
           reject(new GatewayError('COMFY_UNAVAILABLE', `WebSocket to ComfyUI failed: ${why}`));
         };
-        sock.onopen = () => sock.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
+        abortPending = () => fail('closed by the gateway');
+        // ComfyUI answers previews with type-4 frames (naming their prompt) only after this.
+        sock.onopen = () => {
+          if (flags) sock.send(JSON.stringify({ type: 'feature_flags', data: flags }));
+        };
         sock.onerror = (ev) => fail((ev as { message?: string }).message ?? 'error');
         sock.onclose = (ev) => {
           if (!settled) return fail(`closed (${ev.code ?? 0})`);
@@ -82,10 +109,15 @@ export function createComfySocket(opts: ComfySocketOptions): ComfySocket {
         sock.onmessage = (msg) => {
           lastMessageAt = now();
           const bytes = toBytes(msg.data);
-          const ev = bytes ? parseBinaryFrame(bytes) : typeof msg.data === 'string' ? parseTextFrame(msg.data) : null;
+          const ev = bytes
+            ? parseBinaryFrame(bytes)
+            : typeof msg.data === 'string'
+              ? parseTextFrame(msg.data)
+              : null;
           if (!ev) return;
           if (!settled && ev.type === 'status') {
             settled = true;
+            abortPending = null;
             open = true;
             clearTimeout(timer);
             resolve();
@@ -94,15 +126,7 @@ export function createComfySocket(opts: ComfySocketOptions): ComfySocket {
         };
       });
     },
-    close() {
-      const sock = ws;
-      ws = null;
-      open = false;
-      if (sock) {
-        sock.onclose = sock.onmessage = sock.onerror = null;
-        sock.close();
-      }
-    },
+    close: closeCurrent,
     onEvent(listener) {
       eventListeners.add(listener);
       return () => eventListeners.delete(listener);

@@ -19,14 +19,20 @@ const markRunning = (job: JobRecord, now: number) => {
 
 /** Applies one socket event to a job and emits what subscribers should see. */
 export function applyEvent(job: JobRecord, ev: ComfyEvent, now: number): EventOutcome {
+  if (ev.type !== 'preview' && ev.type !== 'text') job.seen = true;
   switch (ev.type) {
     case 'execution_start':
       markRunning(job, now);
       emit(job, { type: 'status', snapshot: snapshotOf(job) });
       return {};
-    case 'execution_cached':
+    case 'execution_cached': {
       for (const n of ev.nodes) job.cached.add(n);
+      // execution_start may have been missed; this proves the run began just the same.
+      const wasQueued = job.status === 'queued';
+      markRunning(job, now);
+      if (wasQueued) emit(job, { type: 'status', snapshot: snapshotOf(job) });
       return {};
+    }
     case 'executing':
       if (ev.node === null) return { ended: true };
       markRunning(job, now);
@@ -49,7 +55,8 @@ export function applyEvent(job: JobRecord, ev: ComfyEvent, now: number): EventOu
       const wasQueued = job.status === 'queued';
       markRunning(job, now);
       // Prompts without a client id get only these: they are the whole progress signal then.
-      if (wasQueued || (job.done.size !== before && !job.ownSocket)) emit(job, { type: 'status', snapshot: snapshotOf(job) });
+      if (wasQueued || (job.done.size !== before && !job.ownSocket))
+        emit(job, { type: 'status', snapshot: snapshotOf(job) });
       return {};
     }
     case 'executed': {
@@ -62,17 +69,31 @@ export function applyEvent(job: JobRecord, ev: ComfyEvent, now: number): EventOu
       return {};
     }
     case 'preview':
-      emit(job, { type: 'preview', node: ev.node_id ?? job.node, mime: ev.mime, data: Buffer.from(ev.data).toString('base64') });
+      emit(job, {
+        type: 'preview',
+        node: ev.node_id ?? job.node,
+        mime: ev.mime,
+        data: Buffer.from(ev.data).toString('base64'),
+      });
       return {};
     case 'execution_success':
       return { final: 'completed' };
     case 'execution_error':
       return {
         final: 'failed',
-        error: { message: ev.exception_message, node_id: ev.node_id, node_type: ev.node_type, exception_type: ev.exception_type },
+        error: {
+          code: 'execution_error',
+          message: ev.exception_message,
+          node_id: ev.node_id,
+          node_type: ev.node_type,
+          exception_type: ev.exception_type,
+        },
       };
     case 'execution_interrupted':
-      return { final: 'interrupted', error: { message: 'interrupted', node_id: ev.node_id, node_type: ev.node_type } };
+      return {
+        final: 'interrupted',
+        error: { code: 'interrupted', message: 'interrupted', node_id: ev.node_id, node_type: ev.node_type },
+      };
     default:
       return {};
   }

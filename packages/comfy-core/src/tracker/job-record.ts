@@ -1,4 +1,11 @@
-import type { ImageRef, JobError, JobSnapshot, JobStatus, StreamEvent, Workflow } from '@comfy-gateway/schema';
+import type {
+  ImageRef,
+  JobError,
+  JobSnapshot,
+  JobStatus,
+  StreamEvent,
+  Workflow,
+} from '@comfy-gateway/schema';
 import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { ComfyHistoryEntry, JobListener, TrackedEvent } from '../types.ts';
 
@@ -26,13 +33,20 @@ export interface JobRecord {
   nextEventId: number;
   listeners: Set<JobListener>;
   waiters: Set<(s: JobSnapshot) => void>;
+  /** ComfyUI's queue number, when known. */
+  number: number | null;
+  /** Seen alive upstream (an event, or in /queue): missing from both /queue and history is then final. */
+  seen: boolean;
   missingPasses: number;
   cancelRequested: boolean;
   /** Final state came from polling, not from the socket. */
   endedByPolling: boolean;
 }
 
-export function newRecord(id: string, o: { prompt?: Workflow; ownSocket: boolean; now: number }): JobRecord {
+export function newRecord(
+  id: string,
+  o: { prompt?: Workflow; ownSocket: boolean; now: number; number?: number },
+): JobRecord {
   return {
     id,
     status: 'queued',
@@ -53,6 +67,8 @@ export function newRecord(id: string, o: { prompt?: Workflow; ownSocket: boolean
     nextEventId: 1,
     listeners: new Set(),
     waiters: new Set(),
+    number: o.number ?? null,
+    seen: false,
     missingPasses: 0,
     cancelRequested: false,
     endedByPolling: false,
@@ -119,7 +135,11 @@ export function imagesOf(output: Record<string, unknown> | null | undefined): Im
     for (const item of list as Array<Record<string, unknown>>) {
       if (typeof item?.['filename'] !== 'string') continue;
       const type = item['type'] === 'temp' || item['type'] === 'input' ? item['type'] : 'output';
-      refs.push({ filename: item['filename'], subfolder: typeof item['subfolder'] === 'string' ? item['subfolder'] : '', type });
+      refs.push({
+        filename: item['filename'],
+        subfolder: typeof item['subfolder'] === 'string' ? item['subfolder'] : '',
+        type,
+      });
     }
   }
   return refs;
@@ -135,11 +155,12 @@ export function statusFromHistory(entry: ComfyHistoryEntry): { status: JobStatus
     node_type: typeof data['node_type'] === 'string' ? data['node_type'] : null,
   };
   if (last?.[0] === 'execution_interrupted') {
-    return { status: 'interrupted', error: { message: 'interrupted', ...nodeFields } };
+    return { status: 'interrupted', error: { code: 'interrupted', message: 'interrupted', ...nodeFields } };
   }
-  const message = typeof data['exception_message'] === 'string' ? data['exception_message'] : 'execution failed';
+  const message =
+    typeof data['exception_message'] === 'string' ? data['exception_message'] : 'execution failed';
   const type = typeof data['exception_type'] === 'string' ? { exception_type: data['exception_type'] } : {};
-  return { status: 'failed', error: { message, ...nodeFields, ...type } };
+  return { status: 'failed', error: { code: 'execution_error', message, ...nodeFields, ...type } };
 }
 
 export const isFinal = (job: JobRecord): boolean => isFinalJobStatus(job.status);

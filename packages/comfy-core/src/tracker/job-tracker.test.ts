@@ -13,7 +13,9 @@ describe('job tracker against the simulator', () => {
     expect(final.progress?.percent).toBe(100);
     expect(types(events).filter((t) => t === 'done')).toHaveLength(1);
     expect(types(events).at(-1)).toBe('done');
-    const steps = events.flatMap((e) => (e.type === 'status' && e.snapshot.progress?.node === '3' ? [e.snapshot.progress.value] : []));
+    const steps = events.flatMap((e) =>
+      e.type === 'status' && e.snapshot.progress?.node === '3' ? [e.snapshot.progress.value] : [],
+    );
     expect(steps).toEqual(expect.arrayContaining([1, 2, 3, 4]));
     expect(events.some((e) => e.type === 'preview')).toBe(true);
     const running = events.find((e) => e.type === 'status' && e.snapshot.current_node?.id === '3');

@@ -23,7 +23,18 @@ export const samplerGraph = (seed: number, steps = 4): Workflow => ({
   '7': { class_type: 'CLIPTextEncode', inputs: { text: '', clip: ['4', 1] } },
   '3': {
     class_type: 'KSampler',
-    inputs: { seed, steps, cfg: 7, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['7', 0], latent_image: ['5', 0] },
+    inputs: {
+      seed,
+      steps,
+      cfg: 7,
+      sampler_name: 'euler',
+      scheduler: 'normal',
+      denoise: 1,
+      model: ['4', 0],
+      positive: ['6', 0],
+      negative: ['7', 0],
+      latent_image: ['5', 0],
+    },
   },
   '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
   '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'rig', images: ['8', 0] } },
@@ -35,7 +46,12 @@ export async function startRig(simOpts: ComfySimOptions = {}, trackerOpts: { sil
   const client = createComfyClient({ baseUrl: sim.url, timeoutMs: 5000 });
   const clientId = `rig-${Math.random().toString(36).slice(2)}`;
   const socket = createComfySocket({ baseUrl: sim.url, clientId, WebSocket: WS });
-  const tracker = createJobTracker({ client, pollIntervalMs: 50, silenceMs: trackerOpts.silenceMs ?? 5000 });
+  const tracker = createJobTracker({
+    client,
+    clientId,
+    pollIntervalMs: 50,
+    silenceMs: trackerOpts.silenceMs ?? 5000,
+  });
   socket.onEvent((ev) => tracker.handleEvent(ev));
   socket.onClose(() => tracker.setSocketUp(false));
   await socket.connect();

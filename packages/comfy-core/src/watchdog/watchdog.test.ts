@@ -1,136 +1,106 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { backoffDelay } from './backoff.ts';
-import { createWatchdog } from './watchdog.ts';
-import type { WatchdogOptions } from './watchdog.ts';
-
-const DEFAULTS = { baseDelayMs: 500, maxDelayMs: 30_000, maxAttempts: 5, healthIntervalMs: 60_000 };
+import { rig } from './test-rig.ts';
 
 beforeEach(() => void vi.useFakeTimers());
 afterEach(() => void vi.useRealTimers());
 
-function rig(over: Partial<WatchdogOptions> = {}) {
-  const calls = { connect: 0, probe: 0 };
-  let connectOk = false;
-  let probeOk = true;
-  const wd = createWatchdog({
-    ...DEFAULTS,
-    random: () => 0.5,
-    connect: async () => {
-      calls.connect++;
-      if (!connectOk) throw new Error('ECONNREFUSED');
-    },
-    probe: async () => {
-      calls.probe++;
-      if (!probeOk) throw new Error('probe down');
-    },
-    ...over,
+describe('watchdog: connecting and backing off', () => {
+  it('connects at once on start and records the success', async () => {
+    const r = rig();
+    r.sim.connectOk = true;
+    r.wd.start();
+    expect(r.calls.connect).toBe(1);
+    expect(r.wd.state).toBe('connecting');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(r.wd.state).toBe('connected');
+    expect(r.wd.info()).toEqual({
+      state: 'connected',
+      attempts: 0,
+      lastSuccessAt: Date.now(),
+      lastError: null,
+      nextAttemptAt: null,
+    });
+    expect(r.states()).toEqual(['connecting', 'connected']);
   });
-  const states: string[] = [];
-  wd.onState((c) => states.push(c.to));
-  return { wd, calls, states, up: (v: boolean) => (connectOk = v), probeUp: (v: boolean) => (probeOk = v) };
-}
 
-describe('backoffDelay', () => {
-  it('doubles from the base up to the cap, with equal jitter', () => {
-    const at = (n: number, r: number) => backoffDelay(n, { baseDelayMs: 500, maxDelayMs: 30_000, random: () => r });
-    expect([1, 2, 3, 4, 5, 6, 7, 8].map((n) => at(n, 1))).toEqual([500, 1000, 2000, 4000, 8000, 16000, 30000, 30000]);
-    expect([1, 2, 8].map((n) => at(n, 0))).toEqual([250, 500, 15000]);
+  it('retries with backoff and degrades exactly after maxAttempts failures', async () => {
+    const r = rig();
+    r.sim.probeOk = false;
+    const t0 = Date.now();
+    r.wd.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(r.wd.state).toBe('reconnecting');
+    expect(r.wd.info()).toMatchObject({ attempts: 1, lastError: 'ECONNREFUSED', nextAttemptAt: t0 + 375 });
+    // random 0.5: 375, 750, 1500, 3000 ms between the five attempts.
+    for (const [delay, attempt] of [
+      [375, 2],
+      [750, 3],
+      [1500, 4],
+      [3000, 5],
+    ] as const) {
+      await vi.advanceTimersByTimeAsync(delay - 1);
+      expect(r.calls.connect).toBe(attempt - 1);
+      expect(r.wd.state).toBe('reconnecting');
+      await vi.advanceTimersByTimeAsync(1);
+      expect(r.calls.connect).toBe(attempt);
+    }
+    expect(r.wd.state).toBe('degraded');
+    expect(r.wd.info()).toMatchObject({ attempts: 5, nextAttemptAt: Date.now() + 60_000 });
+    expect(r.states()).toEqual(['connecting', 'reconnecting', 'degraded']);
+  });
+
+  it('degrades after a single failure when maxAttempts is 1', async () => {
+    const r = rig({ maxAttempts: 1 });
+    r.wd.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(r.wd.state).toBe('degraded');
+    expect(r.calls.connect).toBe(1);
+  });
+
+  it('treats a connect that throws synchronously as a failed attempt', async () => {
+    const r = rig({
+      connect: () => {
+        throw new Error('bad url');
+      },
+    });
+    r.wd.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(r.wd.info()).toMatchObject({ state: 'reconnecting', attempts: 1, lastError: 'bad url' });
   });
 });
 
-describe('watchdog', () => {
-  it('connects at once and probes while connected', async () => {
+describe('watchdog: disconnects', () => {
+  it('100 disconnect notices give exactly one connect per backoff step', async () => {
     const r = rig();
-    r.up(true);
+    r.sim.connectOk = true;
     r.wd.start();
     await vi.advanceTimersByTimeAsync(0);
-    expect(r.wd.state).toBe('connected');
-    expect(r.wd.info().lastSuccessAt).not.toBeNull();
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(r.calls.probe).toBe(1);
-    expect(r.states).toEqual(['connecting', 'connected']);
-  });
-
-  it('backs off, then degrades after the last attempt and probes until ComfyUI answers', async () => {
-    const r = rig();
-    r.probeUp(false);
-    r.wd.start();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(r.wd.state).toBe('reconnecting');
-    // Delays with random 0.5: 375, 750, 1500, 3000 ms between the five attempts.
-    await vi.advanceTimersByTimeAsync(374);
-    expect(r.calls.connect).toBe(1);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(r.calls.connect).toBe(2);
-    await vi.advanceTimersByTimeAsync(750 + 1500 + 3000);
-    expect(r.calls.connect).toBe(5);
-    expect(r.wd.state).toBe('degraded');
-    expect(r.wd.info().lastError).toBe('ECONNREFUSED');
-    await vi.advanceTimersByTimeAsync(60_000 * 3);
-    expect(r.calls.probe).toBe(3);
-    expect(r.calls.connect).toBe(5);
-    r.probeUp(true);
-    r.up(true);
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(r.wd.state).toBe('connected');
-    expect(r.states).toEqual(['connecting', 'reconnecting', 'degraded', 'connecting', 'connected']);
-  });
-
-  it('reconnects once however often the socket reports the disconnect', async () => {
-    const r = rig();
-    r.up(true);
-    r.wd.start();
-    await vi.advanceTimersByTimeAsync(0);
+    r.sim.connectOk = false;
     for (let i = 0; i < 100; i++) r.wd.notifyDisconnected('socket closed');
-    expect(r.wd.state).toBe('reconnecting');
-    await vi.advanceTimersByTimeAsync(400);
-    expect(r.calls.connect).toBe(2);
-    expect(r.wd.state).toBe('connected');
+    expect(r.wd.info()).toMatchObject({ state: 'reconnecting', lastError: 'socket closed' });
+    let expected = 1;
+    for (const delay of [375, 750, 1500, 3000, 6000]) {
+      for (let i = 0; i < 100; i++) r.wd.notifyDisconnected('socket closed again');
+      await vi.advanceTimersByTimeAsync(delay - 1);
+      expect(r.calls.connect).toBe(expected);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(r.calls.connect).toBe(++expected);
+    }
+    expect(r.wd.state).toBe('degraded');
+    expect(r.states()).toEqual(['connecting', 'connected', 'reconnecting', 'degraded']);
   });
 
-  it('treats a failed probe while connected as a disconnect', async () => {
-    const r = rig();
-    r.up(true);
+  it('ignores disconnect notices unless connected', async () => {
+    const r = rig({ maxAttempts: 2 });
+    r.wd.notifyDisconnected('early');
+    expect(r.wd.state).toBe('disabled');
     r.wd.start();
-    await vi.advanceTimersByTimeAsync(0);
-    r.probeUp(false);
-    r.up(false);
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(r.wd.state).toBe('reconnecting');
-    expect(r.wd.info().lastError).toBe('probe down');
-  });
-
-  it('never runs a connect and a probe at once', async () => {
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const slow = () =>
-      new Promise<void>((resolve) => {
-        inFlight++;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        setTimeout(() => {
-          inFlight--;
-          resolve();
-        }, 1000);
-      });
-    const wd = createWatchdog({ ...DEFAULTS, healthIntervalMs: 500, random: () => 0, connect: slow, probe: slow });
-    wd.start();
-    await vi.advanceTimersByTimeAsync(1600);
-    wd.notifyDisconnected('closed during a probe');
-    await vi.advanceTimersByTimeAsync(5000);
-    expect(maxInFlight).toBe(1);
-    expect(wd.state).toBe('connected');
-    wd.stop();
-  });
-
-  it('stop cancels everything, and a connect finishing after stop changes nothing', async () => {
-    let release: () => void = () => undefined;
-    const connect = vi.fn(() => new Promise<void>((resolve) => (release = resolve)));
-    const wd = createWatchdog({ ...DEFAULTS, connect, probe: async () => undefined });
-    wd.start();
-    wd.stop();
-    release();
-    await vi.advanceTimersByTimeAsync(120_000);
-    expect(wd.state).toBe('disabled');
-    expect(connect).toHaveBeenCalledTimes(1);
+    r.wd.notifyDisconnected('while connecting');
+    await vi.advanceTimersByTimeAsync(375);
+    r.wd.notifyDisconnected('while degraded');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(r.wd.state).toBe('degraded');
+    expect(r.calls.connect).toBe(2);
+    expect(r.states()).toEqual(['connecting', 'reconnecting', 'degraded']);
   });
 });

@@ -1,83 +1,56 @@
 import type { ConnectionState } from '@comfy-gateway/schema';
+import { defaultTimers } from '../timers.ts';
 import { backoffDelay } from './backoff.ts';
-
-export interface WatchdogTimers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export interface WatchdogOptions {
-  /** Opens the socket; resolves when open, rejects on failure. */
-  connect: () => Promise<void>;
-  /** Cheap HTTP health check; rejects when ComfyUI is down. */
-  probe: () => Promise<void>;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  maxAttempts: number;
-  healthIntervalMs: number;
-  random?: () => number;
-  timers?: WatchdogTimers;
-  now?: () => number;
-}
-
-export interface WatchdogStateChange {
-  from: ConnectionState;
-  to: ConnectionState;
-  reason?: string;
-}
-
-export interface WatchdogInfo {
-  state: ConnectionState;
-  attempts: number;
-  lastSuccessAt: number | null;
-  lastError: string | null;
-  nextAttemptAt: number | null;
-}
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+import { createSingleFlight } from './single-flight.ts';
+import type { Watchdog, WatchdogInfo, WatchdogOptions, WatchdogStateChange } from './types.ts';
 
 /**
- * Owns the (re)connection: backoff with jitter, `degraded` after the last attempt with probes every
- * health interval, probes while connected too. One attempt or probe in flight at a time.
+ * Creates the watchdog of one ComfyUI socket: a connect attempt at start, retries with
+ * `backoffDelay`, `degraded` after `maxAttempts` consecutive failures with a probe every
+ * `healthIntervalMs` until ComfyUI answers, and probes while connected (a failed one counts as a
+ * disconnect). At most one connect or probe is in flight at any time.
  */
-export function createWatchdog(opts: WatchdogOptions) {
+export function createWatchdog(opts: WatchdogOptions): Watchdog {
   const random = opts.random ?? Math.random;
   const now = opts.now ?? Date.now;
-  const timers: WatchdogTimers = opts.timers ?? {
-    setTimeout: (fn, ms) => {
-      const t = setTimeout(fn, ms);
-      t.unref?.();
-      return t;
-    },
-    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-  };
+  const timers = opts.timers ?? defaultTimers;
+  const flight = createSingleFlight();
   const listeners = new Set<(c: WatchdogStateChange) => void>();
   let state: ConnectionState = 'disabled';
   let attempts = 0;
+  // Backoff steps taken since the last success; differs from `attempts` after a disconnect.
+  let retries = 0;
   let lastSuccessAt: number | null = null;
   let lastError: string | null = null;
   let nextAttemptAt: number | null = null;
   let timer: unknown = null;
-  let busy = false;
-  // Bumped by stop(): results of work started before it are ignored.
-  let generation = 0;
 
-  const setState = (to: ConnectionState, reason?: string) => {
-    if (to === state) return;
-    const change: WatchdogStateChange = { from: state, to, ...(reason ? { reason } : {}) };
+  /** Changes state and notifies; false when a listener stopped or restarted us meanwhile. */
+  const moveTo = (to: ConnectionState, reason?: string): boolean => {
+    const epoch = flight.epoch;
+    if (to === state) return true;
+    const change: WatchdogStateChange =
+      reason === undefined ? { from: state, to } : { from: state, to, reason };
     state = to;
-    for (const l of listeners) {
+    for (const listener of [...listeners]) {
       try {
-        l(change);
+        listener(change);
       } catch {
-        // A listener's bug must not stop reconnection.
+        // A listener's bug must not stop the reconnection it is being told about.
       }
     }
+    return epoch === flight.epoch;
   };
 
-  const schedule = (ms: number, fn: () => void) => {
+  const cancelTimer = () => {
     if (timer !== null) timers.clearTimeout(timer);
-    nextAttemptAt = now() + ms;
+    timer = null;
+    nextAttemptAt = null;
+  };
+
+  const schedule = (ms: number, fn: () => void, isAttempt: boolean) => {
+    cancelTimer();
+    nextAttemptAt = isAttempt ? now() + ms : null;
     timer = timers.setTimeout(() => {
       timer = null;
       nextAttemptAt = null;
@@ -85,114 +58,80 @@ export function createWatchdog(opts: WatchdogOptions) {
     }, ms);
   };
 
-  const attempt = () => {
-    if (state === 'disabled') return;
-    // A probe still in flight: try again right after it, never two at once.
-    if (busy) return schedule(Math.min(opts.baseDelayMs, 100), attempt);
-    busy = true;
-    const gen = generation;
-    attempts++;
-    if (state !== 'reconnecting') setState('connecting');
-    opts.connect().then(
-      () => {
-        busy = false;
-        if (gen !== generation) return;
+  const scheduleRetry = () =>
+    schedule(
+      backoffDelay(retries, { baseDelayMs: opts.baseDelayMs, maxDelayMs: opts.maxDelayMs, random }),
+      attempt,
+      true,
+    );
+
+  const attempt = (): void =>
+    flight.run(opts.connect, (o) => {
+      if (o.ok) {
         attempts = 0;
+        retries = 0;
         lastSuccessAt = now();
-        setState('connected');
-        schedule(opts.healthIntervalMs, probeConnected);
-      },
-      (err: unknown) => {
-        busy = false;
-        if (gen !== generation) return;
-        lastError = message(err);
-        failed(lastError);
-      },
-    );
-  };
+        if (moveTo('connected')) schedule(opts.healthIntervalMs, probeConnected, false);
+        return;
+      }
+      attempts++;
+      lastError = o.error;
+      if (attempts >= opts.maxAttempts) {
+        if (moveTo('degraded', o.error)) schedule(opts.healthIntervalMs, probeDegraded, true);
+        return;
+      }
+      retries++;
+      if (moveTo('reconnecting', o.error)) scheduleRetry();
+    });
 
-  /** After a failed connect: back off, or give up into degraded probing. */
-  const failed = (reason: string) => {
-    if (attempts >= opts.maxAttempts) {
-      setState('degraded', reason);
-      schedule(opts.healthIntervalMs, probeDegraded);
-      return;
-    }
-    setState('reconnecting', reason);
-    schedule(backoffDelay(attempts, { baseDelayMs: opts.baseDelayMs, maxDelayMs: opts.maxDelayMs, random }), attempt);
-  };
-
-  const runProbe = (onOk: () => void, onFail: (err: unknown) => void) => {
-    if (busy) return schedule(opts.healthIntervalMs, () => runProbe(onOk, onFail));
-    busy = true;
-    const gen = generation;
-    opts.probe().then(
-      () => {
-        busy = false;
-        if (gen === generation) onOk();
-      },
-      (err: unknown) => {
-        busy = false;
-        if (gen === generation) onFail(err);
-      },
-    );
-  };
-
-  const probeConnected = () =>
-    runProbe(
-      () => {
-        lastSuccessAt = now();
-        if (state === 'connected') schedule(opts.healthIntervalMs, probeConnected);
-      },
-      (err) => {
-        lastError = message(err);
-        if (state === 'connected') disconnected(`health probe failed: ${lastError}`);
-      },
-    );
-
-  const probeDegraded = () =>
-    runProbe(
-      () => {
-        attempts = 0;
-        setState('connecting', 'health probe succeeded');
-        attempt();
-      },
-      (err) => {
-        lastError = message(err);
-        schedule(opts.healthIntervalMs, probeDegraded);
-      },
-    );
-
-  const disconnected = (reason: string) => {
+  const disconnected = (reason: string, error: string) => {
+    flight.invalidate();
+    cancelTimer();
     attempts = 0;
-    setState('reconnecting', reason);
-    schedule(backoffDelay(1, { baseDelayMs: opts.baseDelayMs, maxDelayMs: opts.maxDelayMs, random }), attempt);
+    // The lost socket counts as the first failure: one backoff step before reconnecting, no storm.
+    retries = 1;
+    lastError = error;
+    if (moveTo('reconnecting', reason)) scheduleRetry();
   };
+
+  const probeConnected = (): void =>
+    flight.run(opts.probe, (o) => {
+      if (o.ok) schedule(opts.healthIntervalMs, probeConnected, false);
+      else disconnected(`health probe failed: ${o.error}`, o.error);
+    });
+
+  const probeDegraded = (): void =>
+    flight.run(opts.probe, (o) => {
+      if (!o.ok) {
+        lastError = o.error;
+        schedule(opts.healthIntervalMs, probeDegraded, true);
+        return;
+      }
+      attempts = 0;
+      retries = 0;
+      if (moveTo('connecting', 'health probe succeeded')) attempt();
+    });
 
   return {
-    start(): void {
+    start() {
       if (state !== 'disabled') return;
       attempts = 0;
-      setState('connecting');
-      attempt();
+      retries = 0;
+      if (moveTo('connecting')) attempt();
     },
-    stop(): void {
-      generation++;
-      busy = false;
-      if (timer !== null) timers.clearTimeout(timer);
-      timer = null;
-      nextAttemptAt = null;
-      setState('disabled', 'stopped');
+    stop() {
+      flight.invalidate();
+      cancelTimer();
+      moveTo('disabled', 'stopped');
     },
-    /** The socket closed; ignored unless connected (a retry is already on its way otherwise). */
-    notifyDisconnected(reason: string): void {
-      if (state === 'connected') disconnected(reason);
+    notifyDisconnected(reason) {
+      if (state === 'connected') disconnected(reason, reason);
     },
-    onState(listener: (c: WatchdogStateChange) => void): () => void {
+    onState(listener) {
       listeners.add(listener);
-      return () => listeners.delete(listener);
+      return () => void listeners.delete(listener);
     },
-    get state(): ConnectionState {
+    get state() {
       return state;
     },
     info(): WatchdogInfo {
@@ -200,5 +139,3 @@ export function createWatchdog(opts: WatchdogOptions) {
     },
   };
 }
-
-export type Watchdog = ReturnType<typeof createWatchdog>;

@@ -7,7 +7,8 @@ type QueueBody = { queue_running: unknown[][]; queue_pending: unknown[][] };
 
 describe('queue, delete and interrupt (transcripts §5.4)', () => {
   it('jumps the queue with front, deletes a pending item and interrupts at the next node start', async () => {
-    await using sim = await startComfySim({ nodeMs: 60 });
+    // Long nodes so the interrupt lands inside node 2 even on a loaded CI machine.
+    await using sim = await startComfySim({ nodeMs: 400 });
     const c = await connect(sim, 'q');
     const a = await queue(sim, fx.slowGraph, { client_id: 'q' });
     const b = await queue(sim, fx.emptySave('quick', 1), { client_id: 'q' });
