@@ -2,9 +2,9 @@ import { ERROR_HTTP_STATUS, toFieldErrors } from '@comfy-gateway/schema';
 import type { ErrorBody, ErrorCode, FieldErrors } from '@comfy-gateway/schema';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import * as z from 'zod';
-import { GatewayError } from './gateway-error.ts';
+import { GatewayError, isGatewayError } from './gateway-error.ts';
 
-export { GatewayError };
+export { GatewayError, isGatewayError };
 
 /** Each gateway code's tRPC code; the HTTP status comes from `ERROR_HTTP_STATUS`. */
 export const ERROR_TRPC_CODE = {
@@ -34,13 +34,6 @@ const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
 };
-
-/** Structural check, so a `GatewayError` from another package copy is still recognised. */
-export function isGatewayError(err: unknown): err is GatewayError {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && Object.hasOwn(ERROR_HTTP_STATUS, code);
-}
 
 /** Structural zod check: tRPC and our own parsing may hold different ZodError classes. */
 export function isZodError(err: unknown): err is z.ZodError {

@@ -1,17 +1,2 @@
-import type { ErrorCode } from '@comfy-gateway/schema';
-
-/**
- * The one domain error (code from the schema's table). It moves to `@comfy-gateway/comfy-core`
- * once that package exports it; `isGatewayError` is structural so both classes are recognised.
- */
-export class GatewayError extends Error {
-  readonly code: ErrorCode;
-  readonly details: unknown;
-
-  constructor(code: ErrorCode, message: string, details?: unknown, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'GatewayError';
-    this.code = code;
-    this.details = details;
-  }
-}
+// The one domain error lives in comfy-core; the server re-exports it for its own modules.
+export { GatewayError, isGatewayError } from '@comfy-gateway/comfy-core';

@@ -122,7 +122,7 @@ describe('/api/comfy against the simulator', () => {
   });
 
   it('streams images through view, rejects traversal, 404s unknown files, and rate-limits', async () => {
-    await using app = await startComfyApp({}, { COMFY_VIEW_RATE_LIMIT_PER_MIN: '8' });
+    await using app = await startComfyApp({}, { COMFY_VIEW_RATE_LIMIT_PER_MIN: '12' });
     const { prompt_id } = await json(
       await app.request('/api/comfy/queue', { token: app.adminToken, method: 'POST', json: { workflow: tinyWorkflow(4) } }),
     ) as { prompt_id: string };
@@ -132,11 +132,15 @@ describe('/api/comfy against the simulator', () => {
     expect(view.headers.get('content-type')).toBe('image/png');
     const bytes = new Uint8Array(await view.arrayBuffer());
     expect([...bytes.subarray(1, 4)]).toEqual([0x50, 0x4e, 0x47]);
-    // Second view comes from the gateway's disk cache, not from ComfyUI.
-    const upstreamViews = app.sim.stats.requests['GET /view'] ?? 0;
-    const cached = await app.request('/api/comfy/view?filename=gw_00001_.png', { token: app.adminToken });
-    expect(new Uint8Array(await cached.arrayBuffer())).toEqual(bytes);
-    expect(app.sim.stats.requests['GET /view'] ?? 0).toBe(upstreamViews);
+    // Once the copy is renamed into place (just after the first response ends), views come from
+    // the gateway's disk cache, not from ComfyUI.
+    const upstreamCalls = async () => {
+      const before = app.sim.stats.requests['GET /view'] ?? 0;
+      const cached = await app.request('/api/comfy/view?filename=gw_00001_.png', { token: app.adminToken });
+      expect(new Uint8Array(await cached.arrayBuffer())).toEqual(bytes);
+      return (app.sim.stats.requests['GET /view'] ?? 0) - before;
+    };
+    await expect.poll(upstreamCalls, { interval: 20 }).toBe(0);
 
     const bad = await app.request('/api/comfy/view?filename=..%2F..%2Fetc%2Fpasswd', { token: app.adminToken });
     expect(bad.status).toBe(400);
@@ -144,7 +148,7 @@ describe('/api/comfy against the simulator', () => {
     expect((await app.request('/api/comfy/view?filename=a.png&type=models', { token: app.adminToken })).status).toBe(400);
     expect((await app.request('/api/comfy/view?filename=missing.png', { token: app.adminToken })).status).toBe(404);
     let limited: Response | undefined;
-    for (let i = 0; i < 10 && !limited; i++) {
+    for (let i = 0; i < 15 && !limited; i++) {
       const r = await app.request('/api/comfy/view?filename=gw_00001_.png', { token: app.adminToken });
       if (r.status === 429) limited = r;
       else await r.arrayBuffer();

@@ -3,6 +3,7 @@ import { Histogram } from 'prom-client';
 import type { ConnectionState } from '@comfy-gateway/schema';
 import { connectionStateSchema } from '@comfy-gateway/schema';
 import type { Metrics } from '../http/metrics.ts';
+import { subscriberCount } from './subscriber-count.ts';
 
 /** Prometheus series of the ComfyUI integration (design §5 and the observability issue). */
 export function createComfyMetrics(metrics: Metrics, connection: ComfyConnection | null) {
@@ -51,6 +52,14 @@ export function createComfyMetrics(metrics: Metrics, connection: ComfyConnection
     help: 'object_info requests served from the cache',
     collect() {
       this.set(connection?.objectInfoStats.hits ?? 0);
+    },
+  });
+  metrics.gauge({
+    name: 'comfy_gateway_active_subscribers',
+    help: 'Live job stream subscribers (REST SSE and tRPC onStatus), by transport',
+    labelNames: ['transport'],
+    collect() {
+      for (const t of ['sse', 'trpc'] as const) this.set({ transport: t }, subscriberCount(t));
     },
   });
   connection?.tracker.onEnd((snap) => {

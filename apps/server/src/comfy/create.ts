@@ -15,6 +15,7 @@ import { createIdempotencyStore } from './idempotency.ts';
 import { createIngestFromComfy } from './ingest-from-comfy.ts';
 import { createComfyOps } from './service.ts';
 import { createText2Img } from './text2img.ts';
+import { createUpstreamFetch } from './upstream-fetch.ts';
 import { createViewCache } from './view-cache.ts';
 
 export interface ComfyDeps {
@@ -36,6 +37,7 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
         baseUrl: app.comfy_api_url,
         timeoutMs: app.comfy_timeout * 1000,
         WebSocket: WebSocket as unknown as WebSocketCtor,
+        fetch: createUpstreamFetch(log),
         reconnect: {
           baseDelayMs: app.comfy_reconnect_base_delay_s * 1000,
           maxDelayMs: app.comfy_reconnect_max_delay_s * 1000,

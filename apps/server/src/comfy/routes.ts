@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream/promises';
+import { gzipSync } from 'node:zlib';
 import { comfyQueueRequestSchema } from '@comfy-gateway/schema';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
@@ -22,23 +23,45 @@ function promptIdOf(req: Request): string {
 const idempotencyKeyOf = (req: Request) => req.get('idempotency-key') ?? undefined;
 const refreshOf = (req: Request) => ['1', 'true', 'yes'].includes(String(req.query['refresh'] ?? '').toLowerCase());
 
-/** Cached JSON with an ETag; 304 when the client has it already. */
-function sendCached(req: Request, res: Response, value: unknown, hash: string, warning?: string): void {
-  const etag = `"${hash.slice(0, 32)}"`;
-  res.setHeader('ETag', etag);
-  res.setHeader('Cache-Control', 'private, no-cache');
-  // Stale copies are announced, as the seed's service emits a warning.
-  if (warning) res.setHeader('Warning', `110 - "${warning.replace(/"/g, "'")}"`);
-  if (req.get('if-none-match') === etag) {
-    res.status(304).end();
-    return;
-  }
-  res.json(value);
+/**
+ * Cached JSON with an ETag; 304 when the client has it already. The serialised and gzipped bodies
+ * are kept per hash, so a multi-megabyte object_info is a plain write, not a re-encode.
+ */
+function createCachedSender() {
+  const bodies = new Map<string, { json: Buffer; gzip: Buffer }>();
+  return (req: Request, res: Response, value: unknown, hash: string, warning?: string): void => {
+    const etag = `"${hash.slice(0, 32)}"`;
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', 'private, no-cache');
+    res.setHeader('Vary', 'Accept-Encoding');
+    // Stale copies are announced, as the seed's service emits a warning.
+    if (warning) res.setHeader('Warning', `110 - "${warning.replace(/"/g, "'")}"`);
+    if (req.get('if-none-match') === etag) {
+      res.status(304).end();
+      return;
+    }
+    let body = bodies.get(hash);
+    if (!body) {
+      const json = Buffer.from(JSON.stringify(value));
+      body = { json, gzip: gzipSync(json) };
+      // Only the latest few versions are worth keeping.
+      if (bodies.size >= 8) bodies.delete(bodies.keys().next().value ?? '');
+      bodies.set(hash, body);
+    }
+    res.type('application/json');
+    if (req.acceptsEncodings('gzip') === 'gzip') {
+      res.setHeader('Content-Encoding', 'gzip');
+      res.send(body.gzip);
+    } else {
+      res.send(body.json);
+    }
+  };
 }
 
 /** `/api/comfy` routes of the seed contract plus cancel and queue (ingest is mounted beside). */
 export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): Router {
   const r = Router();
+  const sendCached = createCachedSender();
   const viewLimit = createRateLimiter({ limit: config.comfyViewRateLimitPerMin, windowMs: 60_000 });
 
   r.get('/health', (_req, res) => void res.json(comfy.health()));

@@ -3,10 +3,10 @@ import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { Request, Response } from 'express';
 import { openSse } from '../http/sse.ts';
 import type { ComfyGatewayService } from './create.ts';
+import { openSubscriber, subscriberCount } from './subscriber-count.ts';
 
-let openStreams = 0;
 /** SSE streams open right now (metrics). */
-export const activeStreamCount = (): number => openStreams;
+export const activeStreamCount = (): number => subscriberCount('sse');
 
 /**
  * `GET /stream/:id`: every event of the prompt, with ids; `Last-Event-ID` resumes after that id.
@@ -22,7 +22,7 @@ export async function streamPromptEvents(
   await comfy.status(opts.promptId); // 404 (a JSON error) before the stream starts
   const tracker = comfy.conn().tracker;
   const sse = openSse(req, res);
-  openStreams++;
+  const release = openSubscriber('sse');
   let lastSent = Number(sse.lastEventId ?? req.query['lastEventId'] ?? 0) || 0;
   const queued: TrackedEvent[] = [];
   let backfilled = false;
@@ -42,7 +42,7 @@ export async function streamPromptEvents(
 
   const unsubscribe = tracker.subscribe(opts.promptId, (e) => (backfilled ? send(e) : queued.push(e)));
   sse.onClose(() => {
-    openStreams--;
+    release();
     unsubscribe();
   });
   const backlog = tracker.eventsSince(opts.promptId, String(lastSent));

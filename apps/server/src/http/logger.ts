@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { LogLevel } from '../env.ts';
+import { runWithRequestContext } from './request-context.ts';
 
 export type { Logger };
 
@@ -18,14 +19,18 @@ export function createLogger(level: LogLevel): Logger {
 // Ids from clients are echoed back, so only a short safe alphabet is accepted.
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Adopts a sane `X-Request-Id` or makes a uuid, echoes it, and gives the request a child logger. */
+/**
+ * Adopts a sane `X-Request-Id` or makes a uuid, echoes it, gives the request a child logger and
+ * carries the id to upstream calls.
+ */
 export function requestId(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get('x-request-id');
     req.id = incoming !== undefined && SAFE_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', req.id);
     req.log = logger.child({ reqId: req.id });
-    next();
+    // Everything downstream (including ComfyUI calls) sees the id through AsyncLocalStorage.
+    runWithRequestContext({ requestId: req.id }, next);
   };
 }
 

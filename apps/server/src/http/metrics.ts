@@ -19,9 +19,16 @@ export function createMetrics(opts: { defaults?: boolean } = {}) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
+  const rateLimited = new Counter({
+    name: 'comfy_gateway_rate_limit_rejections_total',
+    help: 'Requests answered 429 (view and login limits, QUEUE_MAX_PENDING), by route pattern',
+    labelNames: ['route'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     httpDuration,
+    rateLimited,
     /** A counter registered in this app's registry. */
     counter<L extends string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
       const existing = registry.getSingleMetric(config.name);
@@ -52,6 +59,8 @@ export function metricsMiddleware(metrics: Metrics): RequestHandler {
       const pattern = (req.route as { path?: unknown } | undefined)?.path;
       const route = (req.mountPath ?? '') + (typeof pattern === 'string' ? pattern : '');
       end({ method: req.method, route: route || 'unmatched', status: String(res.statusCode) });
+      // Counted where every 429 ends up, whichever limiter produced it.
+      if (res.statusCode === 429) metrics.rateLimited.inc({ route: route || 'unmatched' });
     });
     next();
   };

@@ -19,6 +19,8 @@ export function trpcHttpHandler(services: Services, logger: Logger): RequestHand
     createContext: createHttpContextFactory(services),
     allowBatching: true,
     maxBatchSize: 50,
+    // Same cap as the REST JSON parser; without it tRPC buffers any body size.
+    maxBodySize: 10 * 1024 * 1024,
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'trpc error');
     },

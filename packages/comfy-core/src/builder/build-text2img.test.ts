@@ -3,42 +3,14 @@ import { text2ImgParamsSchema } from '@comfy-gateway/schema';
 import type { ComfyObjectInfo, Text2ImgInput, Workflow } from '@comfy-gateway/schema';
 import { describe, expect, it } from 'vitest';
 import { buildText2Img } from './build-text2img.ts';
-import { inputSpecs } from './node-spec.ts';
+import { checkGraph as checkGraphAgainst } from './fixtures/check-graph.ts';
 import { validateWorkflow } from './validate.ts';
 
 const info = objectInfoFor({}) as ComfyObjectInfo;
 const params = (over: Partial<Text2ImgInput> = {}) => text2ImgParamsSchema.parse({ caption: 'a lighthouse', ...over });
 
-/** Every link hits an existing output of the right type; inputs match the node definitions exactly. */
-function checkGraph(workflow: Workflow): string[] {
-  const problems: string[] = [];
-  for (const [id, node] of Object.entries(workflow)) {
-    const def = info[node.class_type];
-    if (!def) {
-      problems.push(`${id}: unknown class ${node.class_type}`);
-      continue;
-    }
-    const specs = inputSpecs(def);
-    for (const name of Object.keys(node.inputs)) if (!specs.some((s) => s.name === name)) problems.push(`${id}.${name}: unknown input`);
-    for (const spec of specs) {
-      const value = node.inputs[spec.name];
-      if (value === undefined) {
-        if (spec.required) problems.push(`${id}.${spec.name}: missing`);
-        continue;
-      }
-      if (Array.isArray(value)) {
-        const [src, idx] = value as [string, number];
-        const srcDef = workflow[src] ? info[workflow[src].class_type] : undefined;
-        const outType = srcDef?.output?.[idx];
-        if (!outType) problems.push(`${id}.${spec.name}: dangling link ${src}:${idx}`);
-        else if (outType !== spec.type) problems.push(`${id}.${spec.name}: ${outType} into ${spec.type}`);
-      } else if (spec.options && !spec.options.includes(String(value))) {
-        problems.push(`${id}.${spec.name}: ${String(value)} not in list`);
-      }
-    }
-  }
-  return problems;
-}
+// The simulator's definitions; the protocol test checks the same graphs against the hand-copied ones.
+const checkGraph = (workflow: Workflow) => checkGraphAgainst(workflow, info);
 
 describe('buildText2Img', () => {
   it('builds the reference graph of comfy-protocol §4.4', () => {

@@ -9,6 +9,7 @@ import type { TRPCRouterRecord } from '@trpc/server';
 import { tracked } from '@trpc/server';
 import * as z from 'zod';
 import { authedProcedure } from '../init.ts';
+import { openSubscriber } from '../../comfy/subscriber-count.ts';
 
 const promptInput = z.object({ prompt_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'not a prompt id') });
 const refreshInput = z.object({ refresh: z.boolean().optional() }).optional();
@@ -55,10 +56,14 @@ export const comfyRouter = {
       const tracker = comfy.conn().tracker;
       const pending: TrackedEvent[] = [];
       let wake: (() => void) | null = null;
+      const release = openSubscriber('trpc');
       const unsubscribe = tracker.subscribe(input.prompt_id, (e) => {
         pending.push(e);
         wake?.();
       });
+      // One abort listener for the whole subscription (one per wait leaked a listener per event).
+      const onAbort = () => wake?.();
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         let last = Number(input.lastEventId ?? 0) || 0;
         pending.unshift(...tracker.eventsSince(input.prompt_id, String(last)));
@@ -67,10 +72,7 @@ export const comfyRouter = {
           if (!e) {
             const snap = tracker.get(input.prompt_id);
             if (!snap || isFinalJobStatus(snap.status)) return;
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              signal?.addEventListener('abort', () => resolve(), { once: true });
-            });
+            await new Promise<void>((resolve) => (wake = resolve));
             wake = null;
             continue;
           }
@@ -82,7 +84,9 @@ export const comfyRouter = {
           if (e.event.type === 'done') return;
         }
       } finally {
+        signal?.removeEventListener('abort', onAbort);
         unsubscribe();
+        release();
       }
     }),
 } satisfies TRPCRouterRecord;
