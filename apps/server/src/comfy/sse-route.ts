@@ -1,9 +1,20 @@
 import type { TrackedEvent } from '@comfy-gateway/comfy-core';
 import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { Request, Response } from 'express';
-import { openSse } from '../http/sse.ts';
+import { formatSseEvent, openSse } from '../http/sse.ts';
 import type { ComfyGatewayService } from './create.ts';
 import { openSubscriber, subscriberCount } from './subscriber-count.ts';
+
+// Every subscriber of a prompt gets the same event object: format it once, not once per stream.
+const frames = new WeakMap<TrackedEvent, string>();
+function frameOf(e: TrackedEvent): string {
+  let frame = frames.get(e);
+  if (frame === undefined) {
+    frame = formatSseEvent(e.event.type, e.id === '' ? null : e.id, e.event);
+    frames.set(e, frame);
+  }
+  return frame;
+}
 
 /** SSE streams open right now (metrics). */
 export const activeStreamCount = (): number => subscriberCount('sse');
@@ -30,13 +41,13 @@ export async function streamPromptEvents(
   const send = (e: TrackedEvent) => {
     if (sse.closed) return;
     if (e.id === '') {
-      if (opts.previews) sse.send(e.event.type, null, e.event);
+      if (opts.previews) sse.sendFrame(frameOf(e));
       return;
     }
     const n = Number(e.id);
     if (n <= lastSent) return;
     lastSent = n;
-    sse.send(e.event.type, e.id, e.event);
+    sse.sendFrame(frameOf(e));
     if (e.event.type === 'done') sse.close();
   };
 

@@ -3,6 +3,8 @@ import type { Request, Response } from 'express';
 export interface SseStream {
   /** Sends one event; `id` feeds the client's Last-Event-ID on reconnect. */
   send(event: string, id: string | number | null, data: unknown): void;
+  /** Writes an already formatted frame (see `formatSseEvent`); fan-out formats once for all streams. */
+  sendFrame(frame: string): void;
   /** Sends a comment line (keeps proxies from timing the stream out). */
   comment(text?: string): void;
   /** Ends the stream from the server side. */
@@ -12,6 +14,12 @@ export interface SseStream {
   readonly closed: boolean;
   /** The `Last-Event-ID` the client resumed with, if any. */
   readonly lastEventId: string | null;
+}
+
+/** One SSE frame: `event`, optional `id`, and the data as one JSON line. */
+export function formatSseEvent(event: string, id: string | number | null, data: unknown): string {
+  const payload = JSON.stringify(data).replace(/\n/g, '\\n');
+  return `event: ${event}\n${id === null ? '' : `id: ${String(id).replace(/[\r\n]/g, '')}\n`}data: ${payload}\n\n`;
 }
 
 /** Open streams of one app, so shutdown can end them. */
@@ -61,8 +69,10 @@ export function openSse(req: Request, res: Response, opts: { heartbeatMs?: numbe
 
   const stream: SseStream = {
     send(event, id, data) {
-      const payload = JSON.stringify(data).replace(/\n/g, '\\n');
-      write(`event: ${event}\n${id === null ? '' : `id: ${String(id).replace(/[\r\n]/g, '')}\n`}data: ${payload}\n\n`);
+      write(formatSseEvent(event, id, data));
+    },
+    sendFrame(frame) {
+      write(frame);
     },
     comment(text = '') {
       write(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`);
