@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './env.ts';
 import type { ServerConfig } from './env.ts';
 import { createLogger } from './http/logger.ts';
@@ -15,9 +18,17 @@ function readConfig(): ServerConfig {
   }
 }
 
+/** Without WEB_DIR, serve the UI that `pnpm build` put next to this app (apps/web/build), if any. */
+function withBuiltWebUi(config: ServerConfig): ServerConfig {
+  if (config.webDir) return config;
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const built = path.resolve(here, '../../web/build');
+  return existsSync(path.join(built, 'index.html')) ? { ...config, webDir: built } : config;
+}
+
 /** Runs the gateway in the foreground and stops it cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  const config = readConfig();
+  const config = withBuiltWebUi(readConfig());
   const logger = createLogger(config.logLevel);
   const gateway = await startGateway(config, { logger });
   let stopping = false;
