@@ -1,10 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startComfySim } from '@comfy-gateway/comfy-sim';
-import { createApp, createServices, loadConfig, openDb } from '@comfy-gateway/server';
+import { loadConfig, startGateway } from '@comfy-gateway/server';
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
 
@@ -25,28 +23,27 @@ async function post<T>(url: string, body: unknown, token?: string): Promise<T> {
 export async function startDemoGateway(): Promise<{ url: string; apiToken: string } & AsyncDisposable> {
   const sim = await startComfySim({ stepMs: 5 });
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-examples-'));
-  const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', COMFY_ENABLED: 'true', COMFY_API_URL: sim.url });
-  const db = openDb(rootDir);
-  const services = await createServices(config, db, { defaultMetrics: false });
-  await services.auth.createUser({ ...ADMIN, role: 'admin' });
-  const gateway = createApp({ config, db, services });
-  const server = createServer(gateway.app);
-  gateway.attach(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  await services.comfy.start();
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
+  const gateway = await startGateway(
+    loadConfig({
+      ROOT_DIR: rootDir,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      COMFY_ENABLED: 'true',
+      COMFY_API_URL: sim.url,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+    }),
+  );
+  const url = gateway.url;
   const dispose = async () => {
-    await gateway.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    db.close();
+    await gateway.close(1000);
     await sim.close();
     await rm(rootDir, { recursive: true, force: true });
   };
   try {
-    const { token } = await post<{ token: string }>(`${url}/api/auth/login`, ADMIN);
-    const { token: apiToken } = await post<{ token: string }>(`${url}/api/auth/tokens`, { name: 'example' }, token);
+    const { token: sessionToken } = await post<{ token: string }>(`${url}/api/auth/login`, ADMIN);
+    const { token: apiToken } = await post<{ token: string }>(`${url}/api/auth/tokens`, { name: 'example' }, sessionToken);
     return { url, apiToken, [Symbol.asyncDispose]: dispose };
   } catch (err) {
     await dispose();

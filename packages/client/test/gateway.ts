@@ -1,11 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startComfySim } from '@comfy-gateway/comfy-sim';
 import type { ComfySim } from '@comfy-gateway/comfy-sim';
-import { createApp, createServices, loadConfig, openDb } from '@comfy-gateway/server';
+import { loadConfig, startGateway } from '@comfy-gateway/server';
 
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password-1' };
 
@@ -29,28 +27,27 @@ async function post<T>(url: string, body: unknown, token?: string): Promise<T> {
 }
 
 /**
- * The ComfyUI simulator plus the whole gateway (`createApp` over real services and a temp
- * ROOT_DIR) on port 0; `await using` stops both and removes the files.
+ * The ComfyUI simulator plus the whole gateway (`startGateway`, as `pnpm start` runs it) over a
+ * temp ROOT_DIR on port 0; `await using` stops both and removes the files.
  */
 export async function startTestGateway(opts: { stepMs?: number } = {}): Promise<TestGateway> {
   const sim = await startComfySim({ stepMs: opts.stepMs ?? 5 });
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-client-'));
-  const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', COMFY_ENABLED: 'true', COMFY_API_URL: sim.url });
-  const db = openDb(rootDir);
-  const services = await createServices(config, db, { defaultMetrics: false });
-  await services.auth.createUser({ ...ADMIN, role: 'admin' });
-  const gateway = createApp({ config, db, services });
-  const server = createServer(gateway.app);
-  gateway.attach(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  await services.comfy.start();
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
+  const gateway = await startGateway(
+    loadConfig({
+      ROOT_DIR: rootDir,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      COMFY_ENABLED: 'true',
+      COMFY_API_URL: sim.url,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+    }),
+  );
+  const url = gateway.url;
   const dispose = async () => {
-    await gateway.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    db.close();
+    await gateway.close(1000);
     await sim.close();
     await rm(rootDir, { recursive: true, force: true });
   };
