@@ -35,7 +35,8 @@ export function describeEvent(event: StreamEvent): string | null {
   switch (event.type) {
     case 'status': {
       const s: JobSnapshot = event.snapshot;
-      if (s.status === 'queued') return `queued${s.queue_position != null ? ` (position ${s.queue_position})` : ''}`;
+      if (s.status === 'queued')
+        return `queued${s.queue_position != null ? ` (position ${s.queue_position})` : ''}`;
       const node = s.current_node?.class_type ?? s.progress?.node ?? '';
       return `${s.status} ${Math.round(s.progress?.percent ?? 0)}%${node ? ` ${node}` : ''}`;
     }
@@ -60,7 +61,10 @@ export async function main(opts: Text2ImgExampleOptions): Promise<Text2ImgExampl
   const { rest, trpc } = client;
 
   // The key makes a retried request (timeout, flaky network) return the same job, not a second one.
-  const job = await rest.text2img({ ...opts.params, caption: opts.caption }, { idempotencyKey: randomUUID() });
+  const job = await rest.text2img(
+    { ...opts.params, caption: opts.caption },
+    { idempotencyKey: randomUUID() },
+  );
   log(`prompt ${job.prompt_id} queued (seed ${job.seed}, ${job.workflow_source} workflow)`);
 
   let lastLine = '';
@@ -71,7 +75,9 @@ export async function main(opts: Text2ImgExampleOptions): Promise<Text2ImgExampl
     },
   });
   if (final.status !== 'completed') {
-    throw new Error(`job ${job.prompt_id} ended ${final.status}${final.error ? `: ${final.error.message}` : ''}`);
+    throw new Error(
+      `job ${job.prompt_id} ended ${final.status}${final.error ? `: ${final.error.message}` : ''}`,
+    );
   }
   const image = final.images?.[0];
   if (!image) throw new Error(`job ${job.prompt_id} completed without an image`);
@@ -90,7 +96,14 @@ export async function main(opts: Text2ImgExampleOptions): Promise<Text2ImgExampl
   });
   const detail = await trpc.gallery.byId.query({ id: item.id });
   log(`gallery id: ${item.id}${item.deduplicated ? ' (already in the gallery)' : ''} -> ${detail.path}`);
-  return { promptId: job.prompt_id, seed: job.seed, file, bytes: saved.bytes, galleryId: item.id, deduplicated: item.deduplicated };
+  return {
+    promptId: job.prompt_id,
+    seed: job.seed,
+    file,
+    bytes: saved.bytes,
+    galleryId: item.id,
+    deduplicated: item.deduplicated,
+  };
 }
 
 async function cli(): Promise<void> {
@@ -112,7 +125,8 @@ async function cli(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   cli().catch((err: unknown) => {
-    const detail = err instanceof GatewayClientError ? ` [${err.code}${err.status ? ` ${err.status}` : ''}]` : '';
+    const detail =
+      err instanceof GatewayClientError ? ` [${err.code}${err.status ? ` ${err.status}` : ''}]` : '';
     process.stderr.write(`text2img: ${err instanceof Error ? err.message : String(err)}${detail}\n`);
     process.exit(1);
   });

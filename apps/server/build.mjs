@@ -23,6 +23,8 @@ await build({
   sourcemap: true,
   plugins: [externalNpm],
   // Some CommonJS dependencies call require(); ESM output has none unless we make one.
-  banner: { js: "import { createRequire as __cgCreateRequire } from 'node:module'; const require = __cgCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cgCreateRequire } from 'node:module'; const require = __cgCreateRequire(import.meta.url);",
+  },
   logLevel: 'info',
 });

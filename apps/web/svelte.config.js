@@ -10,7 +10,12 @@ const config = {
       // The server's router type pulls in its Express code, which needs its global Request augmentation.
       config: (tsconfig) => ({
         ...tsconfig,
-        include: [...tsconfig.include, '../tests/**/*.ts', '../vitest.config.ts', '../../server/src/http/express-types.ts'],
+        include: [
+          ...tsconfig.include,
+          '../tests/**/*.ts',
+          '../vitest.config.ts',
+          '../../server/src/http/express-types.ts',
+        ],
       }),
     },
   },

@@ -32,7 +32,8 @@ let endWaiters: (() => void)[] = [];
 
 function open(base: string, token: string, sub: Sub, index: number): Promise<void> {
   const input = encodeURIComponent(JSON.stringify({ json: { prompt_id: sub.promptId } }));
-  const path = sub.kind === 'rest' ? `/api/comfy/stream/${sub.promptId}` : `/trpc/comfy.onStatus?input=${input}`;
+  const path =
+    sub.kind === 'rest' ? `/api/comfy/stream/${sub.promptId}` : `/trpc/comfy.onStatus?input=${input}`;
   const url = new URL(path, base);
   return new Promise((resolve) => {
     let settled = false;
@@ -51,31 +52,35 @@ function open(base: string, token: string, sub: Sub, index: number): Promise<voi
       settle();
       if (ended >= total) for (const w of endWaiters.splice(0)) w();
     };
-    const req = http.get(url, { agent: false, headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume();
-        done(false, `HTTP ${res.statusCode}`);
-        return;
-      }
-      res.setEncoding('utf8');
-      let buf = '';
-      let finished = false;
-      res.on('data', (chunk: string) => {
-        const t = now();
-        settle(); // the first bytes (": connected" / tRPC "connected") mean the subscription is live
-        buf += chunk;
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const idLine = block.split('\n').find((l) => l.startsWith('id:'));
-          if (idLine) arrivals.push([index, sub.promptId, idLine.slice(3).trim(), t]);
-          if (block.includes('"type":"done"')) finished = true;
+    const req = http.get(
+      url,
+      { agent: false, headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' } },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          done(false, `HTTP ${res.statusCode}`);
+          return;
         }
-      });
-      res.on('end', () => done(finished, finished ? undefined : 'ended before done'));
-      res.on('error', (e) => done(false, e.message));
-    });
+        res.setEncoding('utf8');
+        let buf = '';
+        let finished = false;
+        res.on('data', (chunk: string) => {
+          const t = now();
+          settle(); // the first bytes (": connected" / tRPC "connected") mean the subscription is live
+          buf += chunk;
+          let i: number;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            const idLine = block.split('\n').find((l) => l.startsWith('id:'));
+            if (idLine) arrivals.push([index, sub.promptId, idLine.slice(3).trim(), t]);
+            if (block.includes('"type":"done"')) finished = true;
+          }
+        });
+        res.on('end', () => done(finished, finished ? undefined : 'ended before done'));
+        res.on('error', (e) => done(false, e.message));
+      },
+    );
     req.on('error', (e) => done(false, e.message));
   });
 }

@@ -11,7 +11,8 @@ const STEP_MS = 30;
 const STEPS = 20;
 
 const now = () => performance.timeOrigin + performance.now();
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+const pct = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
 export async function runFanout(): Promise<Omit<Section, 'ranAt' | 'seconds'>> {
   const s = await startStack({ stepMs: STEP_MS });
@@ -20,14 +21,27 @@ export async function runFanout(): Promise<Omit<Section, 'ranAt' | 'seconds'>> {
     await subs.ready;
     const tracker = s.gw.services.comfy.conn().tracker;
     // A long job first holds the (serial) queue while the subscribers connect.
-    const blocker = await postJson<{ prompt_id: string }>(`${s.gw.url}/api/comfy/text2img`, tinyJob(150, { seed: 99 }), s.auth);
+    const blocker = await postJson<{ prompt_id: string }>(
+      `${s.gw.url}/api/comfy/text2img`,
+      tinyJob(150, { seed: 99 }),
+      s.auth,
+    );
     const jobs: string[] = [];
     for (let i = 0; i < JOBS; i++) {
-      jobs.push((await postJson<{ prompt_id: string }>(`${s.gw.url}/api/comfy/text2img`, tinyJob(STEPS, { seed: i + 1 }), s.auth)).prompt_id);
+      jobs.push(
+        (
+          await postJson<{ prompt_id: string }>(
+            `${s.gw.url}/api/comfy/text2img`,
+            tinyJob(STEPS, { seed: i + 1 }),
+            s.auth,
+          )
+        ).prompt_id,
+      );
     }
     // The tracker's emit time of every numbered event (the gateway's own clock, same machine).
     const emitted = new Map<string, number>();
-    for (const id of jobs) tracker.subscribe(id, (e) => void (e.id !== '' && emitted.set(`${id}|${e.id}`, now())));
+    for (const id of jobs)
+      tracker.subscribe(id, (e) => void (e.id !== '' && emitted.set(`${id}|${e.id}`, now())));
 
     await sleep(200);
     gc();
@@ -110,8 +124,8 @@ export async function runFanout(): Promise<Omit<Section, 'ranAt' | 'seconds'>> {
       intro: [
         `${SSE_SUBS} REST SSE subscribers (\`GET /api/comfy/stream/:id\`) and ${TRPC_SUBS} tRPC subscribers (\`comfy.onStatus\` over SSE)`,
         `follow ${JOBS} text2img jobs (${STEPS} steps, ${STEP_MS} ms per step in the simulator), ${Math.round(n / JOBS)} subscribers per job, one HTTP connection each,`,
-        'all in a child process. A long job holds the simulator\'s serial queue while they connect.',
-        'Latency is from the moment the gateway\'s job tracker emitted the event (a listener in the gateway process) to its arrival at the subscriber',
+        "all in a child process. A long job holds the simulator's serial queue while they connect.",
+        "Latency is from the moment the gateway's job tracker emitted the event (a listener in the gateway process) to its arrival at the subscriber",
         '(both clocks are `performance.timeOrigin + performance.now()` on the same machine); only events emitted after every subscriber was connected count (backlog replays are excluded).',
         'Memory is the gateway process (gateway + simulator, not the subscribers) after a forced GC, before and after the subscribers connected, divided by their number.',
       ].join(' '),
@@ -119,22 +133,49 @@ export async function runFanout(): Promise<Omit<Section, 'ranAt' | 'seconds'>> {
         {
           head: ['metric', 'value'],
           rows: [
-            ['subscribers', `${n} (${SSE_SUBS} REST SSE + ${TRPC_SUBS} tRPC SSE), ${connected} connected in ${fmt(connectMs / 1000, 2)} s`],
+            [
+              'subscribers',
+              `${n} (${SSE_SUBS} REST SSE + ${TRPC_SUBS} tRPC SSE), ${connected} connected in ${fmt(connectMs / 1000, 2)} s`,
+            ],
             ['queue head while connecting', `blocker job ${blockerState}`],
-            ['upstream WS connections (sim count)', `${upstreamDuring} during, ${upstreamAfter} after, ${upstreamTotal} ever opened`],
-            ['events measured (live)', `${fmtInt(lat.length)} (backlog replays skipped: ${fmtInt(backlog)}, unmatched: ${missingEmit})`],
-            ['delivery latency p50 / p90 / p99 / max (all)', `${fmt(pct(lat, 50), 1)} / ${fmt(pct(lat, 90), 1)} / ${fmt(p99, 1)} / ${fmt(lat[lat.length - 1] ?? NaN, 1)} ms`],
-            ['delivery latency p50 / p99 (REST SSE)', `${fmt(pct(byKind.rest, 50), 1)} / ${fmt(pct(byKind.rest, 99), 1)} ms`],
-            ['delivery latency p50 / p99 (tRPC SSE)', `${fmt(pct(byKind.trpc, 50), 1)} / ${fmt(pct(byKind.trpc, 99), 1)} ms`],
-            ['gateway heapUsed before -> with subscribers', `${mb(before.heapUsed)} -> ${mb(after.heapUsed)} (${kb(heapPer)} each)`],
-            ['gateway rss before -> with subscribers', `${mb(before.rss)} -> ${mb(after.rss)} (${kb(rssPer)} each)`],
-            ['subscribers finished with done / failed', `${collected.ended - collected.failed} / ${collected.failed}${collected.errors.length ? ` (${collected.errors.slice(0, 3).join('; ')})` : ''}`],
+            [
+              'upstream WS connections (sim count)',
+              `${upstreamDuring} during, ${upstreamAfter} after, ${upstreamTotal} ever opened`,
+            ],
+            [
+              'events measured (live)',
+              `${fmtInt(lat.length)} (backlog replays skipped: ${fmtInt(backlog)}, unmatched: ${missingEmit})`,
+            ],
+            [
+              'delivery latency p50 / p90 / p99 / max (all)',
+              `${fmt(pct(lat, 50), 1)} / ${fmt(pct(lat, 90), 1)} / ${fmt(p99, 1)} / ${fmt(lat[lat.length - 1] ?? NaN, 1)} ms`,
+            ],
+            [
+              'delivery latency p50 / p99 (REST SSE)',
+              `${fmt(pct(byKind.rest, 50), 1)} / ${fmt(pct(byKind.rest, 99), 1)} ms`,
+            ],
+            [
+              'delivery latency p50 / p99 (tRPC SSE)',
+              `${fmt(pct(byKind.trpc, 50), 1)} / ${fmt(pct(byKind.trpc, 99), 1)} ms`,
+            ],
+            [
+              'gateway heapUsed before -> with subscribers',
+              `${mb(before.heapUsed)} -> ${mb(after.heapUsed)} (${kb(heapPer)} each)`,
+            ],
+            [
+              'gateway rss before -> with subscribers',
+              `${mb(before.rss)} -> ${mb(after.rss)} (${kb(rssPer)} each)`,
+            ],
+            [
+              'subscribers finished with done / failed',
+              `${collected.ended - collected.failed} / ${collected.failed}${collected.errors.length ? ` (${collected.errors.slice(0, 3).join('; ')})` : ''}`,
+            ],
           ],
         },
       ],
       targets,
       notes: [
-        'The simulator shares the gateway\'s process and event loop, so the latency includes the simulator\'s own work producing the next step; the memory delta does not (the simulator holds one socket either way).',
+        "The simulator shares the gateway's process and event loop, so the latency includes the simulator's own work producing the next step; the memory delta does not (the simulator holds one socket either way).",
         'RSS counts the heap growth plus socket and stream buffers; heapUsed is the per-subscriber state the gateway keeps (listeners, SSE/tRPC stream objects, Express req/res).',
       ],
     };

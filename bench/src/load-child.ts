@@ -47,8 +47,7 @@ export interface TransferResult {
 }
 
 type Msg =
-  | { id: number; kind: 'load'; req: LoadRequest }
-  | { id: number; kind: 'transfer'; req: TransferRequest };
+  { id: number; kind: 'load'; req: LoadRequest } | { id: number; kind: 'transfer'; req: TransferRequest };
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -67,11 +66,16 @@ function cannon(req: LoadRequest, durationSec: number, record: number[] | null):
         headers: req.headers ?? {},
         ...(req.body !== undefined ? { body: req.body } : {}),
       },
-      (err: unknown, result: autocannon.Result) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result)),
+      (err: unknown, result: autocannon.Result) =>
+        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result),
     );
     // autocannon's own histogram is integer milliseconds; its per-response event carries the
     // float duration (hrtime), which the sub-millisecond comparison needs.
-    if (record) inst.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => void record.push(ms));
+    if (record)
+      inst.on(
+        'response',
+        (_client: unknown, _status: number, _bytes: number, ms: number) => void record.push(ms),
+      );
   });
 }
 
@@ -107,7 +111,11 @@ async function transfer(req: TransferRequest): Promise<TransferResult> {
     body.append(req.fileField ?? 'file', await openAsBlob(req.filePath, { type: 'image/png' }), 'bench.png');
   }
   const t0 = performance.now();
-  const res = await fetch(req.url, { method: req.method, headers: req.headers ?? {}, ...(body ? { body } : {}) });
+  const res = await fetch(req.url, {
+    method: req.method,
+    headers: req.headers ?? {},
+    ...(body ? { body } : {}),
+  });
   let bytes = 0;
   const hash = createHash('md5');
   let text = '';
@@ -122,14 +130,20 @@ async function transfer(req: TransferRequest): Promise<TransferResult> {
     }
   }
   const ms = performance.now() - t0;
-  return { status: res.status, bytes, ms, ...(req.method === 'POST' ? { body: text.slice(0, 500) } : { body: hash.digest('hex') }) };
+  return {
+    status: res.status,
+    bytes,
+    ms,
+    ...(req.method === 'POST' ? { body: text.slice(0, 500) } : { body: hash.digest('hex') }),
+  };
 }
 
 process.on('message', (m: Msg) => {
   const run = m.kind === 'load' ? load(m.req) : transfer(m.req);
   run.then(
     (result) => process.send?.({ id: m.id, result }),
-    (err: unknown) => process.send?.({ id: m.id, error: err instanceof Error ? err.stack ?? err.message : String(err) }),
+    (err: unknown) =>
+      process.send?.({ id: m.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
   );
 });
 process.send?.({ ready: true });

@@ -10,7 +10,11 @@ export interface MemPeak {
 }
 
 /** Samples this process's memory every `everyMs` while `fn` runs; growth over a post-GC baseline. */
-export async function measurePeak<T>(fn: () => Promise<T>, everyMs = 5, minorGc = true): Promise<{ value: T; peak: MemPeak }> {
+export async function measurePeak<T>(
+  fn: () => Promise<T>,
+  everyMs = 5,
+  minorGc = true,
+): Promise<{ value: T; peak: MemPeak }> {
   gc();
   const base = process.memoryUsage();
   const peak: MemPeak = { heap: 0, external: 0, rss: 0, js: 0 };

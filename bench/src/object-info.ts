@@ -11,7 +11,12 @@ const DURATION_S = Math.max(3, Number(process.env['BENCH_DURATION_S'] ?? 3));
 function bigObjectInfo(bytes: number): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const one = (i: number) => ({
-    input: { required: { text: ['STRING', { multiline: true, default: 'x'.repeat(1800) }], n: ['INT', { default: i, min: 0, max: 100 }] } },
+    input: {
+      required: {
+        text: ['STRING', { multiline: true, default: 'x'.repeat(1800) }],
+        n: ['INT', { default: i, min: 0, max: 100 }],
+      },
+    },
     input_order: { required: ['text', 'n'] },
     output: ['STRING'],
     output_is_list: [false],
@@ -55,13 +60,31 @@ export async function runObjectInfo(): Promise<Omit<Section, 'ranAt' | 'seconds'
       const cases: [string, string, Record<string, string>][] = [
         ['direct: sim GET /object_info', `${s.sim.url}/object_info`, {}],
         ['gateway REST (cache, 200)', `${s.gw.url}/api/comfy/object-info`, s.auth],
-        ['gateway REST (cache, 304 If-None-Match)', `${s.gw.url}/api/comfy/object-info`, { ...s.auth, 'if-none-match': etag }],
+        [
+          'gateway REST (cache, 304 If-None-Match)',
+          `${s.gw.url}/api/comfy/object-info`,
+          { ...s.auth, 'if-none-match': etag },
+        ],
         ['gateway tRPC comfy.objectInfo (cache)', `${s.gw.url}/trpc/comfy.objectInfo`, s.auth],
       ];
       for (const [label, url, headers] of cases) {
-        const r = await load.run({ url, headers, connections: conn, durationSec: DURATION_S, warmupSec: 0.5 });
+        const r = await load.run({
+          url,
+          headers,
+          connections: conn,
+          durationSec: DURATION_S,
+          warmupSec: 0.5,
+        });
         res[`${label}|${conn}`] = r;
-        rows.push([label, conn, fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.rps, 1), `${fmt(r.bytesPerSec / 1024 / 1024, 0)} MB/s`, `${r.non2xx}/${r.errors}`]);
+        rows.push([
+          label,
+          conn,
+          fmt(r.p50, 2),
+          fmt(r.p99, 2),
+          fmt(r.rps, 1),
+          `${fmt(r.bytesPerSec / 1024 / 1024, 0)} MB/s`,
+          `${r.non2xx}/${r.errors}`,
+        ]);
       }
     }
     const upstreamAfter = (s.sim.stats.requests[key] ?? 0) - beforeCold;
@@ -106,9 +129,7 @@ export async function runObjectInfo(): Promise<Omit<Section, 'ranAt' | 'seconds'
         `Then autocannon (separate process) for ${DURATION_S} s at 1 and 16 connections against the simulator and the gateway's cache.`,
         `Upstream fetches during the whole section: ${upstreamAfter}.`,
       ].join(' '),
-      tables: [
-        { head: ['path', 'conc', 'p50 ms', 'p99 ms', 'req/s', 'bytes/s', 'non-2xx/err'], rows },
-      ],
+      tables: [{ head: ['path', 'conc', 'p50 ms', 'p99 ms', 'req/s', 'bytes/s', 'non-2xx/err'], rows }],
       targets,
       notes: [
         `Cold burst: ${fmtInt(COLD)} responses of ${mb(size)} each in ${fmt(coldMs, 0)} ms (the gateway serialises the cached object once per response).`,

@@ -17,7 +17,11 @@ interface Case {
 }
 
 async function firstCompletedJob(s: Stack): Promise<string> {
-  const { prompt_id } = await postJson<{ prompt_id: string }>(`${s.gw.url}/api/comfy/text2img`, tinyJob(2), s.auth);
+  const { prompt_id } = await postJson<{ prompt_id: string }>(
+    `${s.gw.url}/api/comfy/text2img`,
+    tinyJob(2),
+    s.auth,
+  );
   const end = await s.gw.services.comfy.conn().tracker.waitForEnd(prompt_id);
   if (end.status !== 'completed') throw new Error(`setup job ended ${end.status}`);
   return prompt_id;
@@ -44,35 +48,100 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
         call: 'status',
         direct: { label: 'sim GET /history/{id}', url: `${d}/history/${id}`, connections: 1, durationSec: 0 },
         via: [
-          { label: 'gw REST /api/comfy/status/{id}', url: `${g}/api/comfy/status/${id}`, headers: A, connections: 1, durationSec: 0 },
-          { label: 'gw tRPC comfy.status', url: `${g}/trpc/comfy.status?input=${trpcInput({ prompt_id: id })}`, headers: A, connections: 1, durationSec: 0 },
+          {
+            label: 'gw REST /api/comfy/status/{id}',
+            url: `${g}/api/comfy/status/${id}`,
+            headers: A,
+            connections: 1,
+            durationSec: 0,
+          },
+          {
+            label: 'gw tRPC comfy.status',
+            url: `${g}/trpc/comfy.status?input=${trpcInput({ prompt_id: id })}`,
+            headers: A,
+            connections: 1,
+            durationSec: 0,
+          },
         ],
       },
       {
         call: 'history',
         direct: { label: 'sim GET /history/{id}', url: `${d}/history/${id}`, connections: 1, durationSec: 0 },
         via: [
-          { label: 'gw REST /api/comfy/history/{id}', url: `${g}/api/comfy/history/${id}`, headers: A, connections: 1, durationSec: 0 },
-          { label: 'gw tRPC comfy.history', url: `${g}/trpc/comfy.history?input=${trpcInput({ prompt_id: id })}`, headers: A, connections: 1, durationSec: 0 },
+          {
+            label: 'gw REST /api/comfy/history/{id}',
+            url: `${g}/api/comfy/history/${id}`,
+            headers: A,
+            connections: 1,
+            durationSec: 0,
+          },
+          {
+            label: 'gw tRPC comfy.history',
+            url: `${g}/trpc/comfy.history?input=${trpcInput({ prompt_id: id })}`,
+            headers: A,
+            connections: 1,
+            durationSec: 0,
+          },
         ],
       },
       {
         call: 'object-info',
         direct: { label: 'sim GET /object_info', url: `${d}/object_info`, connections: 1, durationSec: 0 },
         via: [
-          { label: 'gw REST /api/comfy/object-info (200)', url: `${g}/api/comfy/object-info`, headers: A, connections: 1, durationSec: 0 },
-          { label: 'gw REST /api/comfy/object-info (304)', url: `${g}/api/comfy/object-info`, headers: { ...A, 'if-none-match': etag }, connections: 1, durationSec: 0 },
-          { label: 'gw tRPC comfy.objectInfo', url: `${g}/trpc/comfy.objectInfo`, headers: A, connections: 1, durationSec: 0 },
+          {
+            label: 'gw REST /api/comfy/object-info (200)',
+            url: `${g}/api/comfy/object-info`,
+            headers: A,
+            connections: 1,
+            durationSec: 0,
+          },
+          {
+            label: 'gw REST /api/comfy/object-info (304)',
+            url: `${g}/api/comfy/object-info`,
+            headers: { ...A, 'if-none-match': etag },
+            connections: 1,
+            durationSec: 0,
+          },
+          {
+            label: 'gw tRPC comfy.objectInfo',
+            url: `${g}/trpc/comfy.objectInfo`,
+            headers: A,
+            connections: 1,
+            durationSec: 0,
+          },
         ],
       },
       {
         call: `view (${kb(VIEW_BYTES, 0)}, warm)`,
-        direct: { label: 'sim GET /view', url: `${d}/view?filename=${view}&type=output`, connections: 1, durationSec: 0 },
-        via: [{ label: 'gw REST /api/comfy/view (disk cache)', url: `${g}/api/comfy/view?filename=${view}`, headers: A, connections: 1, durationSec: 0 }],
+        direct: {
+          label: 'sim GET /view',
+          url: `${d}/view?filename=${view}&type=output`,
+          connections: 1,
+          durationSec: 0,
+        },
+        via: [
+          {
+            label: 'gw REST /api/comfy/view (disk cache)',
+            url: `${g}/api/comfy/view?filename=${view}`,
+            headers: A,
+            connections: 1,
+            durationSec: 0,
+          },
+        ],
       },
     ];
 
-    const head = ['call', 'path', 'conc', 'p50 ms', 'p99 ms', 'req/s', 'p50 vs direct', 'req/s vs direct', 'non-2xx/err'];
+    const head = [
+      'call',
+      'path',
+      'conc',
+      'p50 ms',
+      'p99 ms',
+      'req/s',
+      'p50 vs direct',
+      'req/s vs direct',
+      'non-2xx/err',
+    ];
     const rows: (string | number)[][] = [];
     const results: Record<string, LoadResult> = {};
     for (const c of cases) {
@@ -84,7 +153,17 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
           return res;
         };
         const direct = await run(c.direct);
-        rows.push([c.call, c.direct.label, conn, fmt(direct.p50, 3), fmt(direct.p99, 3), fmtInt(direct.rps), '-', '-', bad(direct)]);
+        rows.push([
+          c.call,
+          c.direct.label,
+          conn,
+          fmt(direct.p50, 3),
+          fmt(direct.p99, 3),
+          fmtInt(direct.rps),
+          '-',
+          '-',
+          bad(direct),
+        ]);
         for (const v of c.via) {
           const r = await run(v);
           rows.push([
@@ -152,7 +231,7 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
       title: '1. Overhead',
       intro: [
         `Each row is autocannon (separate process, keep-alive connections) for ${DURATION_S} s after a 0.5 s warm-up, at 1 and 64 connections.`,
-        'Latency percentiles are computed from autocannon\'s per-response timings (its own histogram rounds to whole milliseconds).',
+        "Latency percentiles are computed from autocannon's per-response timings (its own histogram rounds to whole milliseconds).",
         '"status" has no ComfyUI equivalent: the direct row is the simulator\'s `GET /history/{id}`, which is what a client polls upstream;',
         'the gateway answers status from its job tracker (no upstream call). "history" goes upstream on every call.',
         `The object_info body is ${kb(objectInfoBytes)} (the simulator's default node set); the gateway serves it from its TTL cache.`,
@@ -162,7 +241,7 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
       targets,
       notes: [
         'The simulator and the gateway share one Node process (one event loop) and autocannon takes a second process: on 2 cores the three compete, so absolute req/s are lower than on a bigger box; the ratio is what matters.',
-        'A gateway request that goes upstream (history, cold view) pays for the simulator\'s work on the same event loop too, so its overhead includes the upstream call.',
+        "A gateway request that goes upstream (history, cold view) pays for the simulator's work on the same event loop too, so its overhead includes the upstream call.",
       ],
     };
   } finally {

@@ -38,7 +38,8 @@ export interface Section {
 }
 
 export const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
-export const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+export const fmtInt = (n: number): string =>
+  Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
 export const mb = (bytes: number, digits = 1): string => `${fmt(bytes / 1024 / 1024, digits)} MB`;
 export const kb = (bytes: number, digits = 1): string => `${fmt(bytes / 1024, digits)} KB`;
 
@@ -46,7 +47,11 @@ export function renderTable(t: Table): string {
   const cells = [t.head, ...t.rows.map((r) => r.map(String))];
   const widths = t.head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  const out = [line(t.head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...cells.slice(1).map(line)];
+  const out = [
+    line(t.head),
+    `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`,
+    ...cells.slice(1).map(line),
+  ];
   return (t.title ? `**${t.title}**\n\n` : '') + out.join('\n');
 }
 
@@ -54,13 +59,22 @@ function renderTargets(targets: Target[]): string {
   if (targets.length === 0) return '';
   return renderTable({
     head: ['target', 'goal', 'measured', 'verdict'],
-    rows: targets.map((t) => [t.what, t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'MET' : `MISSED${t.why ? `: ${t.why}` : ''}`]),
+    rows: targets.map((t) => [
+      t.what,
+      t.target,
+      t.measured,
+      t.met === null ? 'n/a' : t.met ? 'MET' : `MISSED${t.why ? `: ${t.why}` : ''}`,
+    ]),
   });
 }
 
 /** Prints a section to stdout. */
 export function printSection(s: Section): void {
-  const out = [`\n== ${s.title} (${fmt(s.seconds, 1)} s) ==`, ...s.tables.map(renderTable), renderTargets(s.targets)];
+  const out = [
+    `\n== ${s.title} (${fmt(s.seconds, 1)} s) ==`,
+    ...s.tables.map(renderTable),
+    renderTargets(s.targets),
+  ];
   process.stdout.write(out.filter(Boolean).join('\n\n') + '\n');
 }
 
@@ -68,7 +82,9 @@ function machine(): string[] {
   const cpus = os.cpus();
   let commit = 'unknown';
   try {
-    commit = execSync('git rev-parse --short HEAD', { cwd: REPO, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    commit = execSync('git rev-parse --short HEAD', { cwd: REPO, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     /* not a git checkout */
   }
@@ -76,7 +92,12 @@ function machine(): string[] {
     `- node ${process.version} on ${os.platform()} ${os.release()} (${os.arch()})`,
     `- CPU: ${cpus[0]?.model ?? 'unknown'} x ${cpus.length} (logical cores), ${mb(os.totalmem(), 0)} RAM`,
     `- commit ${commit} `,
-    `- load average when this file was written: ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min). Other processes may share this 2-core machine, so p99s and req/s are noisy; compare rows within one run, not across runs.`,
+    `- load average when this file was written: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        ' / ',
+      )} (1/5/15 min). Other processes may share this 2-core machine, so p99s and req/s are noisy; compare rows within one run, not across runs.`,
   ];
 }
 
@@ -106,7 +127,13 @@ export function writeMarkdown(): void {
   const all = sections.flatMap((s) => s.targets.map((t) => ({ ...t, bench: s.title })));
   const summary = renderTable({
     head: ['benchmark', 'target', 'goal', 'measured', 'verdict'],
-    rows: all.map((t) => [t.bench, t.what, t.target, t.measured, t.met === null ? 'n/a' : t.met ? 'MET' : 'MISSED']),
+    rows: all.map((t) => [
+      t.bench,
+      t.what,
+      t.target,
+      t.measured,
+      t.met === null ? 'n/a' : t.met ? 'MET' : 'MISSED',
+    ]),
   });
   const body = [
     '# Benchmarks',

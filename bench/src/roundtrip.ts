@@ -32,9 +32,15 @@ export async function runRoundtrip(): Promise<Omit<Section, 'ranAt' | 'seconds'>
   const s = await startStack({ stepMs: 0, nodeMs: 0 });
   try {
     // The workflow the gateway builds, reused verbatim for the direct runs.
-    const first = await postJson<{ prompt_id: string }>(`${s.gw.url}/api/comfy/text2img`, tinyJob(STEPS, { seed: 1 }), s.auth);
+    const first = await postJson<{ prompt_id: string }>(
+      `${s.gw.url}/api/comfy/text2img`,
+      tinyJob(STEPS, { seed: 1 }),
+      s.auth,
+    );
     await s.gw.services.comfy.conn().tracker.waitForEnd(first.prompt_id);
-    const hist = (await (await fetch(`${s.gw.url}/api/comfy/history/${first.prompt_id}`, { headers: s.auth })).json()) as {
+    const hist = (await (
+      await fetch(`${s.gw.url}/api/comfy/history/${first.prompt_id}`, { headers: s.auth })
+    ).json()) as {
       workflow: Record<string, { class_type: string; inputs: Record<string, unknown> }>;
     };
     const workflow = hist.workflow;
@@ -44,8 +50,14 @@ export async function runRoundtrip(): Promise<Omit<Section, 'ranAt' | 'seconds'>
     let gwFailed = 0;
     for (let i = 0; i < N; i++) {
       const t0 = performance.now();
-      const { prompt_id } = await postJson<{ prompt_id: string }>(`${s.gw.url}/api/comfy/text2img`, tinyJob(STEPS, { seed: 1000 + i }), s.auth);
-      const ok = await untilDone(await fetch(`${s.gw.url}/api/comfy/stream/${prompt_id}`, { headers: s.auth }));
+      const { prompt_id } = await postJson<{ prompt_id: string }>(
+        `${s.gw.url}/api/comfy/text2img`,
+        tinyJob(STEPS, { seed: 1000 + i }),
+        s.auth,
+      );
+      const ok = await untilDone(
+        await fetch(`${s.gw.url}/api/comfy/stream/${prompt_id}`, { headers: s.auth }),
+      );
       if (ok) gw.push(performance.now() - t0);
       else gwFailed++;
     }
@@ -60,8 +72,12 @@ export async function runRoundtrip(): Promise<Omit<Section, 'ranAt' | 'seconds'>
     const waiters = new Map<string, () => void>();
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
-      const m = JSON.parse(data.toString()) as { type: string; data: { node?: string | null; prompt_id?: string } };
-      if (m.type === 'executing' && m.data.node === null && m.data.prompt_id) waiters.get(m.data.prompt_id)?.();
+      const m = JSON.parse(data.toString()) as {
+        type: string;
+        data: { node?: string | null; prompt_id?: string };
+      };
+      if (m.type === 'executing' && m.data.node === null && m.data.prompt_id)
+        waiters.get(m.data.prompt_id)?.();
     });
     const direct: number[] = [];
     for (let i = 0; i < N; i++) {
@@ -69,7 +85,10 @@ export async function runRoundtrip(): Promise<Omit<Section, 'ranAt' | 'seconds'>
       const t0 = performance.now();
       let finished!: () => void;
       const done = new Promise<void>((r) => (finished = r));
-      const res = await postJson<{ prompt_id: string }>(`${s.sim.url}/prompt`, { prompt: workflow, client_id: clientId });
+      const res = await postJson<{ prompt_id: string }>(`${s.sim.url}/prompt`, {
+        prompt: workflow,
+        client_id: clientId,
+      });
       waiters.set(res.prompt_id, finished);
       await done;
       direct.push(performance.now() - t0);
@@ -99,8 +118,24 @@ export async function runRoundtrip(): Promise<Omit<Section, 'ranAt' | 'seconds'>
         {
           head: ['path', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'failed'],
           rows: [
-            ['direct: POST /prompt + WS until executing(null)', direct.length, fmt(pct(direct, 50), 2), fmt(pct(direct, 90), 2), fmt(pct(direct, 99), 2), fmt(Math.max(...direct), 2), 0],
-            ['gateway: POST text2img + SSE until done', gw.length, fmt(pct(gw, 50), 2), fmt(pct(gw, 90), 2), fmt(pct(gw, 99), 2), fmt(Math.max(...gw), 2), gwFailed],
+            [
+              'direct: POST /prompt + WS until executing(null)',
+              direct.length,
+              fmt(pct(direct, 50), 2),
+              fmt(pct(direct, 90), 2),
+              fmt(pct(direct, 99), 2),
+              fmt(Math.max(...direct), 2),
+              0,
+            ],
+            [
+              'gateway: POST text2img + SSE until done',
+              gw.length,
+              fmt(pct(gw, 50), 2),
+              fmt(pct(gw, 90), 2),
+              fmt(pct(gw, 99), 2),
+              fmt(Math.max(...gw), 2),
+              gwFailed,
+            ],
           ],
         },
       ],

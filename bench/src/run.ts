@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const names = process.argv.slice(2).filter((a) => a !== '--');
   const unknown = names.filter((n) => !(n in BENCHES));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}\n`);
+    process.stderr.write(
+      `unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(BENCHES).join(', ')}\n`,
+    );
     process.exit(2);
   }
   const selected = names.length > 0 ? names : Object.keys(BENCHES);
@@ -33,12 +35,18 @@ async function main(): Promise<void> {
     process.stdout.write(`\n>> ${name} ...\n`);
     try {
       const result = await (await load())();
-      const section: Section = { ...result, ranAt: new Date().toISOString(), seconds: (performance.now() - t0) / 1000 };
+      const section: Section = {
+        ...result,
+        ranAt: new Date().toISOString(),
+        seconds: (performance.now() - t0) / 1000,
+      };
       printSection(section);
       saveSection(section);
     } catch (err) {
       failed++;
-      process.stderr.write(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
     }
   }
   process.exit(failed > 0 ? 1 : 0);

@@ -17,7 +17,10 @@ export interface Stack {
 }
 
 /** The simulator and the gateway in this process, on loopback ports, logged in as the admin. */
-export async function startStack(simOpts: ComfySimOptions = {}, env: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  simOpts: ComfySimOptions = {},
+  env: Record<string, string> = {},
+): Promise<Stack> {
   const sim = await startComfySim({ stepMs: 0, nodeMs: 0, ...simOpts });
   const rootDir = mkdtempSync(path.join(tmpdir(), 'comfy-gw-bench-'));
   const config = loadConfig({
@@ -73,8 +76,16 @@ export const tinyJob = (steps = 4, extra: Record<string, unknown> = {}) => ({
 });
 
 /** POST JSON to the gateway and return the parsed body (throws on non-2xx). */
-export async function postJson<T>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+export async function postJson<T>(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`POST ${url}: ${res.status} ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;

@@ -40,20 +40,79 @@ export async function runStreaming(): Promise<Omit<Section, 'ranAt' | 'seconds'>
         return performance.now() - t0;
       })();
       if (sizeMb === 20) hash20 = hashMs;
-      rows.push([`${sizeMb} MB`, 'sha256 of the same bytes (in memory, 64 KB chunks)', fmt(hashMs, 1), fmt(size / 1024 / 1024 / (hashMs / 1000), 0), '-', '-', '-']);
+      rows.push([
+        `${sizeMb} MB`,
+        'sha256 of the same bytes (in memory, 64 KB chunks)',
+        fmt(hashMs, 1),
+        fmt(size / 1024 / 1024 / (hashMs / 1000), 0),
+        '-',
+        '-',
+        '-',
+      ]);
 
       const runs: [string, () => Promise<TransferResult>][] = [
-        ['direct: sim GET /view', () => load.transfer({ url: `${s.sim.url}/view?filename=${name}&type=output`, method: 'GET' })],
-        ['gateway GET /api/comfy/view (cold: upstream + cache write)', () => load.transfer({ url: `${s.gw.url}/api/comfy/view?filename=${name}`, method: 'GET', headers: s.auth })],
-        ['gateway GET /api/comfy/view (warm: disk cache)', () => load.transfer({ url: `${s.gw.url}/api/comfy/view?filename=${name}`, method: 'GET', headers: s.auth })],
-        ['direct: sim POST /upload/image (multipart)', () => load.transfer({ url: `${s.sim.url}/upload/image`, method: 'POST', filePath: upload, fileField: 'image', fields: { overwrite: 'true' } })],
-        ['gateway POST /api/comfy/ingest (multipart, new)', () => load.transfer({ url: `${s.gw.url}/api/comfy/ingest`, method: 'POST', headers: s.auth, filePath: upload, fields: { workflow: '{}', metadata: '{"bench":true}' } })],
-        ['gateway POST /api/comfy/ingest (multipart, duplicate)', () => load.transfer({ url: `${s.gw.url}/api/comfy/ingest`, method: 'POST', headers: s.auth, filePath: upload, fields: { workflow: '{}', metadata: '{"bench":true}' } })],
+        [
+          'direct: sim GET /view',
+          () => load.transfer({ url: `${s.sim.url}/view?filename=${name}&type=output`, method: 'GET' }),
+        ],
+        [
+          'gateway GET /api/comfy/view (cold: upstream + cache write)',
+          () =>
+            load.transfer({
+              url: `${s.gw.url}/api/comfy/view?filename=${name}`,
+              method: 'GET',
+              headers: s.auth,
+            }),
+        ],
+        [
+          'gateway GET /api/comfy/view (warm: disk cache)',
+          () =>
+            load.transfer({
+              url: `${s.gw.url}/api/comfy/view?filename=${name}`,
+              method: 'GET',
+              headers: s.auth,
+            }),
+        ],
+        [
+          'direct: sim POST /upload/image (multipart)',
+          () =>
+            load.transfer({
+              url: `${s.sim.url}/upload/image`,
+              method: 'POST',
+              filePath: upload,
+              fileField: 'image',
+              fields: { overwrite: 'true' },
+            }),
+        ],
+        [
+          'gateway POST /api/comfy/ingest (multipart, new)',
+          () =>
+            load.transfer({
+              url: `${s.gw.url}/api/comfy/ingest`,
+              method: 'POST',
+              headers: s.auth,
+              filePath: upload,
+              fields: { workflow: '{}', metadata: '{"bench":true}' },
+            }),
+        ],
+        [
+          'gateway POST /api/comfy/ingest (multipart, duplicate)',
+          () =>
+            load.transfer({
+              url: `${s.gw.url}/api/comfy/ingest`,
+              method: 'POST',
+              headers: s.auth,
+              filePath: upload,
+              fields: { workflow: '{}', metadata: '{"bench":true}' },
+            }),
+        ],
       ];
       const expectMd5 = createHash('md5').update(readFileSync(file)).digest('hex');
       for (const [label, run] of runs) {
         const { value, peak } = await measurePeak(run);
-        const ok = value.status < 300 && (label.includes('POST') || (value.body === expectMd5 && value.bytes === size));
+        const ok =
+          value.status < 300 &&
+          (label.includes('POST') || (value.body === expectMd5 && value.bytes === size));
         const mbps = size / 1024 / 1024 / (value.ms / 1000);
         tput[`${sizeMb}|${label}`] = mbps;
         peaks.push({ size: sizeMb, path: label, peak });
@@ -69,8 +128,12 @@ export async function runStreaming(): Promise<Omit<Section, 'ranAt' | 'seconds'>
       }
     }
     const gwPeaks = peaks.filter((p) => p.path.startsWith('gateway'));
-    const worst = gwPeaks.reduce((a, b) => (b.peak.js > a.peak.js ? b : a), gwPeaks[0] ?? { size: 0, path: '', peak: { js: NaN, heap: 0, external: 0, rss: 0 } });
-    const bySize = (label: string) => SIZES_MB.map((sz) => peaks.find((p) => p.size === sz && p.path === label)?.peak.js ?? NaN);
+    const worst = gwPeaks.reduce(
+      (a, b) => (b.peak.js > a.peak.js ? b : a),
+      gwPeaks[0] ?? { size: 0, path: '', peak: { js: NaN, heap: 0, external: 0, rss: 0 } },
+    );
+    const bySize = (label: string) =>
+      SIZES_MB.map((sz) => peaks.find((p) => p.size === sz && p.path === label)?.peak.js ?? NaN);
     const flatness = (label: string) => {
       const v = bySize(label);
       return `${v.map((x) => kb(x, 0)).join(' / ')} for ${SIZES_MB.join(' / ')} MB`;
@@ -82,7 +145,7 @@ export async function runStreaming(): Promise<Omit<Section, 'ranAt' | 'seconds'>
       const a = v[0] ?? 0;
       const b = v[v.length - 1] ?? 0;
       // "flat": the largest image costs less than 2x the smallest's peak plus one buffer.
-      return b <= Math.max(2 * a, a + 2 * STREAM_BUFFER) || b < largest / smallest / 4 * a;
+      return b <= Math.max(2 * a, a + 2 * STREAM_BUFFER) || b < (largest / smallest / 4) * a;
     };
     const coldLabel = 'gateway GET /api/comfy/view (cold: upstream + cache write)';
     const warmLabel = 'gateway GET /api/comfy/view (warm: disk cache)';
@@ -95,9 +158,24 @@ export async function runStreaming(): Promise<Omit<Section, 'ranAt' | 'seconds'>
         met: worst.peak.js < 2 * STREAM_BUFFER,
         why: 'see notes',
       },
-      { what: 'flat as the image grows: view cold', target: 'no growth with size', measured: flatness(coldLabel), met: grows(coldLabel) },
-      { what: 'flat as the image grows: view warm', target: 'no growth with size', measured: flatness(warmLabel), met: grows(warmLabel) },
-      { what: 'flat as the image grows: ingest', target: 'no growth with size', measured: flatness(ingestLabel), met: grows(ingestLabel) },
+      {
+        what: 'flat as the image grows: view cold',
+        target: 'no growth with size',
+        measured: flatness(coldLabel),
+        met: grows(coldLabel),
+      },
+      {
+        what: 'flat as the image grows: view warm',
+        target: 'no growth with size',
+        measured: flatness(warmLabel),
+        met: grows(warmLabel),
+      },
+      {
+        what: 'flat as the image grows: ingest',
+        target: 'no growth with size',
+        measured: flatness(ingestLabel),
+        met: grows(ingestLabel),
+      },
       {
         what: '20 MB view (cold) throughput vs direct / vs sha256',
         target: 'report',
@@ -121,7 +199,7 @@ export async function runStreaming(): Promise<Omit<Section, 'ranAt' | 'seconds'>
         'The client is the load-generator process (fetch, reading the body to the end; uploads stream the file from disk with `openAsBlob`).',
         'Time is from the request to the last response byte. Memory is sampled every 2 ms in the gateway process (which also hosts the simulator) and reported as the peak growth over a post-GC baseline:',
         '"heap+ext" is heapUsed + external (Buffers of in-flight chunks), "rss" the resident set.',
-        'The direct rows show what the simulator itself costs in the same process, so gateway rows include the simulator\'s share for cold views.',
+        "The direct rows show what the simulator itself costs in the same process, so gateway rows include the simulator's share for cold views.",
       ].join(' '),
       tables: [{ head: ['size', 'path', 'ms', 'MB/s', 'peak heap+ext', 'peak rss', 'status'], rows }],
       targets,

@@ -43,7 +43,11 @@ export async function startDemoGateway(): Promise<{ url: string; apiToken: strin
   };
   try {
     const { token: sessionToken } = await post<{ token: string }>(`${url}/api/auth/login`, ADMIN);
-    const { token: apiToken } = await post<{ token: string }>(`${url}/api/auth/tokens`, { name: 'example' }, sessionToken);
+    const { token: apiToken } = await post<{ token: string }>(
+      `${url}/api/auth/tokens`,
+      { name: 'example' },
+      sessionToken,
+    );
     return { url, apiToken, [Symbol.asyncDispose]: dispose };
   } catch (err) {
     await dispose();

@@ -21,7 +21,9 @@ describe('examples/text2img', () => {
         log: (line) => lines.push(line),
       });
       expect(gw.apiToken).toMatch(/^cgt_/);
-      expect(lines[0]).toMatch(new RegExp(`^prompt ${result.promptId} queued \\(seed \\d+, \\w+ workflow\\)$`));
+      expect(lines[0]).toMatch(
+        new RegExp(`^prompt ${result.promptId} queued \\(seed \\d+, \\w+ workflow\\)$`),
+      );
       expect(lines.some((l) => /^running \d+%/.test(l))).toBe(true);
       expect(lines).toContain('done: completed');
       expect(lines.at(-1)).toMatch(new RegExp(`^gallery id: ${result.galleryId} -> `));
@@ -42,11 +44,21 @@ describe('examples/text2img', () => {
   });
 
   it('describes stream events as progress lines', () => {
-    const snapshot = { prompt_id: 'p', status: 'running' as const, progress: { value: 3, max: 6, node: '3', percent: 42.4 } };
+    const snapshot = {
+      prompt_id: 'p',
+      status: 'running' as const,
+      progress: { value: 3, max: 6, node: '3', percent: 42.4 },
+    };
     expect(describeEvent({ type: 'status', snapshot })).toBe('running 42% 3');
-    expect(describeEvent({ type: 'status', snapshot: { prompt_id: 'p', status: 'queued', queue_position: 2 } })).toBe('queued (position 2)');
-    expect(describeEvent({ type: 'warning', code: 'FOLLOWED_BY_POLLING', message: 'polling' })).toBe('warning: polling');
+    expect(
+      describeEvent({ type: 'status', snapshot: { prompt_id: 'p', status: 'queued', queue_position: 2 } }),
+    ).toBe('queued (position 2)');
+    expect(describeEvent({ type: 'warning', code: 'FOLLOWED_BY_POLLING', message: 'polling' })).toBe(
+      'warning: polling',
+    );
     expect(describeEvent({ type: 'preview', node: '3', mime: 'image/jpeg', data: '' })).toBeNull();
-    expect(describeEvent({ type: 'done', snapshot: { prompt_id: 'p', status: 'failed' } })).toBe('done: failed');
+    expect(describeEvent({ type: 'done', snapshot: { prompt_id: 'p', status: 'failed' } })).toBe(
+      'done: failed',
+    );
   });
 });

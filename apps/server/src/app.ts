@@ -54,7 +54,8 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use(requestId(logger), accessLog(), metricsMiddleware(services.metrics));
   app.use(
     compression({
-      filter: (req, res) => COMPRESSIBLE.test(String(res.getHeader('Content-Type') ?? '')) && compression.filter(req, res),
+      filter: (req, res) =>
+        COMPRESSIBLE.test(String(res.getHeader('Content-Type') ?? '')) && compression.filter(req, res),
     }),
   );
   app.use(

@@ -50,10 +50,16 @@ export function numberVar(min: number, max: number, exclusiveMin = false): VarSp
   };
 }
 
-export const stringVar: VarSpec<string> = { schema: z.string().trim().min(1), expected: 'a non-empty string' };
+export const stringVar: VarSpec<string> = {
+  schema: z.string().trim().min(1),
+  expected: 'a non-empty string',
+};
 
 export const urlVar: VarSpec<string> = {
-  schema: z.string().trim().pipe(z.url({ protocol: /^https?$/ })),
+  schema: z
+    .string()
+    .trim()
+    .pipe(z.url({ protocol: /^https?$/ })),
   expected: 'an http(s) URL',
 };
 

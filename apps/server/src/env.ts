@@ -59,7 +59,10 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   const app = loadAppConfig(env, configFile);
   const webDir = readWebDir(env, cwd);
   return {
-    app: { ...app, comfy_image_dir: path.resolve(cwd, app.comfy_image_dir ?? path.join(rootDir, 'comfy_images')) },
+    app: {
+      ...app,
+      comfy_image_dir: path.resolve(cwd, app.comfy_image_dir ?? path.join(rootDir, 'comfy_images')),
+    },
     rootDir,
     configFile,
     host: readVar(env, 'HOST', stringVar) ?? '127.0.0.1',
@@ -94,7 +97,8 @@ function loadAppConfig(env: Env, configFile: string | null): AppConfig {
   if (!merged.success) {
     const issue = merged.error.issues[0];
     const field = String(issue?.path[0] ?? '');
-    const source = field in fromEnv ? (APP_VARS[field as keyof AppConfig][0] ?? field) : `CONFIG_FILE: ${field}`;
+    const source =
+      field in fromEnv ? (APP_VARS[field as keyof AppConfig][0] ?? field) : `CONFIG_FILE: ${field}`;
     throw new ConfigError(`${source}: ${issue?.message ?? 'invalid'}`);
   }
   return merged.data;
@@ -105,7 +109,9 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`CONFIG_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(
+      `CONFIG_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   let parsed: unknown;
   try {
@@ -128,12 +134,17 @@ function stripUndefined(obj: Record<string, unknown>): Record<string, unknown> {
 
 function readAdmin(env: Env): ServerConfig['admin'] {
   const email = readVar(env, 'ADMIN_EMAIL', stringVar);
-  const password = readVar(env, 'ADMIN_PASSWORD', { schema: passwordSchema, expected: 'at least 8 characters', secret: true });
+  const password = readVar(env, 'ADMIN_PASSWORD', {
+    schema: passwordSchema,
+    expected: 'at least 8 characters',
+    secret: true,
+  });
   if (email === undefined && password === undefined) return null;
   if (email === undefined) throw new ConfigError('ADMIN_EMAIL: required when ADMIN_PASSWORD is set');
   if (password === undefined) throw new ConfigError('ADMIN_PASSWORD: required when ADMIN_EMAIL is set');
   const parsed = emailSchema.safeParse(email);
-  if (!parsed.success) throw new ConfigError(`ADMIN_EMAIL: expected an email address, got ${JSON.stringify(email)}`);
+  if (!parsed.success)
+    throw new ConfigError(`ADMIN_EMAIL: expected an email address, got ${JSON.stringify(email)}`);
   return { email: parsed.data, password };
 }
 

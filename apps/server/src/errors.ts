@@ -99,7 +99,8 @@ function fromBodyParser(err: unknown): GatewayError | null {
   if (!(err instanceof Error)) return null;
   const { type, status } = err as { type?: unknown; status?: unknown };
   if (type === 'entity.parse.failed') return fieldError('body', 'malformed JSON');
-  if (type === 'entity.too.large') return new GatewayError('PAYLOAD_TOO_LARGE', 'body: request body too large');
+  if (type === 'entity.too.large')
+    return new GatewayError('PAYLOAD_TOO_LARGE', 'body: request body too large');
   if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
     return new GatewayError(CODE_BY_STATUS[status] ?? 'VALIDATION_ERROR', `body: ${err.message}`);
   }

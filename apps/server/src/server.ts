@@ -17,13 +17,17 @@ export interface RunningGateway extends AsyncDisposable {
 }
 
 /** Starts the whole gateway (db, services, ComfyUI integration, HTTP + WS) on HOST:PORT. */
-export async function startGateway(config: ServerConfig, opts: { logger?: Logger } = {}): Promise<RunningGateway> {
+export async function startGateway(
+  config: ServerConfig,
+  opts: { logger?: Logger } = {},
+): Promise<RunningGateway> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const db = openDb(config.rootDir);
   const services = await createServices(config, db, { logger });
   const admin = await services.auth.bootstrapAdmin(config.admin);
   if (admin) logger.info({ email: admin.email }, 'created the first admin');
-  else if (services.auth.listUsers().length === 0) logger.warn('no users: set ADMIN_EMAIL and ADMIN_PASSWORD');
+  else if (services.auth.listUsers().length === 0)
+    logger.warn('no users: set ADMIN_EMAIL and ADMIN_PASSWORD');
 
   const gateway = createApp({ config, db, services, logger });
   const server = createServer(gateway.app);
@@ -36,7 +40,10 @@ export async function startGateway(config: ServerConfig, opts: { logger?: Logger
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  logger.info({ url, comfy: config.app.comfy_enabled ? config.app.comfy_api_url : 'disabled' }, 'comfy-gateway listening');
+  logger.info(
+    { url, comfy: config.app.comfy_enabled ? config.app.comfy_api_url : 'disabled' },
+    'comfy-gateway listening',
+  );
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 10_000) =>

@@ -42,23 +42,39 @@ export interface ServiceOverrides {
 }
 
 /** Builds the services over an open database. */
-export async function createServices(config: ServerConfig, db: Db, overrides: ServiceOverrides = {}): Promise<Services> {
+export async function createServices(
+  config: ServerConfig,
+  db: Db,
+  overrides: ServiceOverrides = {},
+): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
   const auth = createAuthService(db, clock, {
     sessionTtlMs: config.sessionTtlHours * 3_600_000,
     loginLimit: { limit: config.loginRateLimitPerMin, windowMs: 60_000 },
   });
   auth.pruneSessions();
-  const gallery = await createGalleryService({ rootDir: config.rootDir, db, maxBytes: config.uploadMaxBytes, clock });
+  const gallery = await createGalleryService({
+    rootDir: config.rootDir,
+    db,
+    maxBytes: config.uploadMaxBytes,
+    clock,
+  });
   const readinessChecks: ReadinessCheck[] = [
     async function database() {
-      return pingDb(db) ? { name: 'database', ok: true } : { name: 'database', ok: false, detail: 'no answer' };
+      return pingDb(db)
+        ? { name: 'database', ok: true }
+        : { name: 'database', ok: false, detail: 'no answer' };
     },
   ];
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const presets = overrides.presets ?? createPresetsService(config.presetsDir, logger);
   const metrics = createMetrics({ defaults: overrides.defaultMetrics });
-  const comfy = createComfyService(config, { db, logger, presets, ...(overrides.comfyTuning ? { tuning: overrides.comfyTuning } : {}) });
+  const comfy = createComfyService(config, {
+    db,
+    logger,
+    presets,
+    ...(overrides.comfyTuning ? { tuning: overrides.comfyTuning } : {}),
+  });
   comfy.attachServices({ gallery, metrics });
   readinessChecks.push(() => comfy.readiness());
   return { auth, gallery, presets, metrics, readinessChecks, comfy };

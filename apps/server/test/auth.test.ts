@@ -4,9 +4,16 @@ import { ADMIN, startTestApp } from './fixture.ts';
 describe('REST auth', () => {
   it('logs in with a session cookie and serves /me, then logs out', async () => {
     await using t = await startTestApp();
-    const res = await t.request('/api/auth/login', { method: 'POST', json: { email: 'ADMIN@example.com', password: ADMIN.password } });
+    const res = await t.request('/api/auth/login', {
+      method: 'POST',
+      json: { email: 'ADMIN@example.com', password: ADMIN.password },
+    });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { token: string; user: { email: string; role: string }; expires_at: number };
+    const body = (await res.json()) as {
+      token: string;
+      user: { email: string; role: string };
+      expires_at: number;
+    };
     expect(body.token).toMatch(/^cgs_[A-Za-z0-9_-]{43}$/);
     expect(body.user).toMatchObject({ email: ADMIN.email, role: 'admin', active: true });
     expect(body.expires_at).toBeGreaterThan(Date.now());
@@ -27,8 +34,14 @@ describe('REST auth', () => {
 
   it('answers a wrong password and an unknown email with the same 401', async () => {
     await using t = await startTestApp();
-    const wrong = await t.request('/api/auth/login', { method: 'POST', json: { email: ADMIN.email, password: 'nope-nope' } });
-    const unknown = await t.request('/api/auth/login', { method: 'POST', json: { email: 'who@example.com', password: 'nope-nope' } });
+    const wrong = await t.request('/api/auth/login', {
+      method: 'POST',
+      json: { email: ADMIN.email, password: 'nope-nope' },
+    });
+    const unknown = await t.request('/api/auth/login', {
+      method: 'POST',
+      json: { email: 'who@example.com', password: 'nope-nope' },
+    });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     const a = (await wrong.json()) as unknown;
@@ -38,14 +51,23 @@ describe('REST auth', () => {
 
   it('rejects a bad body with 400 naming the field, and malformed JSON naming body', async () => {
     await using t = await startTestApp();
-    const res = await t.request('/api/auth/login', { method: 'POST', json: { email: 'not-an-email', password: 'x' } });
+    const res = await t.request('/api/auth/login', {
+      method: 'POST',
+      json: { email: 'not-an-email', password: 'x' },
+    });
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: { code: string; message: string; details: { fields: Record<string, string[]> } } };
+    const body = (await res.json()) as {
+      error: { code: string; message: string; details: { fields: Record<string, string[]> } };
+    };
     expect(body.error.code).toBe('VALIDATION_ERROR');
     expect(body.error.message).toMatch(/^email: /);
     expect(Object.keys(body.error.details.fields)).toEqual(['email']);
 
-    const broken = await t.request('/api/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"email":' });
+    const broken = await t.request('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"email":',
+    });
     expect(broken.status).toBe(400);
     expect(((await broken.json()) as { error: { message: string } }).error.message).toMatch(/^body: /);
   });
@@ -65,11 +87,19 @@ describe('REST auth', () => {
   it('answers 403 to a deactivated user for sessions and API tokens issued before', async () => {
     await using t = await startTestApp();
     const u = await t.createUser('bob@example.com');
-    const tokenRes = await t.request('/api/auth/tokens', { method: 'POST', token: u.token, json: { name: 'cli' } });
+    const tokenRes = await t.request('/api/auth/tokens', {
+      method: 'POST',
+      token: u.token,
+      json: { name: 'cli' },
+    });
     const apiToken = ((await tokenRes.json()) as { token: string }).token;
     expect((await t.request('/api/auth/me', { token: apiToken })).status).toBe(200);
 
-    const patch = await t.request(`/api/auth/users/${u.id}`, { method: 'PATCH', token: t.adminToken, json: { active: false } });
+    const patch = await t.request(`/api/auth/users/${u.id}`, {
+      method: 'PATCH',
+      token: t.adminToken,
+      json: { active: false },
+    });
     expect(patch.status).toBe(200);
     expect(await patch.json()).toMatchObject({ id: u.id, active: false });
 
@@ -78,11 +108,18 @@ describe('REST auth', () => {
       expect(res.status).toBe(403);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('FORBIDDEN');
     }
-    const login = await t.request('/api/auth/login', { method: 'POST', json: { email: 'bob@example.com', password: 'user-password-1' } });
+    const login = await t.request('/api/auth/login', {
+      method: 'POST',
+      json: { email: 'bob@example.com', password: 'user-password-1' },
+    });
     expect(login.status).toBe(403);
 
     // Reactivation does not bring the killed sessions back; API tokens work again.
-    await t.request(`/api/auth/users/${u.id}`, { method: 'PATCH', token: t.adminToken, json: { active: true } });
+    await t.request(`/api/auth/users/${u.id}`, {
+      method: 'PATCH',
+      token: t.adminToken,
+      json: { active: true },
+    });
     expect((await t.request('/api/auth/me', { token: u.token })).status).toBe(401);
     expect((await t.request('/api/auth/me', { token: apiToken })).status).toBe(200);
   });
@@ -90,7 +127,11 @@ describe('REST auth', () => {
   it('creates, lists and revokes API tokens', async () => {
     await using t = await startTestApp();
     const u = await t.createUser('carol@example.com');
-    const created = await t.request('/api/auth/tokens', { method: 'POST', token: u.token, json: { name: 'ci', expires_in_days: 30 } });
+    const created = await t.request('/api/auth/tokens', {
+      method: 'POST',
+      token: u.token,
+      json: { name: 'ci', expires_in_days: 30 },
+    });
     expect(created.status).toBe(201);
     const tok = (await created.json()) as { id: number; token: string; prefix: string; expires_at: number };
     expect(tok.token).toMatch(/^cgt_/);
@@ -100,17 +141,25 @@ describe('REST auth', () => {
     const me = await t.request('/api/auth/me', { token: tok.token });
     expect(await me.json()).toMatchObject({ email: 'carol@example.com' });
 
-    const list = (await (await t.request('/api/auth/tokens', { token: u.token })).json()) as { items: Record<string, unknown>[] };
+    const list = (await (await t.request('/api/auth/tokens', { token: u.token })).json()) as {
+      items: Record<string, unknown>[];
+    };
     expect(list.items).toHaveLength(1);
     expect(list.items[0]).toMatchObject({ id: tok.id, name: 'ci' });
     expect(list.items[0]).not.toHaveProperty('token');
     expect(list.items[0]?.['last_used_at']).toEqual(expect.any(Number));
 
     // Someone else cannot revoke it.
-    expect((await t.request(`/api/auth/tokens/${tok.id}`, { method: 'DELETE', token: t.adminToken })).status).toBe(404);
-    expect((await t.request(`/api/auth/tokens/${tok.id}`, { method: 'DELETE', token: u.token })).status).toBe(204);
+    expect(
+      (await t.request(`/api/auth/tokens/${tok.id}`, { method: 'DELETE', token: t.adminToken })).status,
+    ).toBe(404);
+    expect((await t.request(`/api/auth/tokens/${tok.id}`, { method: 'DELETE', token: u.token })).status).toBe(
+      204,
+    );
     expect((await t.request('/api/auth/me', { token: tok.token })).status).toBe(401);
-    const after = (await (await t.request('/api/auth/tokens', { token: u.token })).json()) as { items: unknown[] };
+    const after = (await (await t.request('/api/auth/tokens', { token: u.token })).json()) as {
+      items: unknown[];
+    };
     expect(after.items).toEqual([]);
   });
 
@@ -128,14 +177,20 @@ describe('REST auth', () => {
     const u = await t.createUser('erin@example.com');
     expect((await create(u.token, 'frank@example.com')).status).toBe(403);
     expect((await t.request('/api/auth/users', { token: u.token })).status).toBe(403);
-    const users = (await (await t.request('/api/auth/users', { token: t.adminToken })).json()) as { items: { email: string }[] };
+    const users = (await (await t.request('/api/auth/users', { token: t.adminToken })).json()) as {
+      items: { email: string }[];
+    };
     expect(users.items.map((x) => x.email)).toEqual([ADMIN.email, 'dave@example.com', 'erin@example.com']);
   });
 
   it('does not let an admin deactivate themself (409)', async () => {
     await using t = await startTestApp();
     const me = (await (await t.request('/api/auth/me', { token: t.adminToken })).json()) as { id: number };
-    const res = await t.request(`/api/auth/users/${me.id}`, { method: 'PATCH', token: t.adminToken, json: { active: false } });
+    const res = await t.request(`/api/auth/users/${me.id}`, {
+      method: 'PATCH',
+      token: t.adminToken,
+      json: { active: false },
+    });
     expect(res.status).toBe(409);
     expect((await t.request('/api/auth/me', { token: t.adminToken })).status).toBe(200);
   });
@@ -155,7 +210,11 @@ describe('REST auth', () => {
       headers: { cookie, referer: 'https://evil.example/page' },
     });
     expect(viaReferer.status).toBe(403);
-    const same = await t.request('/api/auth/tokens', { method: 'POST', json: { name: 'x' }, headers: { cookie, origin: t.url } });
+    const same = await t.request('/api/auth/tokens', {
+      method: 'POST',
+      json: { name: 'x' },
+      headers: { cookie, origin: t.url },
+    });
     expect(same.status).toBe(201);
     const bearer = await t.request('/api/auth/tokens', {
       method: 'POST',
@@ -165,12 +224,15 @@ describe('REST auth', () => {
     });
     expect(bearer.status).toBe(201);
     // Safe methods are not state-changing, so a foreign Origin may read with the cookie.
-    expect((await t.request('/api/auth/me', { headers: { cookie, origin: 'https://evil.example' } })).status).toBe(200);
+    expect(
+      (await t.request('/api/auth/me', { headers: { cookie, origin: 'https://evil.example' } })).status,
+    ).toBe(200);
   });
 
   it('rate-limits login attempts per IP and email with Retry-After', async () => {
     await using t = await startTestApp({ LOGIN_RATE_LIMIT_PER_MIN: '3' });
-    const attempt = (email: string) => t.request('/api/auth/login', { method: 'POST', json: { email, password: 'wrong-password' } });
+    const attempt = (email: string) =>
+      t.request('/api/auth/login', { method: 'POST', json: { email, password: 'wrong-password' } });
     for (let i = 0; i < 3; i++) expect((await attempt('x@example.com')).status).toBe(401);
     const limited = await attempt('x@example.com');
     expect(limited.status).toBe(429);

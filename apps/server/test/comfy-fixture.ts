@@ -11,7 +11,10 @@ export interface ComfyTestApp extends TestApp {
 }
 
 /** A gateway wired to a simulator, both on port 0; `await using` stops both. */
-export async function startComfyApp(simOpts: ComfySimOptions = {}, env: Record<string, string> = {}): Promise<ComfyTestApp> {
+export async function startComfyApp(
+  simOpts: ComfySimOptions = {},
+  env: Record<string, string> = {},
+): Promise<ComfyTestApp> {
   const sim = await startComfySim({ stepMs: 2, ...simOpts });
   const app = await startTestApp({
     COMFY_ENABLED: 'true',
@@ -67,7 +70,8 @@ export async function readSse(res: Response, stopAfter = Infinity): Promise<SseM
       const block = buf.slice(0, idx);
       buf = buf.slice(idx + 2);
       const lines = block.split('\n');
-      const field = (name: string) => lines.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2) ?? null;
+      const field = (name: string) =>
+        lines.find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2) ?? null;
       const data = field('data');
       if (data === null) continue;
       let parsed: unknown;

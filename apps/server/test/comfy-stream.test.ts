@@ -9,7 +9,21 @@ const samplerWorkflow = (seed: number, steps = 6) => ({
   '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd_xl_base_1.0.safetensors' } },
   '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
   '6': { class_type: 'CLIPTextEncode', inputs: { text: 'x', clip: ['4', 1] } },
-  '3': { class_type: 'KSampler', inputs: { seed, steps, cfg: 7, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['6', 0], latent_image: ['5', 0] } },
+  '3': {
+    class_type: 'KSampler',
+    inputs: {
+      seed,
+      steps,
+      cfg: 7,
+      sampler_name: 'euler',
+      scheduler: 'normal',
+      denoise: 1,
+      model: ['4', 0],
+      positive: ['6', 0],
+      negative: ['6', 0],
+      latent_image: ['5', 0],
+    },
+  },
   '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
   '9': { class_type: 'SaveImage', inputs: { filename_prefix: 's', images: ['8', 0] } },
 });
@@ -19,7 +33,11 @@ describe('GET /api/comfy/stream/:prompt_id', () => {
     await using app = await startComfyApp({ stepMs: 10 });
     await app.connected();
     const { prompt_id } = (await (
-      await app.request('/api/comfy/queue', { token: app.adminToken, method: 'POST', json: { workflow: samplerWorkflow(1) } })
+      await app.request('/api/comfy/queue', {
+        token: app.adminToken,
+        method: 'POST',
+        json: { workflow: samplerWorkflow(1) },
+      })
     ).json()) as { prompt_id: string };
     const res = await app.request(`/api/comfy/stream/${prompt_id}`, { token: app.adminToken });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -34,7 +52,9 @@ describe('GET /api/comfy/stream/:prompt_id', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const last = events.at(-1)?.data;
     expect(last?.type === 'done' && last.snapshot.status).toBe('completed');
-    const progress = events.flatMap((e) => (e.data.type === 'status' ? [e.data.snapshot.progress?.percent ?? 0] : []));
+    const progress = events.flatMap((e) =>
+      e.data.type === 'status' ? [e.data.snapshot.progress?.percent ?? 0] : [],
+    );
     expect(progress.at(-1)).toBe(100);
   });
 
@@ -42,31 +62,53 @@ describe('GET /api/comfy/stream/:prompt_id', () => {
     await using app = await startComfyApp({ stepMs: 15 });
     await app.connected();
     const { prompt_id } = (await (
-      await app.request('/api/comfy/queue', { token: app.adminToken, method: 'POST', json: { workflow: samplerWorkflow(2, 10) } })
+      await app.request('/api/comfy/queue', {
+        token: app.adminToken,
+        method: 'POST',
+        json: { workflow: samplerWorkflow(2, 10) },
+      })
     ).json()) as { prompt_id: string };
-    const head = await readSse(await app.request(`/api/comfy/stream/${prompt_id}`, { token: app.adminToken }), 3);
+    const head = await readSse(
+      await app.request(`/api/comfy/stream/${prompt_id}`, { token: app.adminToken }),
+      3,
+    );
     const lastId = head.at(-1)?.id ?? '';
     const tail = await readSse(
-      await app.request(`/api/comfy/stream/${prompt_id}?previews=1`, { token: app.adminToken, headers: { 'Last-Event-ID': lastId } }),
+      await app.request(`/api/comfy/stream/${prompt_id}?previews=1`, {
+        token: app.adminToken,
+        headers: { 'Last-Event-ID': lastId },
+      }),
     );
     const all = [...head, ...tail].filter((e) => e.id !== null).map((e) => Number(e.id));
     expect(all).toEqual(all.map((_, i) => i + 1));
     expect(tail.at(-1)?.event).toBe('done');
     // Resuming after the final event ends at once.
     const after = await readSse(
-      await app.request(`/api/comfy/stream/${prompt_id}`, { token: app.adminToken, headers: { 'Last-Event-ID': tail.at(-1)?.id ?? '' } }),
+      await app.request(`/api/comfy/stream/${prompt_id}`, {
+        token: app.adminToken,
+        headers: { 'Last-Event-ID': tail.at(-1)?.id ?? '' },
+      }),
     );
     expect(after).toEqual([]);
   });
 
   it('404s unknown prompts and releases a subscriber that goes away', async () => {
     await using app = await startComfyApp({ stepMs: 50 });
-    expect((await app.request('/api/comfy/stream/unknown-prompt', { token: app.adminToken })).status).toBe(404);
+    expect((await app.request('/api/comfy/stream/unknown-prompt', { token: app.adminToken })).status).toBe(
+      404,
+    );
     const { prompt_id } = (await (
-      await app.request('/api/comfy/queue', { token: app.adminToken, method: 'POST', json: { workflow: samplerWorkflow(3, 40) } })
+      await app.request('/api/comfy/queue', {
+        token: app.adminToken,
+        method: 'POST',
+        json: { workflow: samplerWorkflow(3, 40) },
+      })
     ).json()) as { prompt_id: string };
     const ac = new AbortController();
-    const res = await app.request(`/api/comfy/stream/${prompt_id}`, { token: app.adminToken, signal: ac.signal });
+    const res = await app.request(`/api/comfy/stream/${prompt_id}`, {
+      token: app.adminToken,
+      signal: ac.signal,
+    });
     const reader = res.body?.getReader();
     await reader?.read();
     const { activeStreamCount } = await import('../src/comfy/sse-route.ts');
@@ -79,7 +121,11 @@ describe('GET /api/comfy/stream/:prompt_id', () => {
     await using app = await startComfyApp({ stepMs: 30 });
     await app.connected();
     const { prompt_id } = (await (
-      await app.request('/api/comfy/queue', { token: app.adminToken, method: 'POST', json: { workflow: samplerWorkflow(4, 200) } })
+      await app.request('/api/comfy/queue', {
+        token: app.adminToken,
+        method: 'POST',
+        json: { workflow: samplerWorkflow(4, 200) },
+      })
     ).json()) as { prompt_id: string };
     const streaming = readSse(await app.request(`/api/comfy/stream/${prompt_id}`, { token: app.adminToken }));
     await expect.poll(() => app.services.comfy.conn().tracker.get(prompt_id)?.status).toBe('running');
@@ -99,20 +145,29 @@ describe('tRPC comfy router', () => {
     await using app = await startComfyApp({ stepMs: 5 });
     await app.connected();
     const headers = { authorization: `Bearer ${app.adminToken}` };
-    const http = createTRPCClient<AppRouter>({ links: [httpBatchLink({ url: `${app.url}/trpc`, transformer: superjson, headers })] });
+    const http = createTRPCClient<AppRouter>({
+      links: [httpBatchLink({ url: `${app.url}/trpc`, transformer: superjson, headers })],
+    });
     const health = await http.comfy.health.query();
     expect(health.service?.connection_state).toBe('connected');
     const { prompt_id } = await http.comfy.queue.mutate({ workflow: tinyWorkflow(8) });
     // tRPC's SSE transport, read as a plain EventSource would: GET with the superjson input.
     const input = encodeURIComponent(JSON.stringify({ json: { prompt_id } }));
-    const sse = await readSse(await app.request(`/trpc/comfy.onStatus?input=${input}`, { token: app.adminToken }), 50);
+    const sse = await readSse(
+      await app.request(`/trpc/comfy.onStatus?input=${input}`, { token: app.adminToken }),
+      50,
+    );
     const types = sse.flatMap((m) => {
       const payload = (m.data as unknown as { json?: { type?: string } }).json;
       return payload?.type ? [payload.type] : [];
     });
     expect(types[0]).toBe('status');
     expect(types.at(-1)).toBe('done');
-    expect(sse.filter((m) => (m.data as unknown as { json?: { type?: string } }).json?.type).every((m) => m.id !== null)).toBe(true);
+    expect(
+      sse
+        .filter((m) => (m.data as unknown as { json?: { type?: string } }).json?.type)
+        .every((m) => m.id !== null),
+    ).toBe(true);
 
     const follow = (client: typeof http) =>
       new Promise<string[]>((resolve, reject) => {
@@ -132,7 +187,11 @@ describe('tRPC comfy router', () => {
         );
       });
 
-    const wsClient = createWSClient({ url: `${app.url.replace('http', 'ws')}/trpc`, WebSocket: WebSocket as never, connectionParams: { token: app.adminToken } });
+    const wsClient = createWSClient({
+      url: `${app.url.replace('http', 'ws')}/trpc`,
+      WebSocket: WebSocket as never,
+      connectionParams: { token: app.adminToken },
+    });
     const ws = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
     const viaWs = await follow(ws);
     expect(viaWs[0]).toBe('status');

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { startComfyApp } from './comfy-fixture.ts';
 
-type ErrorBody = { error: { code: string; message: string; details?: { fields?: Record<string, string[]>; suggestions?: Record<string, string[]> } } };
+type ErrorBody = {
+  error: {
+    code: string;
+    message: string;
+    details?: { fields?: Record<string, string[]>; suggestions?: Record<string, string[]> };
+  };
+};
 
 describe('POST /api/comfy/text2img', () => {
   it('builds, queues and runs a text-to-image job, returning the seed it used', async () => {
@@ -9,15 +15,30 @@ describe('POST /api/comfy/text2img', () => {
     const res = await app.request('/api/comfy/text2img', {
       token: app.adminToken,
       method: 'POST',
-      json: { caption: 'a lighthouse at dusk', width: 64, height: 64, steps: 3, pag: true, loras: ['tiny_lora.safetensors'], lora_weights: [0.8] },
+      json: {
+        caption: 'a lighthouse at dusk',
+        width: 64,
+        height: 64,
+        steps: 3,
+        pag: true,
+        loras: ['tiny_lora.safetensors'],
+        lora_weights: [0.8],
+      },
     });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { prompt_id: string; seed: number; workflow_source: string; client_id: string };
+    const body = (await res.json()) as {
+      prompt_id: string;
+      seed: number;
+      workflow_source: string;
+      client_id: string;
+    };
     expect(body).toMatchObject({ workflow_source: 'builtin', seed: expect.any(Number) });
     const final = await app.services.comfy.conn().tracker.waitForEnd(body.prompt_id);
     expect(final.status).toBe('completed');
     expect(final.images?.[0]?.filename).toMatch(/^comfy-gateway_\d{5}_\.png$/);
-    const history = (await (await app.request(`/api/comfy/history/${body.prompt_id}`, { token: app.adminToken })).json()) as {
+    const history = (await (
+      await app.request(`/api/comfy/history/${body.prompt_id}`, { token: app.adminToken })
+    ).json()) as {
       workflow: Record<string, { class_type: string; inputs: Record<string, unknown> }>;
     };
     expect(history.workflow['sampler']?.inputs['seed']).toBe(body.seed);
@@ -67,7 +88,11 @@ describe('POST /api/comfy/text2img', () => {
 
   it('answers 400 for a switch whose node is not installed', async () => {
     await using app = await startComfyApp({ customNodes: false });
-    const res = await app.request('/api/comfy/text2img', { token: app.adminToken, method: 'POST', json: { caption: 'x', detail_daemon: true } });
+    const res = await app.request('/api/comfy/text2img', {
+      token: app.adminToken,
+      method: 'POST',
+      json: { caption: 'x', detail_daemon: true },
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as ErrorBody;
     expect(Object.keys(body.error.details?.fields ?? {})).toEqual(['detail_daemon']);
@@ -86,10 +111,21 @@ describe('POST /api/comfy/text2img', () => {
     expect(body).toMatchObject({ workflow_source: 'preset', preset: 'sample_basic_sdxl' });
     await app.services.comfy.conn().tracker.waitForEnd(body.prompt_id);
     const wf = (await app.services.comfy.conn().client.getHistory(body.prompt_id))?.prompt.prompt;
-    expect(wf?.['sampler']?.inputs).toMatchObject({ steps: 2, sampler_name: 'dpmpp_2m', scheduler: 'karras', cfg: 7 });
-    const unknown = await app.request('/api/comfy/text2img', { token: app.adminToken, method: 'POST', json: { caption: 'x', preset: 'sample_basic' } });
+    expect(wf?.['sampler']?.inputs).toMatchObject({
+      steps: 2,
+      sampler_name: 'dpmpp_2m',
+      scheduler: 'karras',
+      cfg: 7,
+    });
+    const unknown = await app.request('/api/comfy/text2img', {
+      token: app.adminToken,
+      method: 'POST',
+      json: { caption: 'x', preset: 'sample_basic' },
+    });
     expect(unknown.status).toBe(400);
-    expect(((await unknown.json()) as ErrorBody).error.details?.suggestions).toEqual({ preset: ['sample_basic_sdxl'] });
+    expect(((await unknown.json()) as ErrorBody).error.details?.suggestions).toEqual({
+      preset: ['sample_basic_sdxl'],
+    });
   });
 
   it('honours Idempotency-Key', async () => {

@@ -57,7 +57,12 @@ describe('loadConfig', () => {
       TRUST_PROXY: '1',
       QUEUE_MAX_PENDING: '7',
     });
-    expect(c.app).toMatchObject({ comfy_enabled: true, comfy_timeout: 12.5, comfy_image_dir: '/tmp/imgs', comfy_object_info_ttl_s: 0 });
+    expect(c.app).toMatchObject({
+      comfy_enabled: true,
+      comfy_timeout: 12.5,
+      comfy_image_dir: '/tmp/imgs',
+      comfy_object_info_ttl_s: 0,
+    });
     expect(c).toMatchObject({
       rootDir: '/tmp/root',
       host: '0.0.0.0',
@@ -102,7 +107,9 @@ describe('loadConfig', () => {
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together and never echoes the password', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@b.co' })).toThrow(/^ADMIN_PASSWORD: /);
     expect(() => loadConfig({ ADMIN_PASSWORD: 'long-enough' })).toThrow(/^ADMIN_EMAIL: /);
-    expect(() => loadConfig({ ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'long-enough' })).toThrow(/^ADMIN_EMAIL: /);
+    expect(() => loadConfig({ ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'long-enough' })).toThrow(
+      /^ADMIN_EMAIL: /,
+    );
     let message = '';
     try {
       loadConfig({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: 'short' });
@@ -114,16 +121,27 @@ describe('loadConfig', () => {
   });
 
   it('treats empty values as unset', () => {
-    expect(loadConfig({ PORT: '', COMFY_ENABLED: ' ' })).toMatchObject({ port: 3000, app: { comfy_enabled: false } });
+    expect(loadConfig({ PORT: '', COMFY_ENABLED: ' ' })).toMatchObject({
+      port: 3000,
+      app: { comfy_enabled: false },
+    });
   });
 
   it('layers defaults < CONFIG_FILE < environment', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cg-env-'));
     const file = path.join(dir, 'config.json');
-    await writeFile(file, JSON.stringify({ comfy_enabled: true, comfy_timeout: 5, comfy_api_url: 'http://file:1' }));
+    await writeFile(
+      file,
+      JSON.stringify({ comfy_enabled: true, comfy_timeout: 5, comfy_api_url: 'http://file:1' }),
+    );
     const c = loadConfig({ CONFIG_FILE: file, COMFY_TIMEOUT: '7' });
     expect(c.configFile).toBe(file);
-    expect(c.app).toMatchObject({ comfy_enabled: true, comfy_timeout: 7, comfy_api_url: 'http://file:1', comfy_health_interval_s: 60 });
+    expect(c.app).toMatchObject({
+      comfy_enabled: true,
+      comfy_timeout: 7,
+      comfy_api_url: 'http://file:1',
+      comfy_health_interval_s: 60,
+    });
   });
 
   it('rejects a bad CONFIG_FILE naming it', async () => {
@@ -137,7 +155,9 @@ describe('loadConfig', () => {
     const broken = path.join(dir, 'broken.json');
     await writeFile(broken, '{');
     expect(() => loadConfig({ CONFIG_FILE: broken })).toThrow(/^CONFIG_FILE: .* not valid JSON/);
-    expect(() => loadConfig({ CONFIG_FILE: path.join(dir, 'missing.json') })).toThrow(/^CONFIG_FILE: cannot read/);
+    expect(() => loadConfig({ CONFIG_FILE: path.join(dir, 'missing.json') })).toThrow(
+      /^CONFIG_FILE: cannot read/,
+    );
   });
 
   it('requires WEB_DIR to hold an index.html', async () => {

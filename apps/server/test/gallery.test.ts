@@ -21,7 +21,12 @@ interface Item {
   caption: string | null;
 }
 
-function ingest(t: TestApp, bytes: Buffer, fields: Record<string, string> = {}, opts: { fieldsFirst?: boolean; name?: string } = {}) {
+function ingest(
+  t: TestApp,
+  bytes: Buffer,
+  fields: Record<string, string> = {},
+  opts: { fieldsFirst?: boolean; name?: string } = {},
+) {
   const form = new FormData();
   const addFields = () => {
     for (const [k, v] of Object.entries(fields)) form.append(k, v);
@@ -36,13 +41,20 @@ function ingest(t: TestApp, bytes: Buffer, fields: Record<string, string> = {}, 
 async function galleryFiles(t: TestApp): Promise<string[]> {
   const dir = path.join(t.rootDir, 'generated', 'comfy');
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 const tmpFiles = (t: TestApp) => readdir(path.join(t.rootDir, 'generated', '.tmp'));
 
 async function errorOf(res: Response) {
-  return ((await res.json()) as { error: { code: string; message: string; details?: { fields?: Record<string, string[]> } } }).error;
+  return (
+    (await res.json()) as {
+      error: { code: string; message: string; details?: { fields?: Record<string, string[]> } };
+    }
+  ).error;
 }
 
 describe('gallery ingest', () => {
@@ -51,16 +63,30 @@ describe('gallery ingest', () => {
     const png = makePng(64, 48);
     const workflow = { '3': { class_type: 'KSampler', inputs: { seed: 1 } } };
     const metadata = { caption: 'a red fox', tags: ['fox'] };
-    const res = await ingest(t, png, { prompt_id: 'p-123', workflow: JSON.stringify(workflow), metadata: JSON.stringify(metadata) });
+    const res = await ingest(t, png, {
+      prompt_id: 'p-123',
+      workflow: JSON.stringify(workflow),
+      metadata: JSON.stringify(metadata),
+    });
     expect(res.status).toBe(201);
     const item = (await res.json()) as Item;
     const day = new Date().toISOString().slice(0, 10);
-    expect(item).toMatchObject({ deduplicated: false, mime: 'image/png', size: png.length, width: 64, height: 48, prompt_id: 'p-123', caption: 'a red fox' });
+    expect(item).toMatchObject({
+      deduplicated: false,
+      mime: 'image/png',
+      size: png.length,
+      width: 64,
+      height: 48,
+      prompt_id: 'p-123',
+      caption: 'a red fox',
+    });
     expect(item.path).toBe(`generated/comfy/${day}/comfy_${item.hash.slice(0, 16)}.png`);
     expect(item.sidecar_path).toBe(`generated/comfy/${day}/comfy_${item.hash.slice(0, 16)}.json`);
     expect(await readFile(path.join(t.rootDir, item.path))).toEqual(png);
 
-    const sidecar = gallerySidecarSchema.parse(JSON.parse(await readFile(path.join(t.rootDir, item.sidecar_path), 'utf8')));
+    const sidecar = gallerySidecarSchema.parse(
+      JSON.parse(await readFile(path.join(t.rootDir, item.sidecar_path), 'utf8')),
+    );
     expect(sidecar).toMatchObject({
       version: 1,
       id: item.id,
@@ -68,7 +94,14 @@ describe('gallery ingest', () => {
       prompt_id: 'p-123',
       workflow,
       metadata,
-      file: { name: `comfy_${item.id}.png`, size: png.length, mime: 'image/png', width: 64, height: 48, original_name: 'out.png' },
+      file: {
+        name: `comfy_${item.id}.png`,
+        size: png.length,
+        mime: 'image/png',
+        width: 64,
+        height: 48,
+        original_name: 'out.png',
+      },
       ingested_by: { email: ADMIN.email },
       source: null,
     });
@@ -83,16 +116,30 @@ describe('gallery ingest', () => {
 
   it('accepts fields after the file part and JPEG uploads', async () => {
     await using t = await startTestApp();
-    const res = await ingest(t, makeJpeg(320, 200), { prompt_id: 'late' }, { fieldsFirst: false, name: 'x.jpg' });
+    const res = await ingest(
+      t,
+      makeJpeg(320, 200),
+      { prompt_id: 'late' },
+      { fieldsFirst: false, name: 'x.jpg' },
+    );
     expect(res.status).toBe(201);
-    expect(await res.json()).toMatchObject({ mime: 'image/jpeg', width: 320, height: 200, prompt_id: 'late' });
+    expect(await res.json()).toMatchObject({
+      mime: 'image/jpeg',
+      width: 320,
+      height: 200,
+      prompt_id: 'late',
+    });
   });
 
   it('rejects an empty file, a non-image, a missing file and invalid JSON fields with 400 naming the field', async () => {
     await using t = await startTestApp();
     const empty = await ingest(t, Buffer.alloc(0));
     expect(empty.status).toBe(400);
-    expect(await errorOf(empty)).toMatchObject({ code: 'VALIDATION_ERROR', message: 'file: file is empty', details: { fields: { file: ['file is empty'] } } });
+    expect(await errorOf(empty)).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      message: 'file: file is empty',
+      details: { fields: { file: ['file is empty'] } },
+    });
 
     const text = await ingest(t, Buffer.from('hello, not an image'));
     expect(text.status).toBe(400);
@@ -172,10 +219,19 @@ describe('gallery ingest', () => {
 
   it('answers 503 COMFY_DISABLED to a JSON ingest without the ComfyUI integration, 415 otherwise', async () => {
     await using t = await startTestApp();
-    const res = await t.request('/api/comfy/ingest', { method: 'POST', token: t.adminToken, json: { prompt_id: 'p', filename: 'a.png' } });
+    const res = await t.request('/api/comfy/ingest', {
+      method: 'POST',
+      token: t.adminToken,
+      json: { prompt_id: 'p', filename: 'a.png' },
+    });
     expect(res.status).toBe(503);
     expect((await errorOf(res)).code).toBe('COMFY_DISABLED');
-    const other = await t.request('/api/comfy/ingest', { method: 'POST', token: t.adminToken, body: 'x', headers: { 'content-type': 'text/plain' } });
+    const other = await t.request('/api/comfy/ingest', {
+      method: 'POST',
+      token: t.adminToken,
+      body: 'x',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(other.status).toBe(415);
     expect((await t.request('/api/comfy/ingest', { method: 'POST', body: new FormData() })).status).toBe(401);
   });
@@ -194,7 +250,10 @@ describe('gallery routes', () => {
     let cursor: string | null = null;
     do {
       const q: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
-      const page = (await (await t.request(`/api/gallery${q}`, { token: t.adminToken })).json()) as { items: Item[]; next_cursor: string | null };
+      const page = (await (await t.request(`/api/gallery${q}`, { token: t.adminToken })).json()) as {
+        items: Item[];
+        next_cursor: string | null;
+      };
       expect(page.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.items.map((i) => i.id));
       cursor = page.next_cursor;
@@ -204,7 +263,9 @@ describe('gallery routes', () => {
     expect((await t.request('/api/gallery?limit=0', { token: t.adminToken })).status).toBe(400);
 
     const id = ids[0] ?? '';
-    const detail = (await (await t.request(`/api/gallery/${id}`, { token: t.adminToken })).json()) as Item & { sidecar: { hash: string } };
+    const detail = (await (await t.request(`/api/gallery/${id}`, { token: t.adminToken })).json()) as Item & {
+      sidecar: { hash: string };
+    };
     expect(detail).toMatchObject({ id, caption: 'n0', width: 20 });
     expect(detail.sidecar.hash).toBe(detail.hash);
 
@@ -215,13 +276,20 @@ describe('gallery routes', () => {
     expect(file.headers.get('cache-control')).toMatch(/^private/);
     expect(file.headers.get('content-encoding')).toBeNull();
     expect(Buffer.from(await file.arrayBuffer())).toEqual(await readFile(path.join(t.rootDir, detail.path)));
-    const cached = await t.request(`/api/gallery/${id}/file`, { token: t.adminToken, headers: { 'if-none-match': `"${detail.hash}"` } });
+    const cached = await t.request(`/api/gallery/${id}/file`, {
+      token: t.adminToken,
+      headers: { 'if-none-match': `"${detail.hash}"` },
+    });
     expect(cached.status).toBe(304);
 
-    expect((await t.request(`/api/gallery/${id}`, { method: 'DELETE', token: t.adminToken })).status).toBe(204);
+    expect((await t.request(`/api/gallery/${id}`, { method: 'DELETE', token: t.adminToken })).status).toBe(
+      204,
+    );
     expect((await t.request(`/api/gallery/${id}`, { token: t.adminToken })).status).toBe(404);
     expect((await t.request(`/api/gallery/${id}/file`, { token: t.adminToken })).status).toBe(404);
-    expect((await t.request(`/api/gallery/${id}`, { method: 'DELETE', token: t.adminToken })).status).toBe(404);
+    expect((await t.request(`/api/gallery/${id}`, { method: 'DELETE', token: t.adminToken })).status).toBe(
+      404,
+    );
     expect(await galleryFiles(t)).toHaveLength(8);
     expect((await t.request('/api/gallery/not-an-id', { token: t.adminToken })).status).toBe(400);
   });

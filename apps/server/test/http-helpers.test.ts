@@ -38,9 +38,13 @@ describe('createRateLimiter', () => {
   it('answers 429 RATE_LIMITED with Retry-After per key', async () => {
     const app = express();
     app.use(requestId(createLogger('silent')));
-    app.get('/x', createRateLimiter({ limit: 2, windowMs: 60_000, key: (req) => req.get('x-user') ?? null }), (_req, res) => {
-      res.json({ ok: true });
-    });
+    app.get(
+      '/x',
+      createRateLimiter({ limit: 2, windowMs: 60_000, key: (req) => req.get('x-user') ?? null }),
+      (_req, res) => {
+        res.json({ ok: true });
+      },
+    );
     app.use(errorHandler());
     await using s = await serve(app);
     const hit = (user?: string) => fetch(`${s.url}/x`, { headers: user ? { 'x-user': user } : {} });

@@ -41,13 +41,34 @@ export function makePng(width = 64, height = 48, opts: { seed?: string; padBytes
 /** A JPEG with an APP1 segment before SOF0, so the walk must skip segments. */
 export function makeJpeg(width = 320, height = 200): Buffer {
   const app1 = Buffer.alloc(200, 0x41);
-  const sof = Buffer.from([0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+  const sof = Buffer.from([
+    0x08,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    0x03,
+    1,
+    0x22,
+    0,
+    2,
+    0x11,
+    1,
+    3,
+    0x11,
+    1,
+  ]);
   const seg = (marker: number, data: Buffer) => {
     const h = Buffer.from([0xff, marker, 0, 0]);
     h.writeUInt16BE(data.length + 2, 2);
     return Buffer.concat([h, data]);
   };
-  return Buffer.concat([Buffer.from([0xff, 0xd8]), seg(0xe1, app1), seg(0xc0, sof), Buffer.from([0xff, 0xd9])]);
+  return Buffer.concat([
+    Buffer.from([0xff, 0xd8]),
+    seg(0xe1, app1),
+    seg(0xc0, sof),
+    Buffer.from([0xff, 0xd9]),
+  ]);
 }
 
 /** A WebP with a VP8X header (extended format). */

@@ -34,9 +34,15 @@ describe('observability', () => {
     await using app = await startComfyApp({}, { COMFY_VIEW_RATE_LIMIT_PER_MIN: '1' });
     await app.connected();
     const { prompt_id } = (await (
-      await app.request('/api/comfy/queue', { token: app.adminToken, method: 'POST', json: { workflow: tinyWorkflow(2) } })
+      await app.request('/api/comfy/queue', {
+        token: app.adminToken,
+        method: 'POST',
+        json: { workflow: tinyWorkflow(2) },
+      })
     ).json()) as { prompt_id: string };
-    const events = await readSse(await app.request(`/api/comfy/stream/${prompt_id}`, { token: app.adminToken }));
+    const events = await readSse(
+      await app.request(`/api/comfy/stream/${prompt_id}`, { token: app.adminToken }),
+    );
     expect(events.at(-1)?.event).toBe('done');
     await app.request('/api/comfy/object-info', { token: app.adminToken });
     await app.request('/api/comfy/object-info', { token: app.adminToken });

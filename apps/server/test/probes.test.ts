@@ -24,7 +24,10 @@ describe('probes and metrics', () => {
     t.services.readinessChecks.push(async () => ({ name: 'comfy', ok: false, detail: 'connection refused' }));
     const down = await t.request('/readyz');
     expect(down.status).toBe(503);
-    expect(await down.json()).toMatchObject({ status: 'unavailable', checks: { comfy: { ok: false, detail: 'connection refused' } } });
+    expect(await down.json()).toMatchObject({
+      status: 'unavailable',
+      checks: { comfy: { ok: false, detail: 'connection refused' } },
+    });
   });
 
   it('goes unready when the database is closed', async () => {
@@ -45,10 +48,14 @@ describe('probes and metrics', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
     expect(text).toContain('# TYPE comfy_gateway_http_request_duration_seconds histogram');
-    expect(text).toMatch(/comfy_gateway_http_request_duration_seconds_count\{method="GET",route="\/api\/gallery\/:id",status="404"\} 1/);
+    expect(text).toMatch(
+      /comfy_gateway_http_request_duration_seconds_count\{method="GET",route="\/api\/gallery\/:id",status="404"\} 1/,
+    );
     const counter = t.services.metrics.counter({ name: 'comfy_gateway_test_total', help: 'test counter' });
     counter.inc(3);
-    expect(t.services.metrics.counter({ name: 'comfy_gateway_test_total', help: 'test counter' })).toBe(counter);
+    expect(t.services.metrics.counter({ name: 'comfy_gateway_test_total', help: 'test counter' })).toBe(
+      counter,
+    );
     expect(await (await t.request('/metrics')).text()).toContain('comfy_gateway_test_total 3');
   });
 
@@ -73,22 +80,36 @@ describe('error handling', () => {
 
   it('answers unknown routes 404, oversized JSON 413, and echoes request ids', async () => {
     await using t = await startTestApp();
-    const missing = await t.request('/api/nope', { token: t.adminToken, headers: { 'x-request-id': 'abc-123' } });
+    const missing = await t.request('/api/nope', {
+      token: t.adminToken,
+      headers: { 'x-request-id': 'abc-123' },
+    });
     expect(missing.status).toBe(404);
     expect(missing.headers.get('x-request-id')).toBe('abc-123');
     expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('NOT_FOUND');
     const generated = await t.request('/healthz', { headers: { 'x-request-id': 'bad id with spaces' } });
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 
-    const big = await t.request('/api/auth/login', { method: 'POST', json: { email: 'a@b.co', password: 'x'.repeat(11 * 1024 * 1024) } });
+    const big = await t.request('/api/auth/login', {
+      method: 'POST',
+      json: { email: 'a@b.co', password: 'x'.repeat(11 * 1024 * 1024) },
+    });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
   it('compresses JSON but never images', async () => {
     await using t = await startTestApp();
-    for (let i = 0; i < 30; i++) await t.request('/api/auth/tokens', { method: 'POST', token: t.adminToken, json: { name: `token number ${i}` } });
-    const res = await t.request('/api/auth/tokens', { token: t.adminToken, headers: { 'accept-encoding': 'gzip' } });
+    for (let i = 0; i < 30; i++)
+      await t.request('/api/auth/tokens', {
+        method: 'POST',
+        token: t.adminToken,
+        json: { name: `token number ${i}` },
+      });
+    const res = await t.request('/api/auth/tokens', {
+      token: t.adminToken,
+      headers: { 'accept-encoding': 'gzip' },
+    });
     expect(res.headers.get('content-encoding')).toBe('gzip');
     expect(((await res.json()) as { items: unknown[] }).items).toHaveLength(30);
   });

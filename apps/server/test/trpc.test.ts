@@ -1,4 +1,12 @@
-import { createTRPCClient, createWSClient, httpBatchLink, httpSubscriptionLink, splitLink, TRPCClientError, wsLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+  wsLink,
+} from '@trpc/client';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -60,7 +68,9 @@ describe('tRPC over HTTP', () => {
     expect(err).toBeInstanceOf(TRPCClientError);
     expect((err as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });
 
-    const bad = await anon.auth.login.mutate({ email: ADMIN.email, password: 'wrong-password' }).catch((e: unknown) => e);
+    const bad = await anon.auth.login
+      .mutate({ email: ADMIN.email, password: 'wrong-password' })
+      .catch((e: unknown) => e);
     expect((bad as TRPCClientError<AppRouter>).data).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });
   });
 
@@ -78,9 +88,15 @@ describe('tRPC over HTTP', () => {
     const dup = (await client.auth.users.create
       .mutate({ email: 'z@example.com', password: 'long-enough-1' })
       .catch((e: unknown) => e)) as TRPCClientError<AppRouter>;
-    expect(dup.data).toMatchObject({ code: 'CONFLICT', httpStatus: 409, fields: { email: ['already registered'] } });
+    expect(dup.data).toMatchObject({
+      code: 'CONFLICT',
+      httpStatus: 409,
+      fields: { email: ['already registered'] },
+    });
 
-    const missing = (await client.gallery.byId.query({ id: '0123456789abcdef' }).catch((e: unknown) => e)) as TRPCClientError<AppRouter>;
+    const missing = (await client.gallery.byId
+      .query({ id: '0123456789abcdef' })
+      .catch((e: unknown) => e)) as TRPCClientError<AppRouter>;
     expect(missing.data).toMatchObject({ code: 'NOT_FOUND', httpStatus: 404 });
   });
 
@@ -88,7 +104,9 @@ describe('tRPC over HTTP', () => {
     await using t = await startTestApp();
     const u = await t.createUser('user@example.com');
     const client = httpClient(t, u.token);
-    const denied = (await client.auth.users.list.query().catch((e: unknown) => e)) as TRPCClientError<AppRouter>;
+    const denied = (await client.auth.users.list
+      .query()
+      .catch((e: unknown) => e)) as TRPCClientError<AppRouter>;
     expect(denied.data).toMatchObject({ code: 'FORBIDDEN', httpStatus: 403 });
     await httpClient(t, t.adminToken).auth.users.setActive.mutate({ id: u.id, active: false });
     const gone = (await client.auth.me.query().catch((e: unknown) => e)) as TRPCClientError<AppRouter>;
@@ -99,7 +117,11 @@ describe('tRPC over HTTP', () => {
     await using t = await startTestApp();
     const res = await fetch(`${t.url}/trpc/auth.tokens.create`, {
       method: 'POST',
-      headers: { cookie: `cg_session=${t.adminToken}`, origin: 'https://evil.example', 'content-type': 'application/json' },
+      headers: {
+        cookie: `cg_session=${t.adminToken}`,
+        origin: 'https://evil.example',
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ json: { name: 'x' } }),
     });
     expect(res.status).toBe(403);
@@ -125,9 +147,14 @@ describe('tRPC over WebSocket', () => {
       connectionParams: { token: t.adminToken },
     });
     try {
-      const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
+      const client = createTRPCClient<AppRouter>({
+        links: [wsLink({ client: wsClient, transformer: superjson })],
+      });
       await expect(client.auth.me.query()).resolves.toMatchObject({ email: ADMIN.email });
-      await expect(client.gallery.list.query({ limit: 5 })).resolves.toEqual({ items: [], next_cursor: null });
+      await expect(client.gallery.list.query({ limit: 5 })).resolves.toEqual({
+        items: [],
+        next_cursor: null,
+      });
     } finally {
       await wsClient.close();
     }
@@ -142,7 +169,10 @@ describe('tRPC over WebSocket', () => {
     ws.send(JSON.stringify({ method: 'connectionParams', data: { token: 'cgs_forged' } }));
     const code = await new Promise<number>((resolve) => ws.once('close', resolve));
     expect(code).toBeGreaterThan(0);
-    expect(messages[0]).toMatchObject({ id: null, error: { json: { data: { code: 'UNAUTHORIZED', httpStatus: 401 } } } });
+    expect(messages[0]).toMatchObject({
+      id: null,
+      error: { json: { data: { code: 'UNAUTHORIZED', httpStatus: 401 } } },
+    });
   });
 
   it('refuses upgrades without credentials, on other paths, and cookie upgrades from a foreign Origin', async () => {
@@ -160,7 +190,9 @@ describe('tRPC over WebSocket', () => {
       });
     expect(await status(`${base}/trpc`)).toBe(401);
     expect(await status(`${base}/elsewhere`, { authorization: `Bearer ${t.adminToken}` })).toBe(404);
-    expect(await status(`${base}/trpc`, { cookie: `cg_session=${t.adminToken}`, origin: 'https://evil.example' })).toBe(403);
+    expect(
+      await status(`${base}/trpc`, { cookie: `cg_session=${t.adminToken}`, origin: 'https://evil.example' }),
+    ).toBe(403);
     expect(await status(`${base}/trpc`, { cookie: `cg_session=${t.adminToken}`, origin: t.url })).toBe(101);
   });
 });

@@ -34,7 +34,11 @@ export interface ComfyGatewayClient extends AsyncDisposable {
  */
 export function createComfyGatewayClient(opts: ComfyGatewayClientOptions): ComfyGatewayClient {
   const trpc = createGatewayTrpc(opts);
-  const rest = createGatewayRest({ url: opts.url, token: opts.token, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+  const rest = createGatewayRest({
+    url: opts.url,
+    token: opts.token,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
   return {
     trpc: trpc.client,
     rest,

@@ -1,26 +1,51 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayClientError, errorFromResponse, fromTrpcError, networkError, parseErrorBody } from './errors.ts';
+import {
+  GatewayClientError,
+  errorFromResponse,
+  fromTrpcError,
+  networkError,
+  parseErrorBody,
+} from './errors.ts';
 
 describe('parseErrorBody', () => {
   it('reads the gateway error body: code, message, details and field errors', () => {
-    const body = { error: { code: 'VALIDATION_ERROR', message: 'caption: must not be empty', details: { fields: { caption: ['must not be empty'] } } } };
+    const body = {
+      error: {
+        code: 'VALIDATION_ERROR',
+        message: 'caption: must not be empty',
+        details: { fields: { caption: ['must not be empty'] } },
+      },
+    };
     const err = parseErrorBody(400, JSON.stringify(body));
     expect(err).toBeInstanceOf(GatewayClientError);
     expect(err).toBeInstanceOf(Error);
-    expect(err).toMatchObject({ name: 'GatewayClientError', status: 400, code: 'VALIDATION_ERROR', message: 'caption: must not be empty' });
+    expect(err).toMatchObject({
+      name: 'GatewayClientError',
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'caption: must not be empty',
+    });
     expect(err.fields).toEqual({ caption: ['must not be empty'] });
   });
 
   it('keeps ComfyUI node errors as details', () => {
-    const details = { error: { type: 'prompt_outputs_failed_validation' }, node_errors: { '3': { errors: [] } } };
-    const err = parseErrorBody(400, JSON.stringify({ error: { code: 'COMFY_VALIDATION', message: 'invalid prompt', details } }));
+    const details = {
+      error: { type: 'prompt_outputs_failed_validation' },
+      node_errors: { '3': { errors: [] } },
+    };
+    const err = parseErrorBody(
+      400,
+      JSON.stringify({ error: { code: 'COMFY_VALIDATION', message: 'invalid prompt', details } }),
+    );
     expect(err.code).toBe('COMFY_VALIDATION');
     expect(err.details).toEqual(details);
     expect(err.fields).toEqual({});
   });
 
   it('keeps codes it does not know (a newer server)', () => {
-    expect(parseErrorBody(418, '{"error":{"code":"TEAPOT","message":"short and stout"}}').code).toBe('TEAPOT');
+    expect(parseErrorBody(418, '{"error":{"code":"TEAPOT","message":"short and stout"}}').code).toBe(
+      'TEAPOT',
+    );
   });
 
   it('reads Retry-After seconds', () => {
@@ -35,9 +60,12 @@ describe('parseErrorBody', () => {
     [500, 'boom', 'INTERNAL', 'HTTP 500: boom'],
     [507, '{"error":"not ours"}', 'INTERNAL', 'HTTP 507: {"error":"not ours"}'],
     [422, '{"detail":"x"}', 'BAD_RESPONSE', 'HTTP 422: {"detail":"x"}'],
-  ])('guesses a code from status %i when the body is not the gateway error shape', (status, text, code, message) => {
-    expect(parseErrorBody(status, text)).toMatchObject({ status, code, message });
-  });
+  ])(
+    'guesses a code from status %i when the body is not the gateway error shape',
+    (status, text, code, message) => {
+      expect(parseErrorBody(status, text)).toMatchObject({ status, code, message });
+    },
+  );
 });
 
 describe('errorFromResponse', () => {
@@ -46,14 +74,22 @@ describe('errorFromResponse', () => {
       status: 503,
       headers: { 'retry-after': '5' },
     });
-    await expect(errorFromResponse(res)).resolves.toMatchObject({ status: 503, code: 'COMFY_UNAVAILABLE', retryAfterS: 5 });
+    await expect(errorFromResponse(res)).resolves.toMatchObject({
+      status: 503,
+      code: 'COMFY_UNAVAILABLE',
+      retryAfterS: 5,
+    });
   });
 });
 
 describe('networkError', () => {
   it('wraps connection failures and lets aborts through', () => {
     const wrapped = networkError(new TypeError('fetch failed'), 'GET /api/comfy/status/x');
-    expect(wrapped).toMatchObject({ status: 0, code: 'NETWORK_ERROR', message: 'cannot reach GET /api/comfy/status/x: fetch failed' });
+    expect(wrapped).toMatchObject({
+      status: 0,
+      code: 'NETWORK_ERROR',
+      message: 'cannot reach GET /api/comfy/status/x: fetch failed',
+    });
     const abort = new DOMException('aborted', 'AbortError');
     expect(networkError(abort, 'x')).toBe(abort);
   });
@@ -67,7 +103,11 @@ describe('fromTrpcError', () => {
     });
     const err = fromTrpcError(trpcErr);
     expect(err).toBeInstanceOf(GatewayClientError);
-    expect(err).toMatchObject({ status: 400, code: 'VALIDATION_ERROR', fields: { caption: ['must not be empty'] } });
+    expect(err).toMatchObject({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      fields: { caption: ['must not be empty'] },
+    });
     const plain = new Error('other');
     expect(fromTrpcError(plain)).toBe(plain);
   });

@@ -95,7 +95,12 @@ export async function errorFromResponse(res: Response): Promise<GatewayClientErr
 export function networkError(cause: unknown, url: string): unknown {
   if (cause instanceof Error && (cause.name === 'AbortError' || cause.name === 'TimeoutError')) return cause;
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new GatewayClientError({ status: 0, code: 'NETWORK_ERROR', message: `cannot reach ${url}: ${reason}`, cause });
+  return new GatewayClientError({
+    status: 0,
+    code: 'NETWORK_ERROR',
+    message: `cannot reach ${url}: ${reason}`,
+    cause,
+  });
 }
 
 /**
@@ -105,9 +110,11 @@ export function networkError(cause: unknown, url: string): unknown {
 export function fromTrpcError(err: unknown): unknown {
   if (!(err instanceof Error) || err.name !== 'TRPCClientError') return err;
   const data = (err as Error & { data?: unknown }).data;
-  if (!isRecord(data)) return new GatewayClientError({ status: 0, code: 'NETWORK_ERROR', message: err.message, cause: err });
+  if (!isRecord(data))
+    return new GatewayClientError({ status: 0, code: 'NETWORK_ERROR', message: err.message, cause: err });
   const fields = isRecord(data['fields']) ? { fields: data['fields'] } : {};
-  const details = data['details'] !== undefined ? data['details'] : Object.keys(fields).length > 0 ? fields : undefined;
+  const details =
+    data['details'] !== undefined ? data['details'] : Object.keys(fields).length > 0 ? fields : undefined;
   return new GatewayClientError({
     status: typeof data['httpStatus'] === 'number' ? data['httpStatus'] : 0,
     code: typeof data['code'] === 'string' ? data['code'] : 'INTERNAL',

@@ -7,7 +7,13 @@ function collect(es: FetchEventSource, types: string[]) {
   for (const type of types) {
     es.addEventListener(type, (ev) => {
       const msg = ev as MessageEvent & { message?: string };
-      log.push(type === 'error' ? `error(${es.readyState}):${msg.message ?? ''}` : type === 'open' ? 'open' : `${type}:${msg.lastEventId}:${msg.data}`);
+      log.push(
+        type === 'error'
+          ? `error(${es.readyState}):${msg.message ?? ''}`
+          : type === 'open'
+            ? 'open'
+            : `${type}:${msg.lastEventId}:${msg.data}`,
+      );
     });
   }
   return log;
@@ -22,12 +28,16 @@ describe('FetchEventSource', () => {
         setTimeout(() => res.destroy(), 20);
       } else res.write('event: tick\nid: 2\ndata: c\n\n');
     });
-    const es = new FetchEventSource(`${server.url}/sub?x=1`, { headers: async () => ({ authorization: 'Bearer tok' }) });
+    const es = new FetchEventSource(`${server.url}/sub?x=1`, {
+      headers: async () => ({ authorization: 'Bearer tok' }),
+    });
     const log = collect(es, ['open', 'tick', 'message']);
     await expect.poll(() => log.length).toBe(5);
     es.close();
     expect(log).toEqual(['open', 'tick:1:a', 'message:1:b', 'open', 'tick:2:c']);
-    expect(server.requests.map((r) => [r.headers.authorization, r.headers['last-event-id'], r.headers.accept])).toEqual([
+    expect(
+      server.requests.map((r) => [r.headers.authorization, r.headers['last-event-id'], r.headers.accept]),
+    ).toEqual([
       ['Bearer tok', undefined, 'text/event-stream'],
       ['Bearer tok', '1', 'text/event-stream'],
     ]);

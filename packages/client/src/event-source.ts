@@ -54,8 +54,13 @@ export class FetchEventSource extends EventTarget {
     while (!signal.aborted) {
       let res: Response;
       try {
-        const extra = typeof this.#init.headers === 'function' ? await this.#init.headers() : (this.#init.headers ?? {});
-        const headers: Record<string, string> = { accept: 'text/event-stream', 'cache-control': 'no-store', ...extra };
+        const extra =
+          typeof this.#init.headers === 'function' ? await this.#init.headers() : (this.#init.headers ?? {});
+        const headers: Record<string, string> = {
+          accept: 'text/event-stream',
+          'cache-control': 'no-store',
+          ...extra,
+        };
         if (parser.lastEventId) headers['last-event-id'] = parser.lastEventId;
         res = await (this.#init.fetch ?? globalThis.fetch)(this.url, {
           headers,
@@ -81,7 +86,13 @@ export class FetchEventSource extends EventTarget {
           if (signal.aborted) return;
           if (item.type === 'retry') retryMs = item.ms;
           else if (item.type === 'event') {
-            this.dispatchEvent(new MessageEvent(item.event, { data: item.data, lastEventId: item.id, origin: new URL(this.url).origin }));
+            this.dispatchEvent(
+              new MessageEvent(item.event, {
+                data: item.data,
+                lastEventId: item.id,
+                origin: new URL(this.url).origin,
+              }),
+            );
           }
         }
       } catch (err) {
@@ -98,7 +109,9 @@ export class FetchEventSource extends EventTarget {
   async #reconnecting(delayMs: number, error: unknown): Promise<void> {
     this.readyState = this.CONNECTING;
     const reason = error instanceof Error ? `: ${error.message}` : '';
-    this.dispatchEvent(Object.assign(new Event('error'), { message: `event stream dropped${reason}`, error }));
+    this.dispatchEvent(
+      Object.assign(new Event('error'), { message: `event stream dropped${reason}`, error }),
+    );
     await sleep(delayMs, this.#ac.signal).catch(() => undefined);
   }
 }

@@ -46,7 +46,8 @@ export function createHttp(opts: HttpOptions): Http {
 
   async function request(method: string, path: string, ro: RequestOptions = {}): Promise<Response> {
     const url = new URL(baseUrl + path);
-    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(ro.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { authorization: await bearer(opts.token) };
     for (const [k, v] of Object.entries(ro.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
     let body = ro.body;

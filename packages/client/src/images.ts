@@ -23,7 +23,12 @@ export async function openImage(
     query: { filename: ref.filename, subfolder: full.subfolder || undefined, type: full.type },
     signal,
   });
-  if (!res.body) throw new GatewayClientError({ status: res.status, code: 'BAD_RESPONSE', message: 'image response has no body' });
+  if (!res.body)
+    throw new GatewayClientError({
+      status: res.status,
+      code: 'BAD_RESPONSE',
+      message: 'image response has no body',
+    });
   const length = res.headers.get('content-length');
   return {
     body: res.body,

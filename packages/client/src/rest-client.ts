@@ -29,7 +29,10 @@ export interface CancelResult {
 }
 
 /** An API-format graph; plain interfaces fit too (the schema's `Workflow` is one). */
-export type WorkflowInput = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string } }>;
+export type WorkflowInput = Record<
+  string,
+  { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string } }
+>;
 
 /** A file (bytes plus name) to upload into the gallery with its provenance. */
 export interface IngestUpload extends CallOptions {
@@ -44,8 +47,14 @@ export interface IngestUpload extends CallOptions {
 /** Plain helpers over the REST/SSE shim at `/api/comfy`, for apps that skip tRPC. */
 export interface GatewayRest {
   health(o?: CallOptions): Promise<Health>;
-  queue(workflow: WorkflowInput, o?: CallOptions & { clientId?: string; idempotencyKey?: string }): Promise<ComfyQueueResponse>;
-  text2img(params: Text2ImgInput, o?: CallOptions & { idempotencyKey?: string }): Promise<ComfyText2ImgResponse>;
+  queue(
+    workflow: WorkflowInput,
+    o?: CallOptions & { clientId?: string; idempotencyKey?: string },
+  ): Promise<ComfyQueueResponse>;
+  text2img(
+    params: Text2ImgInput,
+    o?: CallOptions & { idempotencyKey?: string },
+  ): Promise<ComfyText2ImgResponse>;
   status(promptId: string, o?: CallOptions): Promise<ComfyStatus>;
   history(promptId: string, o?: CallOptions): Promise<HistorySummary>;
   /** Removes a queued prompt or interrupts a running one; `cancelled: false` when it had ended. */
@@ -54,7 +63,10 @@ export interface GatewayRest {
   /** The prompt's events; reconnects with Last-Event-ID and ends after `done`. */
   stream(promptId: string, o?: StreamOptions): AsyncIterable<StreamItem>;
   /** Follows the prompt to its end; resolves with the final snapshot. */
-  streamUntilDone(promptId: string, o?: StreamOptions & { onEvent?: (item: StreamItem) => void }): Promise<JobSnapshot>;
+  streamUntilDone(
+    promptId: string,
+    o?: StreamOptions & { onEvent?: (item: StreamItem) => void },
+  ): Promise<JobSnapshot>;
   /** Opens an image as a byte stream (with its type and size), without buffering it. */
   openImage(ref: ImageRef | Pick<ImageRef, 'filename'>, o?: CallOptions): Promise<ImageDownload>;
   /** Downloads a whole image into memory. */
@@ -88,7 +100,10 @@ export function createGatewayRest(opts: HttpOptions): GatewayRest {
     history: (id, o = {}) => http.json('GET', path('history', id), o),
     cancel: (id, o = {}) => http.json('POST', path('cancel', id), o),
     objectInfo: (o = {}) =>
-      http.json('GET', '/api/comfy/object-info', { query: { refresh: o.refresh ? 1 : undefined }, signal: o.signal }),
+      http.json('GET', '/api/comfy/object-info', {
+        query: { refresh: o.refresh ? 1 : undefined },
+        signal: o.signal,
+      }),
     stream: (id, o) => streamPrompt(http, id, o),
     streamUntilDone: (id, o) => followUntilDone(http, id, o),
     openImage: (ref, o = {}) => openImage(http, ref, o.signal),
@@ -105,7 +120,8 @@ export function createGatewayRest(opts: HttpOptions): GatewayRest {
       form.append('file', upload.file, upload.filename ?? 'image.png');
       return http.json('POST', '/api/comfy/ingest', { body: form, signal: upload.signal });
     },
-    ingestFromComfy: (input, o = {}) => http.json('POST', '/api/comfy/ingest', { json: input, signal: o.signal }),
+    ingestFromComfy: (input, o = {}) =>
+      http.json('POST', '/api/comfy/ingest', { json: input, signal: o.signal }),
   };
   return rest;
 }

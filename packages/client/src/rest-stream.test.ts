@@ -13,7 +13,9 @@ const snap = (status: JobSnapshot['status'], percent: number): JobSnapshot => ({
 
 /** Event `n` of a six-event run: five status events, then `done`. */
 const eventAt = (n: number) =>
-  n < 6 ? frame('status', n, { type: 'status', snapshot: snap('running', n * 10) }) : frame('done', n, { type: 'done', snapshot: snap('completed', 100) });
+  n < 6
+    ? frame('status', n, { type: 'status', snapshot: snap('running', n * 10) })
+    : frame('done', n, { type: 'done', snapshot: snap('completed', 100) });
 
 const fast = { retryDelayMs: 5, maxRetryDelayMs: 20 };
 
@@ -36,7 +38,10 @@ describe('streamPrompt', () => {
     for await (const item of streamPrompt(http, 'p1', fast)) ids.push(item.id);
     expect(ids).toEqual(['1', '2', '3', '4', '5', '6']);
     expect(server.requests.map((r) => r.headers['last-event-id'])).toEqual([undefined, '3']);
-    expect(server.requests[0]).toMatchObject({ path: '/api/comfy/stream/p1', headers: { authorization: 'Bearer cgt_test' } });
+    expect(server.requests[0]).toMatchObject({
+      path: '/api/comfy/stream/p1',
+      headers: { authorization: 'Bearer cgt_test' },
+    });
   });
 
   it('resumes from a given lastEventId and returns the final snapshot', async () => {
@@ -47,7 +52,10 @@ describe('streamPrompt', () => {
     });
     const http = createHttp({ url: server.url, token: 't' });
     const seen: string[] = [];
-    const final = await followUntilDone(http, 'p1', { lastEventId: '4', onEvent: (i) => seen.push(`${i.id}:${i.event.type}`) });
+    const final = await followUntilDone(http, 'p1', {
+      lastEventId: '4',
+      onEvent: (i) => seen.push(`${i.id}:${i.event.type}`),
+    });
     expect(seen).toEqual(['5:status', '6:done']);
     expect(final.status).toBe('completed');
   });
@@ -69,7 +77,9 @@ describe('streamPrompt', () => {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end('{"error":{"code":"NOT_FOUND","message":"unknown prompt"}}');
     });
-    const err = await followUntilDone(createHttp({ url: server.url, token: 't' }), 'nope', fast).catch((e: unknown) => e);
+    const err = await followUntilDone(createHttp({ url: server.url, token: 't' }), 'nope', fast).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ status: 404, code: 'NOT_FOUND', message: 'unknown prompt' });
     expect(server.requests).toHaveLength(1);
   });
@@ -81,7 +91,10 @@ describe('streamPrompt', () => {
       else res.end(eventAt(6));
     });
     const items = [];
-    for await (const item of streamPrompt(createHttp({ url: server.url, token: 't' }), 'p1', { ...fast, idleTimeoutMs: 100 })) {
+    for await (const item of streamPrompt(createHttp({ url: server.url, token: 't' }), 'p1', {
+      ...fast,
+      idleTimeoutMs: 100,
+    })) {
       items.push(item.id);
     }
     expect(items).toEqual(['1', '6']);
@@ -95,7 +108,10 @@ describe('streamPrompt', () => {
       setTimeout(() => res.end(eventAt(6)), 10);
     });
     const items = [];
-    for await (const item of streamPrompt(createHttp({ url: server.url, token: 't' }), 'p1', { ...fast, idleTimeoutMs: 60 })) {
+    for await (const item of streamPrompt(createHttp({ url: server.url, token: 't' }), 'p1', {
+      ...fast,
+      idleTimeoutMs: 60,
+    })) {
       items.push(item.id);
       await new Promise((r) => setTimeout(r, 150));
     }
@@ -113,7 +129,9 @@ describe('streamPrompt', () => {
     const ac = new AbortController();
     const seen: string[] = [];
     const run = (async () => {
-      for await (const item of streamPrompt(createHttp({ url: server.url, token: 't' }), 'p1', { signal: ac.signal })) {
+      for await (const item of streamPrompt(createHttp({ url: server.url, token: 't' }), 'p1', {
+        signal: ac.signal,
+      })) {
         seen.push(item.id);
         ac.abort(new Error('user left'));
       }

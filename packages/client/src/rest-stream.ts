@@ -51,7 +51,11 @@ function toStreamEvent(eventName: string, data: string): StreamEvent | null {
  * drops (bounded retries, exponential backoff with jitter), and ends after the `done` event.
  * Aborting `signal` rejects the pending read with the signal's reason.
  */
-export async function* streamPrompt(http: Http, promptId: string, opts: StreamOptions = {}): AsyncGenerator<StreamItem> {
+export async function* streamPrompt(
+  http: Http,
+  promptId: string,
+  opts: StreamOptions = {},
+): AsyncGenerator<StreamItem> {
   const maxRetries = opts.maxRetries ?? 5;
   const baseDelay = opts.retryDelayMs ?? 250;
   const maxDelay = opts.maxRetryDelayMs ?? 5000;
@@ -67,7 +71,13 @@ export async function* streamPrompt(http: Http, promptId: string, opts: StreamOp
     let idle: ReturnType<typeof setTimeout> | undefined;
     const touch = () => {
       clearTimeout(idle);
-      idle = setTimeout(() => conn.abort(new GatewayClientError({ status: 0, code: 'NETWORK_ERROR', message: 'stream went silent' })), idleMs);
+      idle = setTimeout(
+        () =>
+          conn.abort(
+            new GatewayClientError({ status: 0, code: 'NETWORK_ERROR', message: 'stream went silent' }),
+          ),
+        idleMs,
+      );
     };
     try {
       touch();
@@ -76,7 +86,12 @@ export async function* streamPrompt(http: Http, promptId: string, opts: StreamOp
         query: { previews: opts.previews ? 1 : undefined },
         signal: conn.signal,
       });
-      if (!res.body) throw new GatewayClientError({ status: res.status, code: 'BAD_RESPONSE', message: 'stream has no body' });
+      if (!res.body)
+        throw new GatewayClientError({
+          status: res.status,
+          code: 'BAD_RESPONSE',
+          message: 'stream has no body',
+        });
       parser.reset();
       for await (const item of readSseStream(res.body, parser, touch)) {
         // One chunk can hold several events; none is delivered after the caller aborted.
@@ -104,7 +119,14 @@ export async function* streamPrompt(http: Http, promptId: string, opts: StreamOp
     }
     // A clean end without `done` is a dropped connection too (proxy cut, server restart).
     if (failures >= maxRetries) {
-      throw lastError ?? new GatewayClientError({ status: 0, code: 'NETWORK_ERROR', message: `stream of ${promptId} kept dropping` });
+      throw (
+        lastError ??
+        new GatewayClientError({
+          status: 0,
+          code: 'NETWORK_ERROR',
+          message: `stream of ${promptId} kept dropping`,
+        })
+      );
     }
     const delay = Math.min(maxDelay, (serverRetryMs ?? baseDelay) * 2 ** failures);
     failures += 1;
@@ -122,5 +144,9 @@ export async function followUntilDone(
     opts.onEvent?.(item);
     if (item.event.type === 'done') return item.event.snapshot;
   }
-  throw new GatewayClientError({ status: 0, code: 'BAD_RESPONSE', message: `stream of ${promptId} ended without done` });
+  throw new GatewayClientError({
+    status: 0,
+    code: 'BAD_RESPONSE',
+    message: `stream of ${promptId} ended without done`,
+  });
 }

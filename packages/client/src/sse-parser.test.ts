@@ -73,7 +73,12 @@ describe('createSseParser', () => {
   });
 
   it('handles fields without a colon, empty data, unknown fields and events without data', () => {
-    const items = parseChunks(['data\n\n', 'data:\ndata:\n\n', 'foo: bar\nevent: lonely\n\n', 'data: :colon: inside\n\n']);
+    const items = parseChunks([
+      'data\n\n',
+      'data:\ndata:\n\n',
+      'foo: bar\nevent: lonely\n\n',
+      'data: :colon: inside\n\n',
+    ]);
     expect(items).toEqual([
       { type: 'event', event: 'message', data: '', id: '' },
       { type: 'event', event: 'message', data: '\n', id: '' },

@@ -38,7 +38,8 @@ export function createSseParser(opts: { lastEventId?: string } = {}): SseParser 
   function processLine(line: string, out: SseItem[]): void {
     if (line === '') {
       lastEventId = idBuffer;
-      if (data.length > 0) out.push({ type: 'event', event: eventType || 'message', data: data.join('\n'), id: lastEventId });
+      if (data.length > 0)
+        out.push({ type: 'event', event: eventType || 'message', data: data.join('\n'), id: lastEventId });
       data = [];
       eventType = '';
       return;

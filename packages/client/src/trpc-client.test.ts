@@ -39,7 +39,9 @@ async function startTestTrpc() {
   const ws = applyWSSHandler({
     wss,
     router,
-    createContext: ({ info }) => ({ token: typeof info.connectionParams?.['token'] === 'string' ? info.connectionParams['token'] : null }),
+    createContext: ({ info }) => ({
+      token: typeof info.connectionParams?.['token'] === 'string' ? info.connectionParams['token'] : null,
+    }),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -59,7 +61,9 @@ describe.each(['http', 'ws'] as const)('createGatewayLinks (%s subscriptions)', 
     await using server = await startTestTrpc();
     await using proxy = await startCutProxy(server.url);
     const gateway = createGatewayLinks({ url: proxy.url, token: async () => 'tok-1', transport, WebSocket });
-    const client = createTRPCClient<TestRouter>({ links: gateway.links as unknown as TRPCLink<TestRouter>[] });
+    const client = createTRPCClient<TestRouter>({
+      links: gateway.links as unknown as TRPCLink<TestRouter>[],
+    });
     try {
       await expect(client.whoami.query()).resolves.toEqual({ token: 'tok-1', at: new Date(0) });
       const seen = await new Promise<{ n: number; token: string | null }[]>((resolve, reject) => {
@@ -92,7 +96,11 @@ describe.each(['http', 'ws'] as const)('createGatewayLinks (%s subscriptions)', 
 describe('createGatewayLinks', () => {
   it("asks for a WebSocket class when transport is 'ws' and none is global", () => {
     const hasGlobal = 'WebSocket' in globalThis;
-    if (hasGlobal) expect(() => createGatewayLinks({ url: 'http://x', token: 't', transport: 'ws' })).not.toThrow();
-    else expect(() => createGatewayLinks({ url: 'http://x', token: 't', transport: 'ws' })).toThrow(/pass the `ws` package/);
+    if (hasGlobal)
+      expect(() => createGatewayLinks({ url: 'http://x', token: 't', transport: 'ws' })).not.toThrow();
+    else
+      expect(() => createGatewayLinks({ url: 'http://x', token: 't', transport: 'ws' })).toThrow(
+        /pass the `ws` package/,
+      );
   });
 });

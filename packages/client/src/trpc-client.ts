@@ -45,7 +45,10 @@ function wsUrlOf(base: string): string {
  * SSE (a fetch-based EventSource that sends the Bearer header) or over the WebSocket. Both
  * resume a dropped subscription from the last tracked event id.
  */
-export function createGatewayLinks(opts: GatewayTrpcOptions): { links: TRPCLink<AppRouter>[]; close(): Promise<void> } {
+export function createGatewayLinks(opts: GatewayTrpcOptions): {
+  links: TRPCLink<AppRouter>[];
+  close(): Promise<void>;
+} {
   const base = trimBaseUrl(opts.url);
   const fetchFn = opts.fetch;
   const headers = async () => ({ authorization: await bearer(opts.token) });
@@ -54,7 +57,10 @@ export function createGatewayLinks(opts: GatewayTrpcOptions): { links: TRPCLink<
   let subscriptions: TRPCLink<AppRouter>;
   if (opts.transport === 'ws') {
     const WebSocketImpl = opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WebSocketImpl) throw new TypeError("transport 'ws' needs a WebSocket class here: pass the `ws` package as `WebSocket`");
+    if (!WebSocketImpl)
+      throw new TypeError(
+        "transport 'ws' needs a WebSocket class here: pass the `ws` package as `WebSocket`",
+      );
     const wsClient = createWSClient({
       url: wsUrlOf(base),
       WebSocket: WebSocketImpl as typeof globalThis.WebSocket,
@@ -75,7 +81,12 @@ export function createGatewayLinks(opts: GatewayTrpcOptions): { links: TRPCLink<
   const link = splitLink<AppRouter>({
     condition: (op) => op.type === 'subscription',
     true: subscriptions,
-    false: httpBatchLink({ url: `${base}/trpc`, transformer: superjson, headers, ...(fetchFn ? { fetch: fetchFn } : {}) }),
+    false: httpBatchLink({
+      url: `${base}/trpc`,
+      transformer: superjson,
+      headers,
+      ...(fetchFn ? { fetch: fetchFn } : {}),
+    }),
   });
   return { links: [link], close: () => close() };
 }

@@ -53,7 +53,11 @@ export async function startTestGateway(opts: { stepMs?: number } = {}): Promise<
   };
   try {
     const { token: sessionToken } = await post<{ token: string }>(`${url}/api/auth/login`, ADMIN);
-    const { token: apiToken } = await post<{ token: string }>(`${url}/api/auth/tokens`, { name: 'client tests' }, sessionToken);
+    const { token: apiToken } = await post<{ token: string }>(
+      `${url}/api/auth/tokens`,
+      { name: 'client tests' },
+      sessionToken,
+    );
     return { url, sim, sessionToken, apiToken, [Symbol.asyncDispose]: dispose };
   } catch (err) {
     await dispose();

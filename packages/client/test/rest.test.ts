@@ -92,13 +92,24 @@ describe('rest helpers against the gateway and the simulator', () => {
       metadata: { caption: 'upload' },
     });
     expect(uploaded).toMatchObject({ prompt_id: done.prompt_id, mime: 'image/png', deduplicated: false });
-    const pulled = await rest.ingestFromComfy({ prompt_id: done.prompt_id, filename: image.filename, subfolder: image.subfolder, type: image.type });
+    const pulled = await rest.ingestFromComfy({
+      prompt_id: done.prompt_id,
+      filename: image.filename,
+      subfolder: image.subfolder,
+      type: image.type,
+    });
     expect(pulled).toMatchObject({ id: uploaded.id, hash: uploaded.hash, deduplicated: true });
 
     const slow = await rest.queue(txt2img({ steps: 200, size: 256 }));
-    await expect(rest.cancel(slow.prompt_id)).resolves.toEqual({ prompt_id: slow.prompt_id, cancelled: true });
+    await expect(rest.cancel(slow.prompt_id)).resolves.toEqual({
+      prompt_id: slow.prompt_id,
+      cancelled: true,
+    });
     const cancelled = await rest.streamUntilDone(slow.prompt_id);
     expect(['cancelled', 'interrupted']).toContain(cancelled.status);
-    await expect(rest.cancel(slow.prompt_id)).resolves.toEqual({ prompt_id: slow.prompt_id, cancelled: false });
+    await expect(rest.cancel(slow.prompt_id)).resolves.toEqual({
+      prompt_id: slow.prompt_id,
+      cancelled: false,
+    });
   });
 });

@@ -34,7 +34,8 @@ describe('REST stream resume', () => {
     expect(first).toHaveLength(3);
 
     const rest2: StreamItem[] = [];
-    for await (const item of rest.stream(prompt_id, { lastEventId: first.at(-1)?.id ?? '' })) rest2.push(item);
+    for await (const item of rest.stream(prompt_id, { lastEventId: first.at(-1)?.id ?? '' }))
+      rest2.push(item);
     const resumed = [...first, ...rest2].map((i) => i.id);
     expect(resumed).toEqual(await reference);
     expect(new Set(resumed).size).toBe(resumed.length);

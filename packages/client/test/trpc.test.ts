@@ -7,7 +7,11 @@ import { startCutProxy } from './cut-proxy.ts';
 import { ADMIN, startTestGateway } from './gateway.ts';
 
 /** Subscribes to `comfy.onStatus` until `done`; calls `onItem` with each event's tracked id. */
-function followStatus(client: ComfyGatewayClient, promptId: string, onItem?: (id: string, n: number) => void) {
+function followStatus(
+  client: ComfyGatewayClient,
+  promptId: string,
+  onItem?: (id: string, n: number) => void,
+) {
   const items: { id: string; event: StreamEvent }[] = [];
   return new Promise<typeof items>((resolve, reject) => {
     const sub = client.trpc.comfy.onStatus.subscribe(
@@ -39,9 +43,17 @@ describe.each(['http', 'ws'] as const)('tRPC with %s subscriptions', (transport)
     expect(me.email).toBe(ADMIN.email);
     expect(health).toMatchObject({ status: 'ok', enabled: true });
 
-    const job = await client.trpc.comfy.text2img.mutate({ caption: 'a tiny boat', width: 256, height: 256, steps: 4 });
+    const job = await client.trpc.comfy.text2img.mutate({
+      caption: 'a tiny boat',
+      width: 256,
+      height: 256,
+      steps: 4,
+    });
     const items = await followStatus(client, job.prompt_id);
-    expect(items.at(-1)?.event).toMatchObject({ type: 'done', snapshot: { prompt_id: job.prompt_id, status: 'completed' } });
+    expect(items.at(-1)?.event).toMatchObject({
+      type: 'done',
+      snapshot: { prompt_id: job.prompt_id, status: 'completed' },
+    });
     expect(new Set(items.map((i) => i.id)).size).toBe(items.length);
   });
 
@@ -62,14 +74,21 @@ describe.each(['http', 'ws'] as const)('tRPC with %s subscriptions', (transport)
   it('refuses a bad token', async () => {
     await using gw = await startTestGateway();
     await using client = clientFor(gw.url, 'cgt_nope');
-    await expect(client.trpc.auth.me.query()).rejects.toMatchObject({ data: { code: 'UNAUTHORIZED', httpStatus: 401 } });
+    await expect(client.trpc.auth.me.query()).rejects.toMatchObject({
+      data: { code: 'UNAUTHORIZED', httpStatus: 401 },
+    });
     const err = await new Promise<unknown>((resolve) => {
-      client.trpc.comfy.onStatus.subscribe({ prompt_id: 'nope' }, { onData: () => resolve(new Error('got data')), onError: resolve });
+      client.trpc.comfy.onStatus.subscribe(
+        { prompt_id: 'nope' },
+        { onData: () => resolve(new Error('got data')), onError: resolve },
+      );
     });
     const mapped = fromTrpcError(err);
     expect(mapped).toBeInstanceOf(GatewayClientError);
     // Over WS the server refuses the socket itself; when it closes before tRPC sends the
     // subscription, tRPC reports a connection error instead of the procedure's UNAUTHORIZED.
-    expect(transport === 'http' ? ['UNAUTHORIZED'] : ['UNAUTHORIZED', 'NETWORK_ERROR']).toContain((mapped as GatewayClientError).code);
+    expect(transport === 'http' ? ['UNAUTHORIZED'] : ['UNAUTHORIZED', 'NETWORK_ERROR']).toContain(
+      (mapped as GatewayClientError).code,
+    );
   });
 });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { emptySave, invertChain } from './conformance/fixtures.ts';
-import { connect, getJson, isText, postJson, queue, summarize, waitForHistory } from './conformance/harness.ts';
+import {
+  connect,
+  getJson,
+  isText,
+  postJson,
+  queue,
+  summarize,
+  waitForHistory,
+} from './conformance/harness.ts';
 import { startComfySim } from './sim.ts';
 
 describe('fault injection', () => {
@@ -42,7 +50,12 @@ describe('fault injection', () => {
     const id = await queue(sim, invertChain('fail'), { client_id: 'f' });
     const frames = await c.runFrames(id, 0);
     const err = frames.find((f) => isText(f, 'execution_error'));
-    expect(err?.kind === 'text' && err.data).toMatchObject({ node_id: '2', node_type: 'ImageInvert', exception_message: 'CUDA out of memory', executed: ['1'] });
+    expect(err?.kind === 'text' && err.data).toMatchObject({
+      node_id: '2',
+      node_type: 'ImageInvert',
+      exception_message: 'CUDA out of memory',
+      executed: ['1'],
+    });
     expect(frames.map(summarize).slice(-2)).toEqual(['status q=0', 'executing null']);
     sim.faults.clearFailures();
     const ok = await queue(sim, invertChain('fail'), { client_id: 'f' });

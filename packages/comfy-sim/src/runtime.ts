@@ -89,7 +89,11 @@ export class Runtime {
         if (e instanceof Aborted || !this.alive) return;
         // A simulator bug must not kill the worker: record the prompt as failed and go on.
         console.error('comfy-sim: prompt crashed', e);
-        entry = { outputs: {}, status: { status_str: 'error' as const, completed: false, messages: [] }, meta: {} };
+        entry = {
+          outputs: {},
+          status: { status_str: 'error' as const, completed: false, messages: [] },
+          meta: {},
+        };
       }
       // History first, then the status broadcast, then `executing null` (transcripts §4.3).
       this.history.add(item, entry);

@@ -29,7 +29,11 @@ export const createUserInputSchema = z.object({
 export type CreateUserInput = z.infer<typeof createUserInputSchema>;
 
 export const patchUserInputSchema = z
-  .object({ active: z.boolean().optional(), role: roleSchema.optional(), password: passwordSchema.optional() })
+  .object({
+    active: z.boolean().optional(),
+    role: roleSchema.optional(),
+    password: passwordSchema.optional(),
+  })
   .refine((p) => Object.keys(p).length > 0, 'nothing to change');
 export type PatchUserInput = z.infer<typeof patchUserInputSchema>;
 

@@ -16,7 +16,11 @@ describe('appConfigSchema', () => {
   });
 
   it('rejects values that would break the service, naming the field', () => {
-    const r = appConfigSchema.safeParse({ comfy_api_url: 'ftp://x', comfy_timeout: 0, comfy_reconnect_max_attempts: 0 });
+    const r = appConfigSchema.safeParse({
+      comfy_api_url: 'ftp://x',
+      comfy_timeout: 0,
+      comfy_reconnect_max_attempts: 0,
+    });
     expect(r.success).toBe(false);
     expect(r.error?.issues.map((i) => i.path.join('.'))).toEqual([
       'comfy_api_url',

@@ -7,9 +7,11 @@ describe('streamEventSchema', () => {
     const ev = streamEventSchema.parse({ type: 'status', snapshot: { prompt_id: 'p', status: 'running' } });
     expect(ev.type).toBe('status');
     expect(streamEventSchema.safeParse({ type: 'nope' }).success).toBe(false);
-    expect(
-      streamEventSchema.parse({ type: 'images', node: '9', images: [{ filename: 'a.png' }] }),
-    ).toEqual({ type: 'images', node: '9', images: [{ filename: 'a.png', subfolder: '', type: 'output' }] });
+    expect(streamEventSchema.parse({ type: 'images', node: '9', images: [{ filename: 'a.png' }] })).toEqual({
+      type: 'images',
+      node: '9',
+      images: [{ filename: 'a.png', subfolder: '', type: 'output' }],
+    });
   });
 
   it('narrows by type in code', () => {
@@ -21,7 +23,13 @@ describe('streamEventSchema', () => {
   });
 
   it('knows which statuses are final', () => {
-    expect(['queued', 'running', 'unknown'].map((s) => isFinalJobStatus(s as never))).toEqual([false, false, false]);
-    expect(['completed', 'failed', 'interrupted', 'cancelled'].every((s) => isFinalJobStatus(s as never))).toBe(true);
+    expect(['queued', 'running', 'unknown'].map((s) => isFinalJobStatus(s as never))).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    expect(
+      ['completed', 'failed', 'interrupted', 'cancelled'].every((s) => isFinalJobStatus(s as never)),
+    ).toBe(true);
   });
 });

@@ -66,7 +66,10 @@ export const galleryListInputSchema = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.int().min(1).max(200).default(50),
 });
-export const galleryListSchema = z.object({ items: z.array(galleryItemSchema), next_cursor: z.string().nullable() });
+export const galleryListSchema = z.object({
+  items: z.array(galleryItemSchema),
+  next_cursor: z.string().nullable(),
+});
 export type GalleryList = z.infer<typeof galleryListSchema>;
 export const galleryDetailSchema = galleryItemSchema.extend({ sidecar: gallerySidecarSchema });
 export type GalleryDetail = z.infer<typeof galleryDetailSchema>;

@@ -1,6 +1,12 @@
 import * as z from 'zod';
 
-export const connectionStateSchema = z.enum(['disabled', 'connecting', 'connected', 'reconnecting', 'degraded']);
+export const connectionStateSchema = z.enum([
+  'disabled',
+  'connecting',
+  'connected',
+  'reconnecting',
+  'degraded',
+]);
 export type ConnectionState = z.infer<typeof connectionStateSchema>;
 
 export const healthSchema = z.object({

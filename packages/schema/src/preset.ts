@@ -4,7 +4,19 @@ import { workflowSchema } from './workflow.ts';
 /** Where a parameter is written in a template: `[node_id, "inputs", input_name]`. */
 export const presetBindingSchema = z.tuple([z.string().min(1), z.literal('inputs'), z.string().min(1)]);
 
-const BINDABLE = ['caption', 'negative', 'width', 'height', 'steps', 'cfg', 'seed', 'checkpoint', 'sampler', 'scheduler', 'batch_size'] as const;
+const BINDABLE = [
+  'caption',
+  'negative',
+  'width',
+  'height',
+  'steps',
+  'cfg',
+  'seed',
+  'checkpoint',
+  'sampler',
+  'scheduler',
+  'batch_size',
+] as const;
 /** Parameters a workflow preset may bind to one of its inputs. */
 export const bindableParamSchema = z.enum(BINDABLE);
 /** One of the parameters a template can bind. */
@@ -49,13 +61,23 @@ export const presetSchema = z
   .strict()
   .superRefine((p, ctx) => {
     if (!p.workflow) {
-      if (p.bindings) ctx.addIssue({ code: 'custom', path: ['bindings'], message: 'bindings need a workflow' });
+      if (p.bindings)
+        ctx.addIssue({ code: 'custom', path: ['bindings'], message: 'bindings need a workflow' });
       return;
     }
-    if (!p.bindings?.caption) ctx.addIssue({ code: 'custom', path: ['bindings', 'caption'], message: 'a workflow preset must bind caption' });
+    if (!p.bindings?.caption)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bindings', 'caption'],
+        message: 'a workflow preset must bind caption',
+      });
     for (const [param, binding] of Object.entries(p.bindings ?? {})) {
       if (binding && !p.workflow[binding[0]]) {
-        ctx.addIssue({ code: 'custom', path: ['bindings', param], message: `node ${binding[0]} is not in the workflow` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bindings', param],
+          message: `node ${binding[0]} is not in the workflow`,
+        });
       }
     }
   });

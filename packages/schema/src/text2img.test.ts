@@ -64,7 +64,9 @@ describe('text2ImgParamsSchema bounds', () => {
 
   it('keeps split_step below steps', () => {
     expect(issuesOf({ ...base, steps: 10, split_step: 9 })).toEqual([]);
-    expect(issuesOf({ ...base, steps: 10, split_step: 10 })).toEqual(['split_step: split_step must be less than steps']);
+    expect(issuesOf({ ...base, steps: 10, split_step: 10 })).toEqual([
+      'split_step: split_step must be less than steps',
+    ]);
   });
 
   it('fills defaults for every optional switch and size', () => {

@@ -6,7 +6,9 @@ const node = { class_type: 'EmptyImage', inputs: { width: 64 } };
 describe('comfyQueueRequestSchema', () => {
   it('accepts an API-format graph with an optional client id', () => {
     expect(comfyQueueRequestSchema.safeParse({ workflow: { '1': node } }).success).toBe(true);
-    expect(comfyQueueRequestSchema.safeParse({ workflow: { '1': node }, client_id: 'app-1' }).success).toBe(true);
+    expect(comfyQueueRequestSchema.safeParse({ workflow: { '1': node }, client_id: 'app-1' }).success).toBe(
+      true,
+    );
   });
 
   it('names the field of each problem', () => {

@@ -8,7 +8,10 @@ import type { Clock } from './user-rows.ts';
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-const DEFAULTS: SessionOptions = { sessionTtlMs: 168 * 3_600_000, loginLimit: { limit: 10, windowMs: 60_000 } };
+const DEFAULTS: SessionOptions = {
+  sessionTtlMs: 168 * 3_600_000,
+  loginLimit: { limit: 10, windowMs: 60_000 },
+};
 
 /** Sessions, users and API tokens over one database, sharing a clock. */
 export function createAuthService(db: Db, clock: Clock = systemClock, opts: Partial<SessionOptions> = {}) {

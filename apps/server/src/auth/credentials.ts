@@ -41,7 +41,10 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * whose Origin (or, lacking it, Referer) names another host. No Origin and no Referer means a
  * non-browser client, which cannot be tricked into sending our cookie, so it passes.
  */
-export function isForeignOriginWrite(req: Pick<IncomingMessage, 'headers' | 'method'>, host: string | undefined): boolean {
+export function isForeignOriginWrite(
+  req: Pick<IncomingMessage, 'headers' | 'method'>,
+  host: string | undefined,
+): boolean {
   if (!UNSAFE.has((req.method ?? 'GET').toUpperCase())) return false;
   return isForeignOrigin(req, host);
 }
@@ -60,7 +63,13 @@ export function isForeignOrigin(req: Pick<IncomingMessage, 'headers'>, host: str
 
 /** `Set-Cookie` value for a new session (HttpOnly, SameSite=Lax, Secure on https). */
 export function sessionCookie(token: string, opts: { maxAgeS: number; secure: boolean }): string {
-  const parts = [`${SESSION_COOKIE}=${token}`, 'HttpOnly', 'SameSite=Lax', 'Path=/', `Max-Age=${Math.floor(opts.maxAgeS)}`];
+  const parts = [
+    `${SESSION_COOKIE}=${token}`,
+    'HttpOnly',
+    'SameSite=Lax',
+    'Path=/',
+    `Max-Age=${Math.floor(opts.maxAgeS)}`,
+  ];
   if (opts.secure) parts.push('Secure');
   return parts.join('; ');
 }

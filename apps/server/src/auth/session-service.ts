@@ -71,7 +71,8 @@ export function createSessionService(db: Db, clock: Clock, opts: SessionOptions)
     authenticate(token: string): User | null {
       const kind = tokenKind(token);
       if (!kind) return null;
-      const cred = (kind === 'session' ? sessionByHash : tokenByHash).get(hashToken(token)) as CredentialRow | undefined;
+      const cred = (kind === 'session' ? sessionByHash : tokenByHash).get(hashToken(token)) as
+        CredentialRow | undefined;
       if (!cred) return null;
       const userRow = findUserRow(db, cred.user_id);
       if (!userRow) return null;

@@ -24,7 +24,10 @@ function toApiToken(row: TokenRow): ApiToken {
 export function createTokenService(db: Db, clock: Clock) {
   return {
     /** Creates a token; the plain token is in the result and nowhere else, ever. */
-    createToken(userId: number, input: { name: string; expires_in_days?: number | undefined }): CreatedApiToken {
+    createToken(
+      userId: number,
+      input: { name: string; expires_in_days?: number | undefined },
+    ): CreatedApiToken {
       const token = generateToken('api');
       const now = clock.now();
       const expiresAt = input.expires_in_days === undefined ? null : now + input.expires_in_days * DAY_MS;
@@ -35,7 +38,15 @@ export function createTokenService(db: Db, clock: Clock) {
           )
           .run(userId, input.name, displayPrefix(token), hashToken(token), now, expiresAt).lastInsertRowid,
       );
-      return { id, name: input.name, prefix: displayPrefix(token), created_at: now, last_used_at: null, expires_at: expiresAt, token };
+      return {
+        id,
+        name: input.name,
+        prefix: displayPrefix(token),
+        created_at: now,
+        last_used_at: null,
+        expires_at: expiresAt,
+        token,
+      };
     },
 
     /** The user's tokens that are not revoked, newest first. */

@@ -19,7 +19,13 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 /** The public shape of a user row (never the hash). */
 export function toUser(row: UserRow): User {
-  return { id: row.id, email: row.email, role: row.role, active: row.active === 1, created_at: row.created_at };
+  return {
+    id: row.id,
+    email: row.email,
+    role: row.role,
+    active: row.active === 1,
+    created_at: row.created_at,
+  };
 }
 
 /** Reads one user row by id. */

@@ -7,7 +7,9 @@ import type { Clock, UserRow } from './user-rows.ts';
 
 /** User management; `revokeSessions` comes from the session service. */
 export function createUserService(db: Db, clock: Clock, revokeSessions: (userId: number) => void) {
-  const insert = db.prepare('INSERT INTO users (email, password_hash, role, active, created_at) VALUES (?, ?, ?, 1, ?)');
+  const insert = db.prepare(
+    'INSERT INTO users (email, password_hash, role, active, created_at) VALUES (?, ?, ?, 1, ?)',
+  );
 
   function requireRow(id: number): UserRow {
     const row = findUserRow(db, id);
@@ -48,8 +50,10 @@ export function createUserService(db: Db, clock: Clock, revokeSessions: (userId:
       }
       const hash = patch.password === undefined ? undefined : await hashPassword(patch.password);
       db.transaction(() => {
-        if (patch.active !== undefined) db.prepare('UPDATE users SET active = ? WHERE id = ?').run(patch.active ? 1 : 0, id);
-        if (patch.role !== undefined) db.prepare('UPDATE users SET role = ? WHERE id = ?').run(patch.role, id);
+        if (patch.active !== undefined)
+          db.prepare('UPDATE users SET active = ? WHERE id = ?').run(patch.active ? 1 : 0, id);
+        if (patch.role !== undefined)
+          db.prepare('UPDATE users SET role = ? WHERE id = ?').run(patch.role, id);
         if (hash !== undefined) db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
         if ((patch.active === false && row.active === 1) || hash !== undefined) revokeSessions(id);
       })();

@@ -7,9 +7,13 @@ import { subscriberCount } from './subscriber-count.ts';
 
 /** Prometheus series of the ComfyUI integration (design §5 and the observability issue). */
 export function createComfyMetrics(metrics: Metrics, connection: ComfyConnection | null) {
-  const reconnects = metrics.counter({ name: 'comfy_gateway_comfy_reconnects_total', help: 'Reconnect attempts to ComfyUI' });
+  const reconnects = metrics.counter({
+    name: 'comfy_gateway_comfy_reconnects_total',
+    help: 'Reconnect attempts to ComfyUI',
+  });
   const jobDuration =
-    (metrics.registry.getSingleMetric('comfy_gateway_job_duration_seconds') as Histogram<'outcome'> | undefined) ??
+    (metrics.registry.getSingleMetric('comfy_gateway_job_duration_seconds') as
+      Histogram<'outcome'> | undefined) ??
     new Histogram({
       name: 'comfy_gateway_job_duration_seconds',
       help: 'Time from queueing to the final state, by outcome',
@@ -63,7 +67,8 @@ export function createComfyMetrics(metrics: Metrics, connection: ComfyConnection
     },
   });
   connection?.tracker.onEnd((snap) => {
-    if (snap.created_at && snap.finished_at) jobDuration.observe({ outcome: snap.status }, (snap.finished_at - snap.created_at) / 1000);
+    if (snap.created_at && snap.finished_at)
+      jobDuration.observe({ outcome: snap.status }, (snap.finished_at - snap.created_at) / 1000);
   });
   return {
     stateChanged(to: ConnectionState) {

@@ -53,7 +53,9 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
       })
     : null;
   const idempotency = createIdempotencyStore(deps.db);
-  const viewCache = connection ? createViewCache({ dir: app.comfy_image_dir, baseUrl: app.comfy_api_url }) : null;
+  const viewCache = connection
+    ? createViewCache({ dir: app.comfy_image_dir, baseUrl: app.comfy_api_url })
+    : null;
   const ops = createComfyOps({ config, connection, idempotency, viewCache });
   const text2img = createText2Img({ ops, presets: deps.presets, idempotency });
   const ingest = createIngestFromComfy({
@@ -93,4 +95,3 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
 }
 
 export type ComfyGatewayService = ReturnType<typeof createComfyService>;
-

@@ -24,7 +24,10 @@ describe('idempotency store', () => {
     const fn = async () => ({ n: ++calls });
     const call = { key: 'k1', userId: 1, route: 'queue', body: { a: 1, b: [2] } };
     expect(await store.run(call, fn)).toEqual({ value: { n: 1 }, replayed: false });
-    expect(await store.run({ ...call, body: { b: [2], a: 1 } }, fn)).toEqual({ value: { n: 1 }, replayed: true });
+    expect(await store.run({ ...call, body: { b: [2], a: 1 } }, fn)).toEqual({
+      value: { n: 1 },
+      replayed: true,
+    });
     expect(calls).toBe(1);
   });
 
@@ -42,18 +45,26 @@ describe('idempotency store', () => {
     const store = createIdempotencyStore(db);
     const fn = async () => 'ok';
     await store.run({ key: 'k', userId: 1, route: 'queue', body: { a: 1 } }, fn);
-    await expect(store.run({ key: 'k', userId: 1, route: 'queue', body: { a: 2 } }, fn)).rejects.toMatchObject({
+    await expect(
+      store.run({ key: 'k', userId: 1, route: 'queue', body: { a: 2 } }, fn),
+    ).rejects.toMatchObject({
       code: 'CONFLICT',
     });
-    expect((await store.run({ key: 'k', userId: 2, route: 'queue', body: { a: 2 } }, fn)).replayed).toBe(false);
-    expect((await store.run({ key: 'k', userId: 1, route: 'text2img', body: { a: 2 } }, fn)).replayed).toBe(false);
+    expect((await store.run({ key: 'k', userId: 2, route: 'queue', body: { a: 2 } }, fn)).replayed).toBe(
+      false,
+    );
+    expect((await store.run({ key: 'k', userId: 1, route: 'text2img', body: { a: 2 } }, fn)).replayed).toBe(
+      false,
+    );
   });
 
   it('does not store failures, validates the key, and forgets keys after a day', async () => {
     let t = 0;
     const store = createIdempotencyStore(db, () => t);
     const call = { key: 'k', userId: 1, route: 'queue', body: {} };
-    await expect(store.run(call, () => Promise.reject(new Error('upstream down')))).rejects.toThrow('upstream down');
+    await expect(store.run(call, () => Promise.reject(new Error('upstream down')))).rejects.toThrow(
+      'upstream down',
+    );
     expect((await store.run(call, async () => 1)).replayed).toBe(false);
     await expect(store.run({ ...call, key: 'bad key' }, async () => 1)).rejects.toMatchObject({
       code: 'VALIDATION_ERROR',

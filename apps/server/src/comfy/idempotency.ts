@@ -31,7 +31,9 @@ function stableJson(value: unknown): string {
 /** Idempotency keys in SQLite, with in-flight calls shared so concurrent repeats queue once. */
 export function createIdempotencyStore(db: Db, now: () => number = Date.now): IdempotencyStore {
   const inflight = new Map<string, { hash: string; promise: Promise<unknown> }>();
-  const select = db.prepare('SELECT body_hash, response_json FROM idempotency WHERE key = ? AND user_id = ? AND route = ?');
+  const select = db.prepare(
+    'SELECT body_hash, response_json FROM idempotency WHERE key = ? AND user_id = ? AND route = ?',
+  );
   const insert = db.prepare(
     'INSERT OR REPLACE INTO idempotency (key, user_id, route, body_hash, response_json, status, created_at) VALUES (?, ?, ?, ?, ?, 200, ?)',
   );
@@ -40,7 +42,8 @@ export function createIdempotencyStore(db: Db, now: () => number = Date.now): Id
   return {
     async run(call, fn) {
       if (call.key === undefined) return { value: await fn(), replayed: false };
-      if (!KEY_RE.test(call.key)) throw fieldError('Idempotency-Key', 'must be 1-200 visible ASCII characters');
+      if (!KEY_RE.test(call.key))
+        throw fieldError('Idempotency-Key', 'must be 1-200 visible ASCII characters');
       const hash = createHash('sha256').update(stableJson(call.body)).digest('hex');
       const id = `${call.userId}\n${call.route}\n${call.key}`;
       const conflict = () =>
@@ -52,7 +55,8 @@ export function createIdempotencyStore(db: Db, now: () => number = Date.now): Id
         return { value: (await running.promise) as Awaited<ReturnType<typeof fn>>, replayed: true };
       }
       prune.run(now() - TTL_MS);
-      const row = select.get(call.key, call.userId, call.route) as { body_hash: string; response_json: string } | undefined;
+      const row = select.get(call.key, call.userId, call.route) as
+        { body_hash: string; response_json: string } | undefined;
       if (row) {
         if (row.body_hash !== hash) throw conflict();
         return { value: JSON.parse(row.response_json), replayed: true };

@@ -8,9 +8,17 @@ import { parseViewParams } from './view-params.ts';
  * Pulls an output image from ComfyUI into the gallery, recording the executed workflow from the
  * prompt's history as provenance.
  */
-export function createIngestFromComfy(deps: { config: ServerConfig; ops: ComfyOps; gallery: () => GalleryService }) {
+export function createIngestFromComfy(deps: {
+  config: ServerConfig;
+  ops: ComfyOps;
+  gallery: () => GalleryService;
+}) {
   return async (input: IngestFromComfyInput, user: User): Promise<IngestResult> => {
-    const ref = parseViewParams({ filename: input.filename, subfolder: input.subfolder ?? '', type: input.type ?? 'output' });
+    const ref = parseViewParams({
+      filename: input.filename,
+      subfolder: input.subfolder ?? '',
+      type: input.type ?? 'output',
+    });
     const conn = deps.ops.conn();
     const entry = await conn.client.getHistory(input.prompt_id);
     const source = await deps.ops.view(ref);

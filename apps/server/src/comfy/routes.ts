@@ -21,7 +21,8 @@ function promptIdOf(req: Request): string {
 }
 
 const idempotencyKeyOf = (req: Request) => req.get('idempotency-key') ?? undefined;
-const refreshOf = (req: Request) => ['1', 'true', 'yes'].includes(String(req.query['refresh'] ?? '').toLowerCase());
+const refreshOf = (req: Request) =>
+  ['1', 'true', 'yes'].includes(String(req.query['refresh'] ?? '').toLowerCase());
 
 /**
  * Cached JSON with an ETag; 304 when the client has it already. The serialised and gzipped bodies
@@ -104,7 +105,9 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
   });
 
   r.post('/text2img', async (req, res) => {
-    res.json(await comfy.text2img(req.body, { user: currentUser(req), idempotencyKey: idempotencyKeyOf(req) }));
+    res.json(
+      await comfy.text2img(req.body, { user: currentUser(req), idempotencyKey: idempotencyKeyOf(req) }),
+    );
   });
 
   r.get('/stream/:prompt_id', async (req, res) => {

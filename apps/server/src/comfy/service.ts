@@ -34,14 +34,18 @@ export function createComfyOps(deps: {
 
   /** The connection, or 503 COMFY_DISABLED when the integration is off. */
   const conn = (): ComfyConnection => {
-    if (!deps.connection) throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled (COMFY_ENABLED=false)');
+    if (!deps.connection)
+      throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled (COMFY_ENABLED=false)');
     return deps.connection;
   };
 
   const checkQueueCap = (c: ComfyConnection) => {
     const cap = config.queueMaxPending;
     if (cap !== null && c.tracker.activeCount() >= cap) {
-      throw new GatewayError('RATE_LIMITED', `the gateway already has ${cap} unfinished prompts (QUEUE_MAX_PENDING)`);
+      throw new GatewayError(
+        'RATE_LIMITED',
+        `the gateway already has ${cap} unfinished prompts (QUEUE_MAX_PENDING)`,
+      );
     }
   };
 
@@ -103,7 +107,8 @@ export function createComfyOps(deps: {
     async cancel(promptId: string): Promise<{ prompt_id: string; cancelled: boolean }> {
       const c = conn();
       const snap = await status(promptId);
-      if (snap.status !== 'queued' && snap.status !== 'running') return { prompt_id: promptId, cancelled: false };
+      if (snap.status !== 'queued' && snap.status !== 'running')
+        return { prompt_id: promptId, cancelled: false };
       c.tracker.markCancelRequested(promptId);
       const queue = await c.client.getQueue();
       if (queue.pending.some((q) => q.prompt_id === promptId)) await c.client.deleteQueued([promptId]);
@@ -141,7 +146,8 @@ export function createComfyOps(deps: {
       const res = await c.client.view(ref, o.signal ? { signal: o.signal } : {});
       const upstream = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       const stream = deps.viewCache ? await deps.viewCache.tee(ref, upstream) : upstream;
-      const contentType = res.contentType && res.contentType.startsWith('image/') ? res.contentType : mimeFor(ref.filename);
+      const contentType =
+        res.contentType && res.contentType.startsWith('image/') ? res.contentType : mimeFor(ref.filename);
       return { stream, contentType, contentLength: res.contentLength, cached: false };
     },
   };

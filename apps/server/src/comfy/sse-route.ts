@@ -60,12 +60,21 @@ export async function streamPromptEvents(
   const first = backlog[0];
   if (lastSent > 0 && first && Number(first.id) > lastSent + 1) {
     // The buffer no longer holds what the client missed: say so, then give it the current state.
-    sse.send('warning', null, { type: 'warning', code: 'events_dropped', message: 'some events were dropped; resuming from the current state' });
+    sse.send('warning', null, {
+      type: 'warning',
+      code: 'events_dropped',
+      message: 'some events were dropped; resuming from the current state',
+    });
   }
   for (const e of backlog) send(e);
   backfilled = true;
   for (const e of queued.splice(0)) send(e);
   // Resumed after the final event: nothing more will come.
   const snap = tracker.get(opts.promptId);
-  if (snap && isFinalJobStatus(snap.status) && tracker.eventsSince(opts.promptId, String(lastSent)).length === 0) sse.close();
+  if (
+    snap &&
+    isFinalJobStatus(snap.status) &&
+    tracker.eventsSince(opts.promptId, String(lastSent)).length === 0
+  )
+    sse.close();
 }

@@ -1,5 +1,11 @@
 import { randomInt } from 'node:crypto';
-import { applyPresetDefaults, buildText2Img, listOptions, suggest, validateWorkflow } from '@comfy-gateway/comfy-core/builder';
+import {
+  applyPresetDefaults,
+  buildText2Img,
+  listOptions,
+  suggest,
+  validateWorkflow,
+} from '@comfy-gateway/comfy-core/builder';
 import type { WorkflowIssue } from '@comfy-gateway/comfy-core/builder';
 import { MAX_SEED, text2ImgParamsSchema } from '@comfy-gateway/schema';
 import type { ComfyObjectInfo, ComfyText2ImgResponse, Preset } from '@comfy-gateway/schema';
@@ -14,11 +20,16 @@ export interface PresetLookup {
 
 /** Defaults the server can read off ComfyUI: its first checkpoint, and euler/normal when offered. */
 function defaultsFrom(info: ComfyObjectInfo) {
-  const pick = (options: string[], preferred: string) => (options.includes(preferred) ? preferred : options[0]);
+  const pick = (options: string[], preferred: string) =>
+    options.includes(preferred) ? preferred : options[0];
   const checkpoint = listOptions(info, 'CheckpointLoaderSimple', 'ckpt_name')[0];
   const sampler = pick(listOptions(info, 'KSampler', 'sampler_name'), 'euler');
   const scheduler = pick(listOptions(info, 'KSampler', 'scheduler'), 'normal');
-  return { ...(checkpoint ? { checkpoint } : {}), ...(sampler ? { sampler } : {}), ...(scheduler ? { scheduler } : {}) };
+  return {
+    ...(checkpoint ? { checkpoint } : {}),
+    ...(sampler ? { sampler } : {}),
+    ...(scheduler ? { scheduler } : {}),
+  };
 }
 
 /** A 400 listing each field ComfyUI cannot satisfy, with close matches to pick from. */
@@ -30,12 +41,18 @@ function unsupportedError(issues: WorkflowIssue[]): GatewayError {
     if (issue.suggestions.length > 0) suggestions[issue.field] = issue.suggestions;
   }
   const first = issues[0];
-  const message = first ? `${first.field}: ${first.message}` : 'the workflow does not fit this ComfyUI server';
+  const message = first
+    ? `${first.field}: ${first.message}`
+    : 'the workflow does not fit this ComfyUI server';
   return new GatewayError('VALIDATION_ERROR', message, { fields, suggestions, issues });
 }
 
 /** Text-to-image: preset defaults, schema validation, graph building, a check against object_info, queueing. */
-export function createText2Img(deps: { ops: ComfyOps; presets: PresetLookup; idempotency: IdempotencyStore }) {
+export function createText2Img(deps: {
+  ops: ComfyOps;
+  presets: PresetLookup;
+  idempotency: IdempotencyStore;
+}) {
   return async (raw: unknown, ctx: CallContext): Promise<ComfyText2ImgResponse> => {
     const conn = deps.ops.conn();
     const presetId = raw && typeof raw === 'object' ? (raw as { preset?: unknown }).preset : undefined;
@@ -50,7 +67,10 @@ export function createText2Img(deps: { ops: ComfyOps; presets: PresetLookup; ide
         });
       }
     }
-    const merged = preset && raw && typeof raw === 'object' ? applyPresetDefaults(raw as Record<string, unknown>, preset) : raw;
+    const merged =
+      preset && raw && typeof raw === 'object'
+        ? applyPresetDefaults(raw as Record<string, unknown>, preset)
+        : raw;
     const parsed = text2ImgParamsSchema.safeParse(merged);
     if (!parsed.success) throw validationError(parsed.error.issues);
     const params = parsed.data;
@@ -70,7 +90,9 @@ export function createText2Img(deps: { ops: ComfyOps; presets: PresetLookup; ide
         } catch (err) {
           const field = (err as { field?: unknown }).field;
           if (typeof field === 'string' && err instanceof Error) {
-            throw new GatewayError('VALIDATION_ERROR', `${field}: ${err.message}`, { fields: { [field]: [err.message] } });
+            throw new GatewayError('VALIDATION_ERROR', `${field}: ${err.message}`, {
+              fields: { [field]: [err.message] },
+            });
           }
           throw err;
         }

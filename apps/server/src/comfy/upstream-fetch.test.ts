@@ -25,13 +25,22 @@ describe('createUpstreamFetch', () => {
     const { log, lines } = captureLogger();
     const upstream = createUpstreamFetch(log);
     await runWithRequestContext({ requestId: 'req-1' }, () =>
-      upstream('http://comfy.test/prompt', { method: 'POST', headers: { 'content-type': 'application/json' } }),
+      upstream('http://comfy.test/prompt', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      }),
     );
     const headers = new Headers(spy.mock.calls[0]?.[1]?.headers);
     expect(headers.get('x-request-id')).toBe('req-1');
     expect(headers.get('content-type')).toBe('application/json');
     await vi.waitFor(() => expect(lines).toHaveLength(1));
-    expect(lines[0]).toMatchObject({ reqId: 'req-1', method: 'POST', url: 'http://comfy.test/prompt', status: 200, msg: 'upstream call' });
+    expect(lines[0]).toMatchObject({
+      reqId: 'req-1',
+      method: 'POST',
+      url: 'http://comfy.test/prompt',
+      status: 200,
+      msg: 'upstream call',
+    });
   });
 
   it('sends no id outside a request and logs failures before rethrowing', async () => {

@@ -16,10 +16,16 @@ export function createUpstreamFetch(log: Logger): typeof globalThis.fetch {
     const url = input instanceof Request ? input.url : String(input);
     try {
       const res = await globalThis.fetch(input, { ...init, headers });
-      log.debug({ reqId: requestId, method, url, status: res.status, ms: performance.now() - start }, 'upstream call');
+      log.debug(
+        { reqId: requestId, method, url, status: res.status, ms: performance.now() - start },
+        'upstream call',
+      );
       return res;
     } catch (err) {
-      log.debug({ reqId: requestId, method, url, err, ms: performance.now() - start }, 'upstream call failed');
+      log.debug(
+        { reqId: requestId, method, url, err, ms: performance.now() - start },
+        'upstream call failed',
+      );
       throw err;
     }
   };

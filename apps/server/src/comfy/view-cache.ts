@@ -42,7 +42,12 @@ export function createViewCache(opts: { dir: string; baseUrl: string }) {
       const file = fileFor(ref);
       const info = await stat(file).catch(() => null);
       if (!info?.isFile()) return null;
-      return { stream: createReadStream(file), contentType: mimeFor(ref.filename), contentLength: info.size, cached: true };
+      return {
+        stream: createReadStream(file),
+        contentType: mimeFor(ref.filename),
+        contentLength: info.size,
+        cached: true,
+      };
     },
 
     /** Passes `upstream` through unchanged while copying it into the cache. */
@@ -66,7 +71,11 @@ export function createViewCache(opts: { dir: string; baseUrl: string }) {
         flush(cb) {
           out.end(() => {
             if (failed) void rm(tmp, { force: true }).finally(() => cb());
-            else void rename(tmp, file).then(() => cb(), () => cb());
+            else
+              void rename(tmp, file).then(
+                () => cb(),
+                () => cb(),
+              );
           });
         },
       });

@@ -19,7 +19,9 @@ describe('parseViewParams', () => {
       subfolder: '',
       type: 'output',
     });
-    expect(parseViewParams({ filename: 'a.b.png', subfolder: 'sub/dir', type: 'temp' }).subfolder).toBe('sub/dir');
+    expect(parseViewParams({ filename: 'a.b.png', subfolder: 'sub/dir', type: 'temp' }).subfolder).toBe(
+      'sub/dir',
+    );
   });
 
   it.each([
@@ -39,9 +41,12 @@ describe('parseViewParams', () => {
     expect(fieldOf({ filename })).toBe(field);
   });
 
-  it.each(['..', '../x', 'a/../../b', '/abs', 'a\\b', '%2e%2e', 'x\0', '\u2024\u2024/x'])('rejects subfolder %j', (subfolder) => {
-    expect(fieldOf({ filename: 'a.png', subfolder })).toBe('subfolder');
-  });
+  it.each(['..', '../x', 'a/../../b', '/abs', 'a\\b', '%2e%2e', 'x\0', '\u2024\u2024/x'])(
+    'rejects subfolder %j',
+    (subfolder) => {
+      expect(fieldOf({ filename: 'a.png', subfolder })).toBe('subfolder');
+    },
+  );
 
   it('rejects unknown types and repeated parameters', () => {
     expect(fieldOf({ filename: 'a.png', type: 'models' })).toBe('type');

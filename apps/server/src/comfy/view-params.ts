@@ -28,7 +28,8 @@ export function pathProblem(value: string, { allowSlash }: { allowSlash: boolean
     if (form.includes('\\')) return 'must not contain backslashes';
     if (DANGEROUS.test(form)) return 'must be a relative path without ".." segments';
     if (!allowSlash && form.includes('/')) return 'must be a file name, not a path';
-    if ([...form].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) return 'must not contain control characters';
+    if ([...form].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+      return 'must not contain control characters';
   }
   return null;
 }

@@ -14,7 +14,8 @@ export function encodeCursor(item: { created_at: string; id: string }): string {
 export function decodeCursor(cursor: string): [string, string] | null {
   try {
     const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string')
+      return [v[0], v[1]];
   } catch {
     // falls through: not a cursor we issued
   }

@@ -34,7 +34,12 @@ const IMAGE_NAME = /^comfy_[0-9a-f]{16}\.(png|jpg|webp)$/;
  * The gallery under `rootDir/generated/comfy/YYYY-MM-DD/` (design §8). Clears the temp dir and,
  * when the index is empty, rebuilds it from the sidecars before answering.
  */
-export async function createGalleryService(opts: { rootDir: string; db: Db; maxBytes: number; clock?: Clock }) {
+export async function createGalleryService(opts: {
+  rootDir: string;
+  db: Db;
+  maxBytes: number;
+  clock?: Clock;
+}) {
   const clock = opts.clock ?? systemClock;
   const repo = createGalleryRepo(opts.db);
   const galleryDir = path.join(opts.rootDir, 'generated', 'comfy');
@@ -159,12 +164,20 @@ export async function createGalleryService(opts: { rootDir: string; db: Db; maxB
     },
 
     /** The image bytes as a stream, with what the response headers need. */
-    async openFile(id: string): Promise<{ stream: Readable; mime: string; size: number; hash: string; name: string }> {
+    async openFile(
+      id: string,
+    ): Promise<{ stream: Readable; mime: string; size: number; hash: string; name: string }> {
       const row = requireRow(id);
       const file = abs(row.path);
       const st = await stat(file).catch(() => null);
       if (!st) throw new GatewayError('NOT_FOUND', `file of gallery item ${id} is missing`);
-      return { stream: createReadStream(file), mime: row.mime, size: st.size, hash: row.hash, name: path.basename(file) };
+      return {
+        stream: createReadStream(file),
+        mime: row.mime,
+        size: st.size,
+        hash: row.hash,
+        name: path.basename(file),
+      };
     },
 
     /** Deletes the file, the sidecar and the row. */
@@ -183,7 +196,12 @@ export async function createGalleryService(opts: { rootDir: string; db: Db; maxB
       for (const rel of await listSidecars(opts.rootDir, galleryDir)) {
         const s = await readSidecar(abs(rel));
         const row = s && IMAGE_NAME.test(s.file.name) ? rowFromSidecar(s, rel) : null;
-        const present = row ? await access(abs(row.path)).then(() => true, () => false) : false;
+        const present = row
+          ? await access(abs(row.path)).then(
+              () => true,
+              () => false,
+            )
+          : false;
         if (!row || !present || seen.has(row.hash) || seen.has(row.id)) {
           skipped++;
           continue;

@@ -35,7 +35,11 @@ async function sniffImage(readAt: ReadAt): Promise<ImageInfo | null> {
   const head = await readAt(0, 32);
   if (head.length >= 8 && head.subarray(0, 8).equals(PNG_SIGNATURE)) return pngInfo(head);
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return jpegInfo(readAt);
-  if (head.length >= 12 && head.toString('latin1', 0, 4) === 'RIFF' && head.toString('latin1', 8, 12) === 'WEBP') {
+  if (
+    head.length >= 12 &&
+    head.toString('latin1', 0, 4) === 'RIFF' &&
+    head.toString('latin1', 8, 12) === 'WEBP'
+  ) {
     return webpInfo(head);
   }
   return null;
@@ -45,7 +49,11 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 
 function pngInfo(head: Buffer): ImageInfo {
   const ok = head.length >= 24 && head.toString('latin1', 12, 16) === 'IHDR';
-  return { mime: 'image/png', width: ok ? head.readUInt32BE(16) : null, height: ok ? head.readUInt32BE(20) : null };
+  return {
+    mime: 'image/png',
+    width: ok ? head.readUInt32BE(16) : null,
+    height: ok ? head.readUInt32BE(20) : null,
+  };
 }
 
 // SOF markers carry dimensions; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not.
@@ -81,7 +89,11 @@ function webpInfo(head: Buffer): ImageInfo {
   const chunk = head.toString('latin1', 12, 16);
   const none: ImageInfo = { mime: 'image/webp', width: null, height: null };
   if (chunk === 'VP8 ' && head.length >= 30) {
-    return { mime: 'image/webp', width: head.readUInt16LE(26) & 0x3fff, height: head.readUInt16LE(28) & 0x3fff };
+    return {
+      mime: 'image/webp',
+      width: head.readUInt16LE(26) & 0x3fff,
+      height: head.readUInt16LE(28) & 0x3fff,
+    };
   }
   if (chunk === 'VP8L' && head.length >= 25 && head[20] === 0x2f) {
     const b1 = head[21] ?? 0;

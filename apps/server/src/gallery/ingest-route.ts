@@ -43,8 +43,10 @@ export function mountIngestRoute(
       const upload = await readMultipartUpload(req, opts.gallery, opts.maxBytes);
       try {
         const promptRaw = upload.fields['prompt_id'];
-        const prompt = promptRaw === undefined || promptRaw.trim() === '' ? null : promptIdSchema.safeParse(promptRaw);
-        if (prompt && !prompt.success) throw fieldError('prompt_id', prompt.error.issues[0]?.message ?? 'invalid');
+        const prompt =
+          promptRaw === undefined || promptRaw.trim() === '' ? null : promptIdSchema.safeParse(promptRaw);
+        if (prompt && !prompt.success)
+          throw fieldError('prompt_id', prompt.error.issues[0]?.message ?? 'invalid');
         const meta: IngestMeta = {
           promptId: prompt ? prompt.data : null,
           workflow: jsonObjectField(upload.fields, 'workflow'),
@@ -58,7 +60,8 @@ export function mountIngestRoute(
         throw err;
       }
     } else if (req.is('application/json')) {
-      if (!opts.ingestFromComfy) throw new GatewayError('COMFY_DISABLED', 'ingest from ComfyUI needs the ComfyUI integration enabled');
+      if (!opts.ingestFromComfy)
+        throw new GatewayError('COMFY_DISABLED', 'ingest from ComfyUI needs the ComfyUI integration enabled');
       result = await opts.ingestFromComfy(parseOrThrow(ingestFromComfyInputSchema, req.body), user);
     } else {
       throw new GatewayError(

@@ -20,10 +20,16 @@ export interface MultipartUpload {
  * fields are buffered (they may come before or after the file). Rejects with 400/413 naming the
  * field; a client that disconnects leaves nothing behind.
  */
-export function readMultipartUpload(req: IncomingMessage, gallery: GalleryService, maxBytes: number): Promise<MultipartUpload> {
+export function readMultipartUpload(
+  req: IncomingMessage,
+  gallery: GalleryService,
+  maxBytes: number,
+): Promise<MultipartUpload> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes + OVERHEAD_BYTES) {
-    return Promise.reject(new GatewayError('PAYLOAD_TOO_LARGE', `file: larger than ${maxBytes} bytes`, { max_bytes: maxBytes }));
+    return Promise.reject(
+      new GatewayError('PAYLOAD_TOO_LARGE', `file: larger than ${maxBytes} bytes`, { max_bytes: maxBytes }),
+    );
   }
   return new Promise<MultipartUpload>((resolve, reject) => {
     let bb: busboy.Busboy;
@@ -78,7 +84,10 @@ export function readMultipartUpload(req: IncomingMessage, gallery: GalleryServic
     bb.on('filesLimit', limit('files'));
     bb.on('fieldsLimit', limit('fields'));
     bb.on('close', () => void finish(null));
-    bb.on('error', (err) => void finish(fieldError('body', `malformed multipart body (${(err as Error).message})`)));
+    bb.on(
+      'error',
+      (err) => void finish(fieldError('body', `malformed multipart body (${(err as Error).message})`)),
+    );
     req.on('close', () => {
       // The socket went away mid-body: fail the part stream so its temp file is removed.
       if (!req.complete) bb.destroy(new Error('client disconnected during upload'));

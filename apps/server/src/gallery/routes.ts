@@ -10,7 +10,11 @@ const idParams = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a galler
 export function galleryRoutes(gallery: GalleryService): Router {
   const r = Router();
   r.get('/', (req, res) => {
-    res.json(gallery.list(parseOrThrow(galleryListInputSchema, { ...req.query, limit: numberOr(req.query['limit']) })));
+    res.json(
+      gallery.list(
+        parseOrThrow(galleryListInputSchema, { ...req.query, limit: numberOr(req.query['limit']) }),
+      ),
+    );
   });
   r.get('/:id', async (req, res) => {
     res.json(await gallery.get(parseOrThrow(idParams, req.params).id));

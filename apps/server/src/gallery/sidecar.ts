@@ -60,7 +60,12 @@ export async function listSidecars(rootDir: string, galleryDir: string): Promise
     const files = await readdir(path.join(galleryDir, day)).catch(() => [] as string[]);
     for (const f of files.sort()) {
       if (/^comfy_[0-9a-f]{16}\.json$/.test(f)) {
-        out.push(path.relative(rootDir, path.join(galleryDir, day, f)).split(path.sep).join('/'));
+        out.push(
+          path
+            .relative(rootDir, path.join(galleryDir, day, f))
+            .split(path.sep)
+            .join('/'),
+        );
       }
     }
   }

@@ -49,7 +49,12 @@ export async function stageUpload(source: Readable, opts: StageOptions): Promise
   }
 }
 
-function copyHashed(source: Readable, tmpPath: string, opts: StageOptions, onSize: (n: number) => void): Promise<string> {
+function copyHashed(
+  source: Readable,
+  tmpPath: string,
+  opts: StageOptions,
+  onSize: (n: number) => void,
+): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const hasher = createHash('sha256');
     const out = createWriteStream(tmpPath, { flags: 'wx' });
@@ -70,7 +75,11 @@ function copyHashed(source: Readable, tmpPath: string, opts: StageOptions, onSiz
       size += chunk.length;
       onSize(size);
       if (size > opts.maxBytes) {
-        fail(new GatewayError('PAYLOAD_TOO_LARGE', `file: larger than ${opts.maxBytes} bytes`, { max_bytes: opts.maxBytes }));
+        fail(
+          new GatewayError('PAYLOAD_TOO_LARGE', `file: larger than ${opts.maxBytes} bytes`, {
+            max_bytes: opts.maxBytes,
+          }),
+        );
         return;
       }
       hasher.update(chunk);

@@ -12,7 +12,10 @@ export function createLogger(level: LogLevel): Logger {
   return pino({
     level,
     base: { service: 'comfy-gateway' },
-    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'], remove: true },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.token'],
+      remove: true,
+    },
   });
 }
 

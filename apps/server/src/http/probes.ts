@@ -15,12 +15,19 @@ const CHECK_TIMEOUT_MS = 2000;
 async function runCheck(check: ReadinessCheck): Promise<ReadinessResult> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<ReadinessResult>((resolve) => {
-    timer = setTimeout(() => resolve({ name: check.name || 'check', ok: false, detail: 'timed out' }), CHECK_TIMEOUT_MS);
+    timer = setTimeout(
+      () => resolve({ name: check.name || 'check', ok: false, detail: 'timed out' }),
+      CHECK_TIMEOUT_MS,
+    );
   });
   try {
     return await Promise.race([check(), timeout]);
   } catch (err) {
-    return { name: check.name || 'check', ok: false, detail: err instanceof Error ? err.message : String(err) };
+    return {
+      name: check.name || 'check',
+      ok: false,
+      detail: err instanceof Error ? err.message : String(err),
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -48,7 +55,10 @@ export function probeRoutes(opts: {
     const shuttingDown = opts.isShuttingDown();
     checks['shutdown'] = shuttingDown ? { ok: false, detail: 'shutting down' } : { ok: true };
     const ready = Object.values(checks).every((c) => c.ok);
-    res.set('Cache-Control', 'no-store').status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable', checks });
+    res
+      .set('Cache-Control', 'no-store')
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ok' : 'unavailable', checks });
   });
   r.get('/metrics', async (req, res) => {
     if (opts.metricsToken !== null && !bearerMatches(req.get('authorization'), opts.metricsToken)) {

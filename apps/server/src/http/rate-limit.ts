@@ -9,7 +9,11 @@ export interface WindowCounter {
 }
 
 /** A fixed-window counter per key, pruned as it goes so idle keys do not accumulate. */
-export function createWindowCounter(opts: { limit: number; windowMs: number; now?: () => number }): WindowCounter {
+export function createWindowCounter(opts: {
+  limit: number;
+  windowMs: number;
+  now?: () => number;
+}): WindowCounter {
   const now = opts.now ?? Date.now;
   const windows = new Map<string, { count: number; resetAt: number }>();
   let nextPrune = 0;
@@ -37,7 +41,9 @@ export function createWindowCounter(opts: { limit: number; windowMs: number; now
 
 /** The error a limited request gets; the REST error handler turns `retry_after_s` into `Retry-After`. */
 export function rateLimitedError(retryAfterS: number, what = 'too many requests'): GatewayError {
-  return new GatewayError('RATE_LIMITED', `${what}; retry in ${retryAfterS} s`, { retry_after_s: retryAfterS });
+  return new GatewayError('RATE_LIMITED', `${what}; retry in ${retryAfterS} s`, {
+    retry_after_s: retryAfterS,
+  });
 }
 
 /**

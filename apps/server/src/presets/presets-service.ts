@@ -22,7 +22,12 @@ export function createPresetsService(dir: string | null, logger?: Logger): Prese
     })());
   return {
     async list() {
-      return [...(await all())].map(([id, p]) => ({ id, name: p.name, description: p.description ?? null, defaults: p.defaults ?? {} }));
+      return [...(await all())].map(([id, p]) => ({
+        id,
+        name: p.name,
+        description: p.description ?? null,
+        defaults: p.defaults ?? {},
+      }));
     },
     get: async (id) => (await all()).get(id),
     ids: async () => [...(await all()).keys()],
@@ -33,7 +38,13 @@ export function createPresetsService(dir: string | null, logger?: Logger): Prese
 export function createStaticPresetsService(presets: Record<string, Preset> = {}): PresetsService {
   const map = new Map(Object.entries(presets));
   return {
-    list: async () => [...map].map(([id, p]) => ({ id, name: p.name, description: p.description ?? null, defaults: p.defaults ?? {} })),
+    list: async () =>
+      [...map].map(([id, p]) => ({
+        id,
+        name: p.name,
+        description: p.description ?? null,
+        defaults: p.defaults ?? {},
+      })),
     get: async (id) => map.get(id),
     ids: async () => [...map.keys()],
   };

@@ -40,7 +40,11 @@ export function createHttpContextFactory(services: Services) {
     const creds = extractCredentials(req);
     if (!creds) return createContextInner({ services, user: null, clientIp: req.ip ?? null });
     if (creds.via === 'cookie' && isForeignOriginWrite(req, req.get('host'))) {
-      return createContextInner({ services, user: null, denied: 'cross-origin request with a session cookie refused' });
+      return createContextInner({
+        services,
+        user: null,
+        denied: 'cross-origin request with a session cookie refused',
+      });
     }
     const user = services.auth.authenticate(creds.token);
     return createContextInner({ services, user, token: creds.token, clientIp: req.ip ?? null });
@@ -54,7 +58,10 @@ export function createHttpContextFactory(services: Services) {
 export function createWsContextFactory(services: Services) {
   return ({ req, info }: CreateWSSContextFnOptions): Context => {
     const fromParams = info.connectionParams?.['token'];
-    const token = typeof fromParams === 'string' && fromParams !== '' ? fromParams : (extractCredentials(req)?.token ?? null);
+    const token =
+      typeof fromParams === 'string' && fromParams !== ''
+        ? fromParams
+        : (extractCredentials(req)?.token ?? null);
     if (!token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required' });
     const user = services.auth.authenticate(token);
     if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'invalid or expired token' });

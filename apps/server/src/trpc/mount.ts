@@ -22,7 +22,8 @@ export function trpcHttpHandler(services: Services, logger: Logger): RequestHand
     // Same cap as the REST JSON parser; without it tRPC buffers any body size.
     maxBodySize: 10 * 1024 * 1024,
     onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'trpc error');
+      if (error.code === 'INTERNAL_SERVER_ERROR')
+        logger.error({ err: error.cause ?? error, path }, 'trpc error');
     },
   });
 }
@@ -44,7 +45,8 @@ export function createTrpcWs(services: Services, logger: Logger) {
     createContext: createWsContextFactory(services),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error.cause ?? error, path }, 'trpc ws error');
+      if (error.code === 'INTERNAL_SERVER_ERROR')
+        logger.error({ err: error.cause ?? error, path }, 'trpc ws error');
     },
   });
 
@@ -52,7 +54,8 @@ export function createTrpcWs(services: Services, logger: Logger) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== TRPC_PATH) return refuse(socket, 404, 'Not Found');
     const creds = extractCredentials(req);
-    if (creds?.via === 'cookie' && isForeignOrigin(req, req.headers.host)) return refuse(socket, 403, 'Forbidden');
+    if (creds?.via === 'cookie' && isForeignOrigin(req, req.headers.host))
+      return refuse(socket, 403, 'Forbidden');
     if (url.searchParams.get('connectionParams') !== '1') {
       const user = creds ? services.auth.authenticate(creds.token) : null;
       if (!user) return refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n');

@@ -23,7 +23,8 @@ async function checkAnswer(res: Response, fields: readonly string[]): Promise<vo
 }
 
 /** A value of the right type most of the time, anything else sometimes. */
-const sometimesWrong = <T>(good: fc.Arbitrary<T>) => fc.oneof({ weight: 3, arbitrary: good }, { weight: 1, arbitrary: fc.anything() });
+const sometimesWrong = <T>(good: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 3, arbitrary: good }, { weight: 1, arbitrary: fc.anything() });
 
 const text2imgParams = fc.record(
   {
@@ -52,32 +53,65 @@ describe('property-based fuzzing', () => {
   it('text2img parameters, queue bodies and view params never produce a 5xx', async () => {
     await using app = await startComfyApp({ stepMs: 0 }, { COMFY_VIEW_RATE_LIMIT_PER_MIN: '100000' });
     await app.connected();
-    const post = (path: string, json: unknown) => app.request(path, { token: app.adminToken, method: 'POST', json });
+    const post = (path: string, json: unknown) =>
+      app.request(path, { token: app.adminToken, method: 'POST', json });
 
     await fc.assert(
       fc.asyncProperty(fc.oneof(text2imgParams, fc.anything()), async (params) =>
-        checkAnswer(await post('/api/comfy/text2img', params), Object.keys(text2ImgParamsSchema.shape)),),
+        checkAnswer(await post('/api/comfy/text2img', params), Object.keys(text2ImgParamsSchema.shape)),
+      ),
       { numRuns: RUNS },
     );
 
-    const node = fc.record({ class_type: sometimesWrong(fc.constantFrom('EmptyImage', 'SaveImage', 'KSampler', 'Nope')), inputs: fc.anything() }, { requiredKeys: [] });
-    const workflow = fc.oneof(fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(node, fc.anything()), { maxKeys: 5 }), fc.anything());
+    const node = fc.record(
+      {
+        class_type: sometimesWrong(fc.constantFrom('EmptyImage', 'SaveImage', 'KSampler', 'Nope')),
+        inputs: fc.anything(),
+      },
+      { requiredKeys: [] },
+    );
+    const workflow = fc.oneof(
+      fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(node, fc.anything()), { maxKeys: 5 }),
+      fc.anything(),
+    );
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.record({ workflow, client_id: fc.option(sometimesWrong(fc.string()), { nil: undefined }) }, { requiredKeys: ['workflow'] }), fc.anything()),
+        fc.oneof(
+          fc.record(
+            { workflow, client_id: fc.option(sometimesWrong(fc.string()), { nil: undefined }) },
+            { requiredKeys: ['workflow'] },
+          ),
+          fc.anything(),
+        ),
         async (body) => checkAnswer(await post('/api/comfy/queue', body), ['workflow', 'client_id']),
       ),
       { numRuns: RUNS },
     );
 
-    const part = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('../', '..\\', '%2e%2e/', '%252e%252e%252f', '/', '\u0000', '\uff0e\uff0e/'));
+    const part = fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('../', '..\\', '%2e%2e/', '%252e%252e%252f', '/', '\u0000', '\uff0e\uff0e/'),
+    );
     const pathLike = fc.array(part, { maxLength: 4 }).map((ps) => ps.join('') + MARKER);
     await fc.assert(
-      fc.asyncProperty(pathLike, fc.option(pathLike, { nil: undefined }), fc.option(fc.string({ maxLength: 8 }), { nil: undefined }), async (filename, subfolder, type) => {
-        const q = new URLSearchParams({ filename, ...(subfolder !== undefined ? { subfolder } : {}), ...(type !== undefined ? { type } : {}) });
-        // Unknown images are a 404 from ComfyUI; either way an error body, never a 5xx.
-        await checkAnswer(await app.request(`/api/comfy/view?${q}`, { token: app.adminToken }), ['filename', 'subfolder', 'type']);
-      }),
+      fc.asyncProperty(
+        pathLike,
+        fc.option(pathLike, { nil: undefined }),
+        fc.option(fc.string({ maxLength: 8 }), { nil: undefined }),
+        async (filename, subfolder, type) => {
+          const q = new URLSearchParams({
+            filename,
+            ...(subfolder !== undefined ? { subfolder } : {}),
+            ...(type !== undefined ? { type } : {}),
+          });
+          // Unknown images are a 404 from ComfyUI; either way an error body, never a 5xx.
+          await checkAnswer(await app.request(`/api/comfy/view?${q}`, { token: app.adminToken }), [
+            'filename',
+            'subfolder',
+            'type',
+          ]);
+        },
+      ),
       { numRuns: RUNS },
     );
     await expectStillServing(app);
@@ -94,7 +128,10 @@ describe('property-based fuzzing', () => {
     const form = fc.record(
       {
         file: fileBytes,
-        fileName: fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom(`../${MARKER}.png`, `..\\${MARKER}.png`, `/tmp/${MARKER}.png`)),
+        fileName: fc.oneof(
+          fc.string({ maxLength: 20 }),
+          fc.constantFrom(`../${MARKER}.png`, `..\\${MARKER}.png`, `/tmp/${MARKER}.png`),
+        ),
         prompt_id: fc.oneof(fc.string({ maxLength: 20 }), fc.string({ minLength: 129, maxLength: 140 })),
         workflow: jsonText,
         metadata: jsonText,
@@ -104,9 +141,14 @@ describe('property-based fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(form, async (f) => {
         const body = new FormData();
-        if (f.file) body.set('file', new Blob([f.file], { type: 'application/octet-stream' }), f.fileName ?? 'x.bin');
-        for (const k of ['prompt_id', 'workflow', 'metadata'] as const) if (f[k] !== undefined) body.set(k, f[k]);
-        await checkAnswer(await app.request('/api/comfy/ingest', { token: app.adminToken, method: 'POST', body }), ['file', 'prompt_id', 'workflow', 'metadata']);
+        if (f.file)
+          body.set('file', new Blob([f.file], { type: 'application/octet-stream' }), f.fileName ?? 'x.bin');
+        for (const k of ['prompt_id', 'workflow', 'metadata'] as const)
+          if (f[k] !== undefined) body.set(k, f[k]);
+        await checkAnswer(
+          await app.request('/api/comfy/ingest', { token: app.adminToken, method: 'POST', body }),
+          ['file', 'prompt_id', 'workflow', 'metadata'],
+        );
       }),
       { numRuns: RUNS },
     );
@@ -123,7 +165,13 @@ describe('property-based fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(jsonIngest, async (json) =>
         // Well-formed references to images ComfyUI does not have end as a 404, not a 5xx.
-        checkAnswer(await app.request('/api/comfy/ingest', { token: app.adminToken, method: 'POST', json }), ['prompt_id', 'filename', 'subfolder', 'type', 'metadata']),
+        checkAnswer(await app.request('/api/comfy/ingest', { token: app.adminToken, method: 'POST', json }), [
+          'prompt_id',
+          'filename',
+          'subfolder',
+          'type',
+          'metadata',
+        ]),
       ),
       { numRuns: RUNS },
     );

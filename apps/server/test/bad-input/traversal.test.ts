@@ -59,9 +59,14 @@ describe('path traversal', () => {
   it(`refuses ${FILENAME_ATTACKS.length} file name and ${SUBFOLDER_ATTACKS.length} subfolder variants on /view and JSON ingest`, async () => {
     await using app = await startComfyApp();
     expect(FILENAME_ATTACKS.length + SUBFOLDER_ATTACKS.length).toBeGreaterThanOrEqual(30);
-    const view = (q: Record<string, string>) => app.request(`/api/comfy/view?${new URLSearchParams(q)}`, { token: app.adminToken });
+    const view = (q: Record<string, string>) =>
+      app.request(`/api/comfy/view?${new URLSearchParams(q)}`, { token: app.adminToken });
     const ingest = (json: Record<string, string>) =>
-      app.request('/api/comfy/ingest', { token: app.adminToken, method: 'POST', json: { prompt_id: 'p1', ...json } });
+      app.request('/api/comfy/ingest', {
+        token: app.adminToken,
+        method: 'POST',
+        json: { prompt_id: 'p1', ...json },
+      });
 
     for (const filename of FILENAME_ATTACKS) {
       await expectClientError(await view({ filename }), /^filename: /, 400);
@@ -77,9 +82,21 @@ describe('path traversal', () => {
       await expectClientError(res, /^filename: /, 400);
     }
     // Arrays and objects from repeated or bracketed keys are not a string.
-    await expectClientError(await app.request(`/api/comfy/view?filename=a.png&subfolder=x&subfolder=..`, { token: app.adminToken }), /^subfolder: /, 400);
-    await expectClientError(await app.request(`/api/comfy/view?filename=a.png&filename=..`, { token: app.adminToken }), /^filename: /, 400);
-    await expectClientError(await app.request(`/api/comfy/view?type=../../x&filename=a.png`, { token: app.adminToken }), /^type: /, 400);
+    await expectClientError(
+      await app.request(`/api/comfy/view?filename=a.png&subfolder=x&subfolder=..`, { token: app.adminToken }),
+      /^subfolder: /,
+      400,
+    );
+    await expectClientError(
+      await app.request(`/api/comfy/view?filename=a.png&filename=..`, { token: app.adminToken }),
+      /^filename: /,
+      400,
+    );
+    await expectClientError(
+      await app.request(`/api/comfy/view?type=../../x&filename=a.png`, { token: app.adminToken }),
+      /^type: /,
+      400,
+    );
     // Not one of them reached ComfyUI.
     expect(Object.keys(app.sim.stats.requests).filter((k) => k.includes('view'))).toEqual([]);
     await expectStillServing(app);
@@ -91,7 +108,11 @@ describe('path traversal', () => {
     for (const name of [`../../${F}`, `..\\..\\${F}`, `/tmp/${F}`, `%2e%2e%2f${F}`]) {
       const form = new FormData();
       form.set('file', new Blob([makePng(8, 8, { seed: name })], { type: 'image/png' }), name);
-      const res = await app.request('/api/comfy/ingest', { token: app.adminToken, method: 'POST', body: form });
+      const res = await app.request('/api/comfy/ingest', {
+        token: app.adminToken,
+        method: 'POST',
+        body: form,
+      });
       expect(res.status).toBe(201);
       expect(await res.text()).not.toMatch(/\.\.[/\\]|"\/tmp/);
     }

@@ -29,10 +29,13 @@ describe('fault: sockets dropped every few hundred ms', () => {
     // ImageInvert fails while set, so the run mixes completed and failed truths.
     app.sim.faults.failNode('ImageInvert', 'CUDA out of memory');
     let drops = 0;
-    const dropper = setInterval(() => {
-      app.sim.faults.dropSockets();
-      drops++;
-    }, 200 + Math.floor(Math.random() * 100));
+    const dropper = setInterval(
+      () => {
+        app.sim.faults.dropSockets();
+        drops++;
+      },
+      200 + Math.floor(Math.random() * 100),
+    );
 
     try {
       const ids: string[] = [];
@@ -47,7 +50,9 @@ describe('fault: sockets dropped every few hundred ms', () => {
       const finals = await Promise.all(ids.map((id) => finalOf(app, id)));
       const truths = await Promise.all(ids.map((id) => simTruth(app, id)));
       expect(truths.filter((t) => t === null)).toEqual([]);
-      const mismatches = ids.flatMap((id, i) => (finals[i]?.status === truths[i] ? [] : [{ id, gateway: finals[i]?.status, truth: truths[i] }]));
+      const mismatches = ids.flatMap((id, i) =>
+        finals[i]?.status === truths[i] ? [] : [{ id, gateway: finals[i]?.status, truth: truths[i] }],
+      );
       expect(mismatches).toEqual([]);
       expect(truths.filter((t) => t === 'failed')).toHaveLength(50);
 

@@ -19,7 +19,21 @@ export const samplerWorkflow = (seed: number, steps: number) => ({
   '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd_xl_base_1.0.safetensors' } },
   '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
   '6': { class_type: 'CLIPTextEncode', inputs: { text: 'x', clip: ['4', 1] } },
-  '3': { class_type: 'KSampler', inputs: { seed, steps, cfg: 7, sampler_name: 'euler', scheduler: 'normal', denoise: 1, model: ['4', 0], positive: ['6', 0], negative: ['6', 0], latent_image: ['5', 0] } },
+  '3': {
+    class_type: 'KSampler',
+    inputs: {
+      seed,
+      steps,
+      cfg: 7,
+      sampler_name: 'euler',
+      scheduler: 'normal',
+      denoise: 1,
+      model: ['4', 0],
+      positive: ['6', 0],
+      negative: ['6', 0],
+      latent_image: ['5', 0],
+    },
+  },
   '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
   '9': { class_type: 'SaveImage', inputs: { filename_prefix: 's', images: ['8', 0] } },
 });
@@ -28,7 +42,11 @@ export { tinyWorkflow };
 
 /** Queues through the gateway's REST route; returns the prompt id. */
 export async function queueJob(app: ComfyTestApp, workflow: unknown): Promise<string> {
-  const res = await app.request('/api/comfy/queue', { token: app.adminToken, method: 'POST', json: { workflow } });
+  const res = await app.request('/api/comfy/queue', {
+    token: app.adminToken,
+    method: 'POST',
+    json: { workflow },
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { prompt_id: string }).prompt_id;
 }
@@ -46,7 +64,9 @@ export async function simTruth(app: ComfyTestApp, promptId: string): Promise<'co
 export function finalOf(app: ComfyTestApp, promptId: string, ms = 20_000): Promise<JobSnapshot> {
   return Promise.race([
     app.services.comfy.conn().tracker.waitForEnd(promptId),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${promptId} did not end within ${ms} ms`)), ms).unref()),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${promptId} did not end within ${ms} ms`)), ms).unref(),
+    ),
   ]);
 }
 

@@ -36,7 +36,11 @@ describe('fault: slow and failing HTTP', () => {
     await using app = await startComfyApp({ nodeMs: 2 }, { COMFY_TIMEOUT: '1' });
     await app.connected();
     app.sim.faults.failHttp({ status: 500, routes: /^\/(api\/)?prompt/, count: 1 });
-    const failed = await app.request('/api/comfy/queue', { token: app.adminToken, method: 'POST', json: { workflow: tinyWorkflow(1) } });
+    const failed = await app.request('/api/comfy/queue', {
+      token: app.adminToken,
+      method: 'POST',
+      json: { workflow: tinyWorkflow(1) },
+    });
     expect(failed.status).toBe(502);
     expect(((await failed.json()) as ErrorBody).error.code).toBe('UPSTREAM_ERROR');
 

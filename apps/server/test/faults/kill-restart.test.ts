@@ -60,9 +60,15 @@ describe('fault: ComfyUI killed mid-job and restarted', () => {
     expectEndedWith(await stream, 'failed');
     // While ComfyUI is down the gateway answers, with an error rather than a crash.
     expect((await app.request('/api/comfy/health', { token: app.adminToken })).status).toBe(200);
-    const down = await app.request('/api/comfy/queue', { token: app.adminToken, method: 'POST', json: { workflow: tinyWorkflow(1) } });
+    const down = await app.request('/api/comfy/queue', {
+      token: app.adminToken,
+      method: 'POST',
+      json: { workflow: tinyWorkflow(1) },
+    });
     expect(down.status).toBeGreaterThanOrEqual(500);
-    expect(((await down.json()) as { error: { code: string } }).error.code).toMatch(/^(COMFY_UNAVAILABLE|COMFY_TIMEOUT|UPSTREAM_ERROR)$/);
+    expect(((await down.json()) as { error: { code: string } }).error.code).toMatch(
+      /^(COMFY_UNAVAILABLE|COMFY_TIMEOUT|UPSTREAM_ERROR)$/,
+    );
 
     await app.sim.restart();
     await app.connected();

@@ -22,7 +22,11 @@ describe('fault: socket open but silent', () => {
     app.sim.faults.failNode('ImageInvert', 'boom');
     app.sim.faults.silence(true);
     try {
-      const ids = await Promise.all(Array.from({ length: 20 }, (_, i) => queueJob(app, i % 5 === 4 ? invertWorkflow(i) : tinyWorkflow(i))));
+      const ids = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          queueJob(app, i % 5 === 4 ? invertWorkflow(i) : tinyWorkflow(i)),
+        ),
+      );
       const streams = ids.map((id) => followStream(app, id));
       const finals = await Promise.all(ids.map((id) => finalOf(app, id)));
       const truths = await Promise.all(ids.map((id) => simTruth(app, id)));

@@ -14,7 +14,9 @@ export function searchNodes(info: ComfyObjectInfo, q: string, category = ''): No
   const words = q.toLowerCase().split(/\s+/).filter(Boolean);
   return Object.entries(info)
     .map(([key, node]) => ({ ...node, name: node.name || key }))
-    .filter((n) => !category || (n.category ?? '') === category || (n.category ?? '').startsWith(`${category}/`))
+    .filter(
+      (n) => !category || (n.category ?? '') === category || (n.category ?? '').startsWith(`${category}/`),
+    )
     .filter((n) => {
       const hay = `${n.name} ${n.display_name ?? ''} ${n.category ?? ''}`.toLowerCase();
       return words.every((w) => hay.includes(w));
@@ -38,8 +40,13 @@ export function inputRows(node: NodeInfo): InputRow[] {
   ] as const) {
     for (const [name, spec] of Object.entries(node.input?.[group] ?? {})) {
       const [head, rawConfig] = spec;
-      const config = typeof rawConfig === 'object' && rawConfig !== null ? (rawConfig as Record<string, unknown>) : {};
-      const listed = Array.isArray(head) ? head : Array.isArray(config['options']) ? (config['options'] as unknown[]) : [];
+      const config =
+        typeof rawConfig === 'object' && rawConfig !== null ? (rawConfig as Record<string, unknown>) : {};
+      const listed = Array.isArray(head)
+        ? head
+        : Array.isArray(config['options'])
+          ? (config['options'] as unknown[])
+          : [];
       rows.push({
         name,
         required,

@@ -33,7 +33,11 @@ export class Notifications implements Notifier {
     const toast: Toast = { id: this.#nextId++, kind, message, ...(opts.key ? { key: opts.key } : {}) };
     this.#items = [...this.#items.slice(-4), toast];
     const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT[kind];
-    if (timeout > 0) this.#timers.set(toast.id, setTimeout(() => this.remove(toast.id), timeout));
+    if (timeout > 0)
+      this.#timers.set(
+        toast.id,
+        setTimeout(() => this.remove(toast.id), timeout),
+      );
   }
 
   dismiss(key: string): void {

@@ -34,7 +34,11 @@ describe('cancel', () => {
     await startJob('slow job to cancel');
     await page.locator('[data-testid=job-progress][data-status=running]').waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'Cancel', exact: true }).click();
-    await page.locator('[data-testid=job-progress][data-status=cancelled], [data-testid=job-progress][data-status=interrupted]').waitFor({ timeout: 20_000 });
+    await page
+      .locator(
+        '[data-testid=job-progress][data-status=cancelled], [data-testid=job-progress][data-status=interrupted]',
+      )
+      .waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('progress-label').textContent()).toBe('Cancelled');
     expect(await page.getByTestId('result-image').count()).toBe(0);
     await screenshot(page, 'flow-cancel');

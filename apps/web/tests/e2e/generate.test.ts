@@ -96,7 +96,9 @@ describe('generate, validate, save to gallery', () => {
     expect(await page.getByTestId('prov-hash').getAttribute('title')).toMatch(/^[0-9a-f]{64}$/);
     await page.getByText(/Workflow JSON/).click();
     expect(await page.getByTestId('workflow-json').textContent()).toContain('KSampler');
-    await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('[data-testid=detail-image]')?.naturalWidth ?? 0) > 0);
+    await page.waitForFunction(
+      () => (document.querySelector<HTMLImageElement>('[data-testid=detail-image]')?.naturalWidth ?? 0) > 0,
+    );
     await screenshot(page, 'flow-gallery-detail');
 
     await page.getByRole('link', { name: 'Gallery', exact: true }).first().click();
@@ -116,7 +118,9 @@ describe('generate, validate, save to gallery', () => {
     );
     expect(await page.getByLabel('Seed', { exact: true }).inputValue()).toBe(seed);
     expect(await page.getByLabel('Width', { exact: true }).inputValue()).toBe('512');
-    expect(await page.getByLabel('Checkpoint', { exact: true }).inputValue()).toBe('sd_xl_base_1.0.safetensors');
+    expect(await page.getByLabel('Checkpoint', { exact: true }).inputValue()).toBe(
+      'sd_xl_base_1.0.safetensors',
+    );
     await screenshot(page, 'flow-run-again');
   });
 });

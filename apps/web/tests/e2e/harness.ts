@@ -48,15 +48,25 @@ export async function startStack(simOpts: ComfySimOptions = {}): Promise<Stack> 
   const outside = process.env['E2E_GATEWAY_URL'];
   if (outside) {
     const noop = async () => {};
-    return { url: outside.replace(/\/$/, ''), sim: null, logs: () => '', close: noop, [Symbol.asyncDispose]: noop };
+    return {
+      url: outside.replace(/\/$/, ''),
+      sim: null,
+      logs: () => '',
+      close: noop,
+      [Symbol.asyncDispose]: noop,
+    };
   }
   if (!existsSync(path.join(BUILD_DIR, 'index.html'))) {
-    throw new Error(`The web app is not built (${BUILD_DIR}/index.html missing): run \`pnpm --filter @comfy-gateway/web build\` first.`);
+    throw new Error(
+      `The web app is not built (${BUILD_DIR}/index.html missing): run \`pnpm --filter @comfy-gateway/web build\` first.`,
+    );
   }
   const sim = await startComfySim({ stepMs: 30, ...simOpts });
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-web-e2e-'));
   const useDist = process.env['E2E_SERVER'] === 'dist';
-  const args = useDist ? [path.join(SERVER_DIR, 'dist/main.js')] : ['--import', 'tsx', path.join(SERVER_DIR, 'src/main.ts')];
+  const args = useDist
+    ? [path.join(SERVER_DIR, 'dist/main.js')]
+    : ['--import', 'tsx', path.join(SERVER_DIR, 'src/main.ts')];
   const child = spawn(process.execPath, args, {
     cwd: SERVER_DIR,
     env: {
@@ -100,7 +110,9 @@ function waitForListening(child: ChildProcess, log: (chunk: string) => void): Pr
       const text = chunk.toString();
       log(text);
       buffered += text;
-      const m = /"url":"(http:\/\/[^"]+)"[^\n]*listening|listening[^\n]*"url":"(http:\/\/[^"]+)"/.exec(buffered);
+      const m = /"url":"(http:\/\/[^"]+)"[^\n]*listening|listening[^\n]*"url":"(http:\/\/[^"]+)"/.exec(
+        buffered,
+      );
       const url = m?.[1] ?? m?.[2];
       if (url) {
         clearTimeout(timer);
@@ -213,5 +225,6 @@ export async function requireComfyRoutes(page: Page): Promise<void> {
     }
     return out;
   }, COMFY_ROUTES);
-  if (missing.length > 0) throw new Error(`The gateway does not serve these routes yet: ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new Error(`The gateway does not serve these routes yet: ${missing.join(', ')}`);
 }

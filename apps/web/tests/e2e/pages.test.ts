@@ -10,10 +10,22 @@ const VIEWPORTS = [
 
 /** Every main page with what marks it as loaded. */
 const PAGES = [
-  { path: '/', name: 'generate', ready: (p: Page) => p.getByRole('heading', { name: 'Generate', level: 1 }).waitFor() },
+  {
+    path: '/',
+    name: 'generate',
+    ready: (p: Page) => p.getByRole('heading', { name: 'Generate', level: 1 }).waitFor(),
+  },
   { path: '/gallery', name: 'gallery', ready: (p: Page) => p.getByTestId('gallery-item').first().waitFor() },
-  { path: '/queue', name: 'queue', ready: (p: Page) => p.getByRole('heading', { name: 'Queue', level: 1 }).waitFor() },
-  { path: '/nodes', name: 'nodes', ready: (p: Page) => p.getByTestId('node-list').locator('li').first().waitFor() },
+  {
+    path: '/queue',
+    name: 'queue',
+    ready: (p: Page) => p.getByRole('heading', { name: 'Queue', level: 1 }).waitFor(),
+  },
+  {
+    path: '/nodes',
+    name: 'nodes',
+    ready: (p: Page) => p.getByTestId('node-list').locator('li').first().waitFor(),
+  },
   { path: '/tokens', name: 'tokens', ready: (p: Page) => p.getByTestId('token-table').waitFor() },
   { path: '/status', name: 'status', ready: (p: Page) => p.getByTestId('watchdog').waitFor() },
 ] as const;
@@ -33,7 +45,11 @@ describe('main pages at desktop and phone widths', () => {
     // Content for the gallery, detail and tokens pages, made through the same API the UI uses.
     galleryId = await page.evaluate(async () => {
       const post = async (url: string, body: unknown) => {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
         if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
         return res.json();
       };
@@ -66,11 +82,20 @@ describe('main pages at desktop and phone widths', () => {
   for (const vp of VIEWPORTS) {
     it(`renders every main page at ${vp.name} width without horizontal overflow`, async () => {
       await page.setViewportSize({ width: vp.width, height: vp.height });
-      for (const p of [...PAGES, { path: `/gallery/${galleryId}`, name: 'gallery-detail', ready: (pg: Page) => pg.getByTestId('provenance').waitFor() }]) {
+      for (const p of [
+        ...PAGES,
+        {
+          path: `/gallery/${galleryId}`,
+          name: 'gallery-detail',
+          ready: (pg: Page) => pg.getByTestId('provenance').waitFor(),
+        },
+      ]) {
         await page.goto(`${stack.url}${p.path}`);
         await p.ready(page);
         await page.waitForLoadState('networkidle').catch(() => {});
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = await page.evaluate(
+          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        );
         expect(overflow, `${p.path} overflows horizontally at ${vp.width}px`).toBeLessThanOrEqual(0);
         await screenshot(page, `page-${p.name}-${vp.name}`);
       }

@@ -7,23 +7,48 @@ import { checkGraph as checkGraphAgainst } from './fixtures/check-graph.ts';
 import { validateWorkflow } from './validate.ts';
 
 const info = objectInfoFor({}) as ComfyObjectInfo;
-const params = (over: Partial<Text2ImgInput> = {}) => text2ImgParamsSchema.parse({ caption: 'a lighthouse', ...over });
+const params = (over: Partial<Text2ImgInput> = {}) =>
+  text2ImgParamsSchema.parse({ caption: 'a lighthouse', ...over });
 
 // The simulator's definitions; the protocol test checks the same graphs against the hand-copied ones.
 const checkGraph = (workflow: Workflow) => checkGraphAgainst(workflow, info);
 
 describe('buildText2Img', () => {
   it('builds the reference graph of comfy-protocol §4.4', () => {
-    const built = buildText2Img(params({ steps: 25, cfg: 7, sampler: 'dpmpp_2m', scheduler: 'karras', negative: 'blurry' }), { seed: 123456789 });
+    const built = buildText2Img(
+      params({ steps: 25, cfg: 7, sampler: 'dpmpp_2m', scheduler: 'karras', negative: 'blurry' }),
+      { seed: 123456789 },
+    );
     expect(built.source).toBe('builtin');
-    const classes = Object.values(built.workflow).map((n) => n.class_type).sort();
-    expect(classes).toEqual(['CLIPTextEncode', 'CLIPTextEncode', 'CheckpointLoaderSimple', 'EmptyLatentImage', 'KSampler', 'SaveImage', 'VAEDecode']);
+    const classes = Object.values(built.workflow)
+      .map((n) => n.class_type)
+      .sort();
+    expect(classes).toEqual([
+      'CLIPTextEncode',
+      'CLIPTextEncode',
+      'CheckpointLoaderSimple',
+      'EmptyLatentImage',
+      'KSampler',
+      'SaveImage',
+      'VAEDecode',
+    ]);
     expect(built.workflow['sampler']?.inputs).toEqual({
-      seed: 123456789, steps: 25, cfg: 7, sampler_name: 'dpmpp_2m', scheduler: 'karras', denoise: 1,
-      model: ['checkpoint', 0], positive: ['positive', 0], negative: ['negative', 0], latent_image: ['latent', 0],
+      seed: 123456789,
+      steps: 25,
+      cfg: 7,
+      sampler_name: 'dpmpp_2m',
+      scheduler: 'karras',
+      denoise: 1,
+      model: ['checkpoint', 0],
+      positive: ['positive', 0],
+      negative: ['negative', 0],
+      latent_image: ['latent', 0],
     });
     expect(built.workflow['decode']?.inputs).toEqual({ samples: ['sampler', 0], vae: ['checkpoint', 2] });
-    expect(built.workflow['save']?.inputs).toEqual({ images: ['decode', 0], filename_prefix: 'comfy-gateway' });
+    expect(built.workflow['save']?.inputs).toEqual({
+      images: ['decode', 0],
+      filename_prefix: 'comfy-gateway',
+    });
     expect(checkGraph(built.workflow)).toEqual([]);
   });
 
@@ -32,8 +57,19 @@ describe('buildText2Img', () => {
     for (const deepshrink of [false, true])
       for (const split_sigmas of [false, true])
         for (const detail_daemon of [false, true])
-          for (const loras of [[], ['detail_tweaker.safetensors'], ['detail_tweaker.safetensors', 'film_grain.safetensors']])
-            combos.push({ pag, deepshrink, split_sigmas, detail_daemon, loras, lora_weights: loras.map(() => 0.7) });
+          for (const loras of [
+            [],
+            ['detail_tweaker.safetensors'],
+            ['detail_tweaker.safetensors', 'film_grain.safetensors'],
+          ])
+            combos.push({
+              pag,
+              deepshrink,
+              split_sigmas,
+              detail_daemon,
+              loras,
+              lora_weights: loras.map(() => 0.7),
+            });
 
   it.each(combos)('builds a valid graph for %o', (switches) => {
     const built = buildText2Img(params({ steps: 8, ...switches }), { seed: 42 });
@@ -50,10 +86,22 @@ describe('buildText2Img', () => {
   });
 
   it('chains LoRAs into the model path and both text encoders, and stacks LoRA -> PAG -> deep shrink', () => {
-    const built = buildText2Img(params({ loras: ['a', 'b'], lora_weights: [0.5, 0.8], pag: true, deepshrink: true }), { seed: 1 });
+    const built = buildText2Img(
+      params({ loras: ['a', 'b'], lora_weights: [0.5, 0.8], pag: true, deepshrink: true }),
+      { seed: 1 },
+    );
     const w = built.workflow;
-    expect(w['lora_1']?.inputs).toMatchObject({ model: ['checkpoint', 0], clip: ['checkpoint', 1], strength_model: 0.5, strength_clip: 0.5 });
-    expect(w['lora_2']?.inputs).toMatchObject({ model: ['lora_1', 0], clip: ['lora_1', 1], strength_model: 0.8 });
+    expect(w['lora_1']?.inputs).toMatchObject({
+      model: ['checkpoint', 0],
+      clip: ['checkpoint', 1],
+      strength_model: 0.5,
+      strength_clip: 0.5,
+    });
+    expect(w['lora_2']?.inputs).toMatchObject({
+      model: ['lora_1', 0],
+      clip: ['lora_1', 1],
+      strength_model: 0.8,
+    });
     expect(w['positive']?.inputs['clip']).toEqual(['lora_2', 1]);
     expect(w['pag']?.inputs).toEqual({ model: ['lora_2', 0], scale: 3 });
     expect(w['deepshrink']?.inputs['model']).toEqual(['pag', 0]);
@@ -62,11 +110,29 @@ describe('buildText2Img', () => {
   });
 
   it('splits sigmas into a noisy and a noiseless stage, Detail Daemon wrapping the sampler', () => {
-    const w = buildText2Img(params({ steps: 10, split_sigmas: true, split_step: 4, detail_daemon: true, detail_amount: 0.3 }), { seed: 9 }).workflow;
+    const w = buildText2Img(
+      params({ steps: 10, split_sigmas: true, split_step: 4, detail_daemon: true, detail_amount: 0.3 }),
+      { seed: 9 },
+    ).workflow;
     expect(w['split']?.inputs).toEqual({ sigmas: ['scheduler', 0], step: 4 });
-    expect(w['stage_high']?.inputs).toMatchObject({ noise: ['noise', 0], sigmas: ['split', 0], sampler: ['detail_daemon', 0], latent_image: ['latent', 0] });
-    expect(w['stage_low']?.inputs).toMatchObject({ noise: ['no_noise', 0], sigmas: ['split', 1], sampler: ['detail_daemon', 0], latent_image: ['stage_high', 0] });
-    expect(w['detail_daemon']?.inputs).toMatchObject({ sampler: ['sampler_select', 0], detail_amount: 0.3, cfg_scale_override: 0, smooth: true });
+    expect(w['stage_high']?.inputs).toMatchObject({
+      noise: ['noise', 0],
+      sigmas: ['split', 0],
+      sampler: ['detail_daemon', 0],
+      latent_image: ['latent', 0],
+    });
+    expect(w['stage_low']?.inputs).toMatchObject({
+      noise: ['no_noise', 0],
+      sigmas: ['split', 1],
+      sampler: ['detail_daemon', 0],
+      latent_image: ['stage_high', 0],
+    });
+    expect(w['detail_daemon']?.inputs).toMatchObject({
+      sampler: ['sampler_select', 0],
+      detail_amount: 0.3,
+      cfg_scale_override: 0,
+      smooth: true,
+    });
     expect(w['noise']?.inputs).toEqual({ noise_seed: 9 });
     expect(w['decode']?.inputs['samples']).toEqual(['stage_low', 0]);
   });
@@ -96,7 +162,11 @@ describe('buildText2Img', () => {
     expect(w1['checkpoint']?.inputs['ckpt_name']).toBe('sd_xl_base_1.0.safetensors');
     expect(w1['sampler']?.inputs).toMatchObject({ sampler_name: 'euler', scheduler: 'normal' });
     expect(w1['negative']?.inputs['text']).toBe('');
-    const opts = { seed: 1, filenamePrefix: 'run/x', defaults: { checkpoint: 'c.safetensors', sampler: 'heun', scheduler: 'karras' } };
+    const opts = {
+      seed: 1,
+      filenamePrefix: 'run/x',
+      defaults: { checkpoint: 'c.safetensors', sampler: 'heun', scheduler: 'karras' },
+    };
     const w2 = buildText2Img(params({ split_sigmas: true, steps: 9 }), opts).workflow;
     expect(w2['checkpoint']?.inputs['ckpt_name']).toBe('c.safetensors');
     expect(w2['sampler_select']?.inputs['sampler_name']).toBe('heun');

@@ -45,12 +45,14 @@ const DETAIL_DAEMON_DEFAULTS = {
  */
 export function buildText2Img(params: Text2ImgParams, opts: BuildOptions): BuiltWorkflow {
   // ComfyUI takes seeds up to 2^64-1, but JSON numbers past 2^53-1 lose digits on the way.
-  if (!Number.isSafeInteger(opts.seed) || opts.seed < 0) throw new RangeError(`seed must be an integer in 0..2^53-1, got ${opts.seed}`);
+  if (!Number.isSafeInteger(opts.seed) || opts.seed < 0)
+    throw new RangeError(`seed must be an integer in 0..2^53-1, got ${opts.seed}`);
   if (opts.preset?.workflow) return buildFromTemplate(params, { ...opts, preset: opts.preset });
   const g = new GraphBuilder();
   // Preset defaults normally arrive merged by applyPresetDefaults; this covers callers that skip it.
   const preset = opts.preset?.defaults;
-  const checkpoint = params.checkpoint ?? preset?.checkpoint ?? opts.defaults?.checkpoint ?? 'sd_xl_base_1.0.safetensors';
+  const checkpoint =
+    params.checkpoint ?? preset?.checkpoint ?? opts.defaults?.checkpoint ?? 'sd_xl_base_1.0.safetensors';
   const sampler = params.sampler ?? preset?.sampler ?? opts.defaults?.sampler ?? 'euler';
   const scheduler = params.scheduler ?? preset?.scheduler ?? opts.defaults?.scheduler ?? 'normal';
 
@@ -60,11 +62,17 @@ export function buildText2Img(params: Text2ImgParams, opts: BuildOptions): Built
   (params.loras ?? []).forEach((lora, i) => {
     const id = `lora_${i + 1}`;
     const weight = params.lora_weights?.[i] ?? 1.0;
-    g.add(id, 'LoraLoader', { model, clip, lora_name: lora, strength_model: weight, strength_clip: weight }, `loras.${i}`);
+    g.add(
+      id,
+      'LoraLoader',
+      { model, clip, lora_name: lora, strength_model: weight, strength_clip: weight },
+      `loras.${i}`,
+    );
     model = [id, 0];
     clip = [id, 1];
   });
-  if (params.pag) model = g.add('pag', 'PerturbedAttentionGuidance', { model, scale: params.pag_scale ?? 3.0 }, 'pag');
+  if (params.pag)
+    model = g.add('pag', 'PerturbedAttentionGuidance', { model, scale: params.pag_scale ?? 3.0 }, 'pag');
   if (params.deepshrink) {
     model = g.add(
       'deepshrink',
@@ -82,13 +90,29 @@ export function buildText2Img(params: Text2ImgParams, opts: BuildOptions): Built
       'deepshrink',
     );
   }
-  const latent = g.add('latent', 'EmptyLatentImage', { width: params.width, height: params.height, batch_size: params.batch_size });
+  const latent = g.add('latent', 'EmptyLatentImage', {
+    width: params.width,
+    height: params.height,
+    batch_size: params.batch_size,
+  });
   const positive = g.add('positive', 'CLIPTextEncode', { text: params.caption, clip });
-  const negative = g.add('negative', 'CLIPTextEncode', { text: params.negative ?? preset?.negative ?? '', clip });
+  const negative = g.add('negative', 'CLIPTextEncode', {
+    text: params.negative ?? preset?.negative ?? '',
+    clip,
+  });
 
   let samples: Link;
   if (params.split_sigmas || params.detail_daemon) {
-    samples = customSampler(g, { params, model, positive, negative, latent, sampler, scheduler, seed: opts.seed });
+    samples = customSampler(g, {
+      params,
+      model,
+      positive,
+      negative,
+      latent,
+      sampler,
+      scheduler,
+      seed: opts.seed,
+    });
   } else {
     samples = g.add(
       'sampler',
@@ -124,11 +148,25 @@ export function buildText2Img(params: Text2ImgParams, opts: BuildOptions): Built
 /** §4.5: BasicScheduler -> (SplitSigmas) -> SamplerCustomAdvanced stage(s), with Detail Daemon wrapping the sampler. */
 function customSampler(
   g: GraphBuilder,
-  o: { params: Text2ImgParams; model: Link; positive: Link; negative: Link; latent: Link; sampler: string; scheduler: string; seed: number },
+  o: {
+    params: Text2ImgParams;
+    model: Link;
+    positive: Link;
+    negative: Link;
+    latent: Link;
+    sampler: string;
+    scheduler: string;
+    seed: number;
+  },
 ): Link {
   const { params } = o;
   const field = params.split_sigmas ? 'split_sigmas' : 'detail_daemon';
-  const sigmas = g.add('scheduler', 'BasicScheduler', { model: o.model, scheduler: o.scheduler, steps: params.steps, denoise: 1.0 }, field);
+  const sigmas = g.add(
+    'scheduler',
+    'BasicScheduler',
+    { model: o.model, scheduler: o.scheduler, steps: params.steps, denoise: 1.0 },
+    field,
+  );
   g.fieldFor('scheduler', 'scheduler', 'scheduler');
   let samplerLink = g.add('sampler_select', 'KSamplerSelect', { sampler_name: o.sampler }, field);
   g.fieldFor('sampler_select', 'sampler_name', 'sampler');
@@ -140,12 +178,27 @@ function customSampler(
       'detail_daemon',
     );
   }
-  const guider = g.add('guider', 'CFGGuider', { model: o.model, positive: o.positive, negative: o.negative, cfg: params.cfg }, field);
+  const guider = g.add(
+    'guider',
+    'CFGGuider',
+    { model: o.model, positive: o.positive, negative: o.negative, cfg: params.cfg },
+    field,
+  );
   const noise = g.add('noise', 'RandomNoise', { noise_seed: o.seed }, field);
   if (!params.split_sigmas) {
-    return g.add('stage', 'SamplerCustomAdvanced', { noise, guider, sampler: samplerLink, sigmas, latent_image: o.latent }, field);
+    return g.add(
+      'stage',
+      'SamplerCustomAdvanced',
+      { noise, guider, sampler: samplerLink, sigmas, latent_image: o.latent },
+      field,
+    );
   }
-  const split = g.add('split', 'SplitSigmas', { sigmas, step: params.split_step ?? Math.floor(params.steps / 2) }, 'split_sigmas');
+  const split = g.add(
+    'split',
+    'SplitSigmas',
+    { sigmas, step: params.split_step ?? Math.floor(params.steps / 2) },
+    'split_sigmas',
+  );
   const high = g.add(
     'stage_high',
     'SamplerCustomAdvanced',

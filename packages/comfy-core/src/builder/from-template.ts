@@ -18,13 +18,24 @@ const SWITCHES = ['pag', 'deepshrink', 'detail_daemon', 'split_sigmas'] as const
  * A preset's own graph with parameters written at its bindings. Switches and LoRAs need the
  * built-in graph's wiring, so a template refuses them rather than ignoring them silently.
  */
-export function buildFromTemplate(params: Text2ImgParams, opts: BuildOptions & { preset: Preset }): BuiltWorkflow {
+export function buildFromTemplate(
+  params: Text2ImgParams,
+  opts: BuildOptions & { preset: Preset },
+): BuiltWorkflow {
   const template = opts.preset.workflow as Workflow;
   const bindings = opts.preset.bindings ?? {};
   for (const s of SWITCHES) {
-    if (params[s] && !opts.preset.defaults?.[s]) throw new TemplateFieldError(s, `preset "${opts.preset.name}" has its own workflow and cannot add ${s}`);
+    if (params[s] && !opts.preset.defaults?.[s])
+      throw new TemplateFieldError(
+        s,
+        `preset "${opts.preset.name}" has its own workflow and cannot add ${s}`,
+      );
   }
-  if ((params.loras ?? []).length > 0) throw new TemplateFieldError('loras', `preset "${opts.preset.name}" has its own workflow and cannot add LoRAs`);
+  if ((params.loras ?? []).length > 0)
+    throw new TemplateFieldError(
+      'loras',
+      `preset "${opts.preset.name}" has its own workflow and cannot add LoRAs`,
+    );
 
   const workflow = structuredClone(template);
   const values: Partial<Record<BindableParam, unknown>> = {
@@ -51,12 +62,14 @@ export function buildFromTemplate(params: Text2ImgParams, opts: BuildOptions & {
   }
   const output = Object.entries(workflow).find(([, n]) => n.class_type === 'SaveImage')?.[0];
   if (!output) throw new TemplateFieldError('preset', `preset "${opts.preset.name}" has no SaveImage node`);
-  if (opts.filenamePrefix && workflow[output]) workflow[output].inputs['filename_prefix'] = opts.filenamePrefix;
+  if (opts.filenamePrefix && workflow[output])
+    workflow[output].inputs['filename_prefix'] = opts.filenamePrefix;
   return {
     workflow,
     source: 'preset',
     outputNodeId: output,
     ...(opts.presetId ? { presetId: opts.presetId } : {}),
-    fieldOf: (nodeId, input) => (input !== undefined ? fields.get(`${nodeId}\0${input}`) : undefined) ?? 'preset',
+    fieldOf: (nodeId, input) =>
+      (input !== undefined ? fields.get(`${nodeId}\0${input}`) : undefined) ?? 'preset',
   };
 }

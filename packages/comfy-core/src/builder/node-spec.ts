@@ -20,7 +20,12 @@ export function inputSpecs(node: NodeInfo): InputSpec[] {
         specs.push({ name, required, type: 'COMBO', options: kind.map(String) });
       } else if (kind === 'COMBO') {
         const options = (cfg as { options?: unknown[] } | undefined)?.options;
-        specs.push({ name, required, type: 'COMBO', options: Array.isArray(options) ? options.map(String) : null });
+        specs.push({
+          name,
+          required,
+          type: 'COMBO',
+          options: Array.isArray(options) ? options.map(String) : null,
+        });
       } else {
         specs.push({ name, required, type: String(kind), options: null });
       }

@@ -31,9 +31,21 @@ describe('presets', () => {
     const preset = (await loadPresets(SHIPPED)).presets.get('sample_basic_sdxl');
     if (!preset) throw new Error('missing preset');
     const merged = applyPresetDefaults({ caption: 'x', steps: 5 }, preset);
-    expect(merged).toMatchObject({ caption: 'x', steps: 5, cfg: 7, sampler: 'dpmpp_2m', scheduler: 'karras', width: 1024 });
+    expect(merged).toMatchObject({
+      caption: 'x',
+      steps: 5,
+      cfg: 7,
+      sampler: 'dpmpp_2m',
+      scheduler: 'karras',
+      width: 1024,
+    });
     const switches = { name: 'S', defaults: { pag: true, pag_scale: 2, detail_amount: 0.4 } };
-    expect(applyPresetDefaults({ caption: 'x', pag: false }, switches)).toEqual({ caption: 'x', pag: false, pag_scale: 2, detail_amount: 0.4 });
+    expect(applyPresetDefaults({ caption: 'x', pag: false }, switches)).toEqual({
+      caption: 'x',
+      pag: false,
+      pag_scale: 2,
+      detail_amount: 0.4,
+    });
   });
 
   it('writes parameters at a template preset’s bindings and refuses switches it cannot take', async () => {
@@ -45,17 +57,27 @@ describe('presets', () => {
     expect(w['5']?.inputs).toMatchObject({ seed: 3, steps: 12, sampler_name: 'euler' });
     expect(w['1']?.inputs['ckpt_name']).toBe('v1-5-pruned-emaonly.safetensors');
     const withPag = text2ImgParamsSchema.parse({ ...params, pag: true });
-    expect(() => buildText2Img(withPag, { seed: 3, preset })).toThrow(expect.objectContaining({ field: 'pag' }));
+    expect(() => buildText2Img(withPag, { seed: 3, preset })).toThrow(
+      expect.objectContaining({ field: 'pag' }),
+    );
     const withLora = text2ImgParamsSchema.parse({ ...params, loras: ['a.safetensors'] });
-    expect(() => buildText2Img(withLora, { seed: 3, preset })).toThrow(expect.objectContaining({ field: 'loras' }));
+    expect(() => buildText2Img(withLora, { seed: 3, preset })).toThrow(
+      expect.objectContaining({ field: 'loras' }),
+    );
   });
 
   it('reports broken preset files by name and still loads the rest', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'presets-'));
     await writeFile(path.join(dir, 'good.json'), JSON.stringify({ name: 'Good', defaults: { steps: 4 } }));
     await writeFile(path.join(dir, 'broken.json'), '{ nope');
-    await writeFile(path.join(dir, 'wrong.json'), JSON.stringify({ name: 'Wrong', defaults: { steps: 500 } }));
-    await writeFile(path.join(dir, 'unbound.json'), JSON.stringify({ name: 'T', workflow: { '1': { class_type: 'SaveImage', inputs: {} } } }));
+    await writeFile(
+      path.join(dir, 'wrong.json'),
+      JSON.stringify({ name: 'Wrong', defaults: { steps: 500 } }),
+    );
+    await writeFile(
+      path.join(dir, 'unbound.json'),
+      JSON.stringify({ name: 'T', workflow: { '1': { class_type: 'SaveImage', inputs: {} } } }),
+    );
     const { presets, errors } = await loadPresets(dir);
     expect([...presets.keys()]).toEqual(['good']);
     expect(errors.map((e) => e.file)).toEqual(['broken.json', 'unbound.json', 'wrong.json']);

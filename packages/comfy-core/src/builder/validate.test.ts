@@ -22,7 +22,13 @@ describe('validateWorkflow', () => {
   });
 
   it('names sampler, scheduler and the LoRA by position', () => {
-    expect(issuesFor({ sampler: 'eulr', scheduler: 'karas', loras: ['detail_tweaker', 'film_grain.safetensors'] }).map((i) => [i.field, i.suggestions[0]])).toEqual([
+    expect(
+      issuesFor({
+        sampler: 'eulr',
+        scheduler: 'karas',
+        loras: ['detail_tweaker', 'film_grain.safetensors'],
+      }).map((i) => [i.field, i.suggestions[0]]),
+    ).toEqual([
       ['loras.0', 'detail_tweaker.safetensors'],
       ['sampler', 'euler'],
       ['scheduler', 'karras'],
@@ -31,7 +37,9 @@ describe('validateWorkflow', () => {
 
   it('reports a switch whose node is not installed', () => {
     const withoutPack = objectInfoFor({ customNodes: false }) as ComfyObjectInfo;
-    expect(issuesFor({ detail_daemon: true }, withoutPack)).toEqual([{ field: 'detail_daemon', code: 'missing_node_class', suggestions: expect.any(Array) }]);
+    expect(issuesFor({ detail_daemon: true }, withoutPack)).toEqual([
+      { field: 'detail_daemon', code: 'missing_node_class', suggestions: expect.any(Array) },
+    ]);
     expect(issuesFor({ detail_daemon: true })).toEqual([]);
   });
 

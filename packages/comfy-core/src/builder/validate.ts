@@ -16,7 +16,8 @@ export interface WorkflowIssue {
 /** Result of `validateWorkflow`. */
 export type ValidationResult = { ok: true } | { ok: false; issues: WorkflowIssue[] };
 
-const isLink = (v: unknown): v is [string, number] => Array.isArray(v) && v.length === 2 && typeof v[1] === 'number';
+const isLink = (v: unknown): v is [string, number] =>
+  Array.isArray(v) && v.length === 2 && typeof v[1] === 'number';
 
 // ComfyUI's own rule: `*` takes anything, and comma-separated unions match when they overlap.
 function typesMatch(received: string, wanted: string): boolean {
@@ -52,7 +53,15 @@ export function validateWorkflow(
       const value = node.inputs[spec.name];
       const field = fieldOf(id, spec.name) ?? fieldOf(id) ?? 'workflow';
       if (value === undefined) {
-        if (spec.required) issues.push({ ...base, field, input: spec.name, code: 'missing_input', message: `${node.class_type} needs input ${spec.name}`, suggestions: [] });
+        if (spec.required)
+          issues.push({
+            ...base,
+            field,
+            input: spec.name,
+            code: 'missing_input',
+            message: `${node.class_type} needs input ${spec.name}`,
+            suggestions: [],
+          });
         continue;
       }
       if (isLink(value)) {
@@ -60,7 +69,14 @@ export function validateWorkflow(
         const outputs = source ? objectInfo[source.class_type]?.output : undefined;
         const type = outputs?.[value[1]];
         if (!source || (outputs && type === undefined)) {
-          issues.push({ ...base, field, input: spec.name, code: 'bad_link', message: `${spec.name} links to missing output ${value[0]}:${value[1]}`, suggestions: [] });
+          issues.push({
+            ...base,
+            field,
+            input: spec.name,
+            code: 'bad_link',
+            message: `${spec.name} links to missing output ${value[0]}:${value[1]}`,
+            suggestions: [],
+          });
         } else if (type !== undefined && !typesMatch(type, spec.type)) {
           const message = `${spec.name} wants ${spec.type} but ${value[0]}:${value[1]} gives ${type}`;
           issues.push({ ...base, field, input: spec.name, code: 'bad_link', message, suggestions: [] });

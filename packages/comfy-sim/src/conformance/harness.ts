@@ -2,8 +2,7 @@ import WebSocket from 'ws';
 import type { ComfySim } from '../types.ts';
 
 export type Frame =
-  | { kind: 'text'; type: string; data: Record<string, unknown> }
-  | { kind: 'binary'; buf: Buffer };
+  { kind: 'text'; type: string; data: Record<string, unknown> } | { kind: 'binary'; buf: Buffer };
 
 /** A real `ws` client that records every frame in arrival order. */
 export interface TestClient {
@@ -37,7 +36,8 @@ export async function connect(
     ws.once('open', () => resolve());
     ws.once('error', reject);
   });
-  if (opts.featureFlags) ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
+  if (opts.featureFlags)
+    ws.send(JSON.stringify({ type: 'feature_flags', data: { supports_preview_metadata: true } }));
   const waitFor = (pred: (f: Frame) => boolean, from = 0, timeoutMs = 10000) =>
     new Promise<Frame>((resolve, reject) => {
       const check = () => {
@@ -50,7 +50,9 @@ export async function connect(
       };
       const timer = setTimeout(() => {
         listeners.delete(check);
-        reject(new Error(`timed out waiting for a frame; got ${frames.slice(from).map(summarize).join(' | ')}`));
+        reject(
+          new Error(`timed out waiting for a frame; got ${frames.slice(from).map(summarize).join(' | ')}`),
+        );
       }, timeoutMs);
       if (!check()) listeners.add(check);
     });
@@ -59,7 +61,10 @@ export async function connect(
     frames,
     waitFor,
     runFrames: async (promptId, from) => {
-      const end = await waitFor((f) => isText(f, 'executing') && f.data['node'] === null && f.data['prompt_id'] === promptId, from);
+      const end = await waitFor(
+        (f) => isText(f, 'executing') && f.data['node'] === null && f.data['prompt_id'] === promptId,
+        from,
+      );
       return frames.slice(from, frames.indexOf(end) + 1);
     },
     close: () =>
@@ -95,7 +100,9 @@ export function summarize(f: Frame): string {
     case 'executing':
       return `executing ${d['node'] === null ? 'null' : String(d['node'])}`;
     case 'executed': {
-      const images = ((d['output'] as { images?: { filename: string }[] } | null)?.images ?? []).map((i) => i.filename);
+      const images = ((d['output'] as { images?: { filename: string }[] } | null)?.images ?? []).map(
+        (i) => i.filename,
+      );
       return `executed ${String(d['node'])} ${images.join(',')}`;
     }
     case 'progress':
@@ -109,7 +116,11 @@ export function summarize(f: Frame): string {
   }
 }
 
-export async function postJson(sim: ComfySim, path: string, body: unknown): Promise<{ status: number; json: unknown; text: string }> {
+export async function postJson(
+  sim: ComfySim,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; json: unknown; text: string }> {
   const res = await fetch(`${sim.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
   const text = await res.text();
   let json: unknown = null;
@@ -127,14 +138,22 @@ export async function getJson<T = unknown>(sim: ComfySim, path: string): Promise
 }
 
 /** POSTs a prompt that must be accepted; returns its id. */
-export async function queue(sim: ComfySim, prompt: unknown, extra: Record<string, unknown> = {}): Promise<string> {
+export async function queue(
+  sim: ComfySim,
+  prompt: unknown,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const r = await postJson(sim, '/prompt', { prompt, ...extra });
   if (r.status !== 200) throw new Error(`prompt rejected: ${r.text}`);
   return (r.json as { prompt_id: string }).prompt_id;
 }
 
 /** Waits until /history/{id} has the entry (for runs without a listening client). */
-export async function waitForHistory(sim: ComfySim, id: string, timeoutMs = 10000): Promise<Record<string, unknown>> {
+export async function waitForHistory(
+  sim: ComfySim,
+  id: string,
+  timeoutMs = 10000,
+): Promise<Record<string, unknown>> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const h = await getJson<Record<string, Record<string, unknown>>>(sim, `/history/${id}`);

@@ -16,7 +16,11 @@ describe('queue, delete and interrupt (transcripts §5.4)', () => {
     const d = await queue(sim, fx.emptySave('quick', 3), { client_id: 'q' });
     let q = await getJson<QueueBody>(sim, '/queue');
     expect(q.queue_running.map((i) => i[1])).toEqual([a]);
-    expect(q.queue_pending.map((i) => [i[0], i[1]])).toEqual([[-2, cFront], [1, b], [3, d]]);
+    expect(q.queue_pending.map((i) => [i[0], i[1]])).toEqual([
+      [-2, cFront],
+      [1, b],
+      [3, d],
+    ]);
     expect(q.queue_pending[0]?.[3]).toEqual({ client_id: 'q' });
 
     const beforeDelete = c.frames.length;
@@ -41,9 +45,15 @@ describe('queue, delete and interrupt (transcripts §5.4)', () => {
     const hc = await waitForHistory(sim, cFront);
     const hb = await waitForHistory(sim, b);
     expect((hc['status'] as { status_str: string }).status_str).toBe('success');
-    expect(hb['outputs']).toEqual({ '2': { images: [{ filename: 'quick_00002_.png', subfolder: '', type: 'output' }] } });
+    expect(hb['outputs']).toEqual({
+      '2': { images: [{ filename: 'quick_00002_.png', subfolder: '', type: 'output' }] },
+    });
     const ha = await waitForHistory(sim, a);
-    const status = ha['status'] as { status_str: string; completed: boolean; messages: [string, Record<string, unknown>][] };
+    const status = ha['status'] as {
+      status_str: string;
+      completed: boolean;
+      messages: [string, Record<string, unknown>][];
+    };
     expect(status.status_str).toBe('error');
     expect(status.messages.at(-1)?.[0]).toBe('execution_interrupted');
     expect(status.messages.at(-1)?.[1]).toMatchObject({ node_id: '3', node_type: 'ImageInvert' });
@@ -65,7 +75,9 @@ describe('queue, delete and interrupt (transcripts §5.4)', () => {
     await using sim = await startComfySim({ nodeMs: 50 });
     const a = await queue(sim, fx.invertChain('x1'));
     const b = await queue(sim, fx.emptySave('x2'));
-    expect((await fetch(`${sim.url}/interrupt`, { method: 'POST', body: '{"prompt_id":"other"}' })).status).toBe(200);
+    expect(
+      (await fetch(`${sim.url}/interrupt`, { method: 'POST', body: '{"prompt_id":"other"}' })).status,
+    ).toBe(200);
     expect((await fetch(`${sim.url}/interrupt`, { method: 'POST', body: 'not json' })).status).toBe(200);
     // The bad-JSON interrupt (no id) is global, so A stops; B is then cleared while pending.
     await postJson(sim, '/queue', { clear: true });

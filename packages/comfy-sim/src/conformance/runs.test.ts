@@ -3,7 +3,12 @@ import { startComfySim } from '../sim.ts';
 import * as fx from './fixtures.ts';
 import { connect, getJson, isText, postJson, queue, summarize, waitForHistory } from './harness.ts';
 
-type Entry = { status: { status_str: string; completed: boolean; messages: [string, Record<string, unknown>][] }; outputs: Record<string, unknown>; meta: Record<string, unknown>; prompt: unknown[] };
+type Entry = {
+  status: { status_str: string; completed: boolean; messages: [string, Record<string, unknown>][] };
+  outputs: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  prompt: unknown[];
+};
 
 describe('recorded runs (transcripts §5.1, §5.2, §5.5, §5.6)', () => {
   it('replays normal, invert, fully cached and partially cached runs exactly', async () => {
@@ -29,13 +34,23 @@ describe('recorded runs (transcripts §5.1, §5.2, §5.5, §5.6)', () => {
     const h = await getJson<Record<string, Entry>>(sim, `/history/${a.id}`);
     const entry = h[a.id];
     expect(entry?.prompt).toEqual([0, a.id, fx.emptySave(), { client_id: 'probe' }, ['2']]);
-    expect(entry?.outputs).toEqual({ '2': { images: [{ filename: 'test_00001_.png', subfolder: '', type: 'output' }] } });
-    expect(entry?.meta).toEqual({ '2': { node_id: '2', display_node: '2', parent_node: null, real_node_id: '2' } });
+    expect(entry?.outputs).toEqual({
+      '2': { images: [{ filename: 'test_00001_.png', subfolder: '', type: 'output' }] },
+    });
+    expect(entry?.meta).toEqual({
+      '2': { node_id: '2', display_node: '2', parent_node: null, real_node_id: '2' },
+    });
     expect(entry?.status.status_str).toBe('success');
-    expect(entry?.status.messages.map((m) => m[0])).toEqual(['execution_start', 'execution_cached', 'execution_success']);
+    expect(entry?.status.messages.map((m) => m[0])).toEqual([
+      'execution_start',
+      'execution_cached',
+      'execution_success',
+    ]);
     // The cached rerun still lists the old image in history.
     const hc = await getJson<Record<string, Entry>>(sim, `/history/${cached.id}`);
-    expect(hc[cached.id]?.outputs).toEqual({ '3': { images: [{ filename: 'invert_00001_.png', subfolder: '', type: 'output' }] } });
+    expect(hc[cached.id]?.outputs).toEqual({
+      '3': { images: [{ filename: 'invert_00001_.png', subfolder: '', type: 'output' }] },
+    });
     await c.close();
   });
 
@@ -46,16 +61,30 @@ describe('recorded runs (transcripts §5.1, §5.2, §5.5, §5.6)', () => {
       '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: 'sub/batch' } },
     };
     const pid = '11111111-2222-3333-4444-555555555555';
-    const r = await postJson(sim, '/prompt', { prompt, client_id: 'p', prompt_id: pid, extra_data: { extra_pnginfo: { workflow: { note: 'probe' } } } });
+    const r = await postJson(sim, '/prompt', {
+      prompt,
+      client_id: 'p',
+      prompt_id: pid,
+      extra_data: { extra_pnginfo: { workflow: { note: 'probe' } } },
+    });
     expect(r.json).toEqual({ prompt_id: pid, number: 0, node_errors: {} });
     const entry = (await waitForHistory(sim, pid)) as unknown as Entry;
     expect(entry.prompt[3]).toEqual({ extra_pnginfo: { workflow: { note: 'probe' } }, client_id: 'p' });
     expect(entry.outputs).toEqual({
-      '2': { images: [{ filename: 'batch_00001_.png', subfolder: 'sub', type: 'output' }, { filename: 'batch_00002_.png', subfolder: 'sub', type: 'output' }] },
+      '2': {
+        images: [
+          { filename: 'batch_00001_.png', subfolder: 'sub', type: 'output' },
+          { filename: 'batch_00002_.png', subfolder: 'sub', type: 'output' },
+        ],
+      },
     });
     const view = await fetch(`${sim.url}/view?filename=batch_00002_.png&subfolder=sub&type=output`);
     expect(view.headers.get('content-type')).toBe('image/png');
-    expect(Buffer.from(await view.arrayBuffer()).subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(
+      Buffer.from(await view.arrayBuffer())
+        .subarray(0, 8)
+        .toString('hex'),
+    ).toBe('89504e470d0a1a0a');
   });
 
   it('reports an execution error like the ImageBlur transcript', async () => {
@@ -67,9 +96,24 @@ describe('recorded runs (transcripts §5.1, §5.2, §5.5, §5.6)', () => {
     expect(frames.map(summarize)).toEqual(fx.EXECUTION_ERROR);
     const err = frames.find((f) => isText(f, 'execution_error'));
     expect(err?.kind === 'text' && Object.keys(err.data)).toEqual([
-      'prompt_id', 'node_id', 'node_type', 'executed', 'exception_message', 'exception_type', 'traceback', 'current_inputs', 'current_outputs', 'timestamp',
+      'prompt_id',
+      'node_id',
+      'node_type',
+      'executed',
+      'exception_message',
+      'exception_type',
+      'traceback',
+      'current_inputs',
+      'current_outputs',
+      'timestamp',
     ]);
-    expect(err?.kind === 'text' && err.data).toMatchObject({ node_id: '2', node_type: 'ImageBlur', executed: ['1'], exception_message: fx.BLUR_EXCEPTION_MESSAGE, exception_type: 'RuntimeError' });
+    expect(err?.kind === 'text' && err.data).toMatchObject({
+      node_id: '2',
+      node_type: 'ImageBlur',
+      executed: ['1'],
+      exception_message: fx.BLUR_EXCEPTION_MESSAGE,
+      exception_type: 'RuntimeError',
+    });
     const entry = (await waitForHistory(sim, id)) as unknown as Entry;
     expect(entry.status.status_str).toBe('error');
     expect(entry.status.completed).toBe(false);
@@ -100,15 +144,21 @@ describe('recorded runs (transcripts §5.1, §5.2, §5.5, §5.6)', () => {
     const c = await connect(sim, 'probe');
     const id = await queue(sim, fx.twoOutputs, { client_id: 'probe' });
     const frames = await c.runFrames(id, 0);
-    expect(frames.map(summarize).filter((s) => s.startsWith('executing ') && s !== 'executing null')).toEqual(fx.TWO_OUTPUTS_EXECUTING);
+    expect(frames.map(summarize).filter((s) => s.startsWith('executing ') && s !== 'executing null')).toEqual(
+      fx.TWO_OUTPUTS_EXECUTING,
+    );
     await c.close();
   });
 
   it('PreviewImage writes ComfyUI_temp_<5 letters>_00001_.png to temp', async () => {
     await using sim = await startComfySim();
-    const id = await queue(sim, { '1': fx.emptySave()['1'], '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } } });
+    const id = await queue(sim, {
+      '1': fx.emptySave()['1'],
+      '2': { class_type: 'PreviewImage', inputs: { images: ['1', 0] } },
+    });
     const entry = (await waitForHistory(sim, id)) as unknown as Entry;
-    const img = (entry.outputs['2'] as { images: { filename: string; subfolder: string; type: string }[] }).images[0];
+    const img = (entry.outputs['2'] as { images: { filename: string; subfolder: string; type: string }[] })
+      .images[0];
     expect(img?.filename).toMatch(/^ComfyUI_temp_[a-z]{5}_00001_\.png$/);
     expect(img?.type).toBe('temp');
     const view = await fetch(`${sim.url}/view?filename=${img?.filename}&subfolder=&type=temp`);
@@ -137,7 +187,10 @@ describe('delivery rules (transcripts §4.8, §5.8)', () => {
     const c = await connect(sim, 'ff', { featureFlags: true });
     await c.waitFor((f) => isText(f, 'feature_flags'));
     expect(c.frames.map(summarize)).toEqual(['status q=0 sid=ff', 'feature_flags']);
-    expect(c.frames[1]?.kind === 'text' && c.frames[1].data).toEqual({ supports_preview_metadata: true, max_upload_size: 104857600 });
+    expect(c.frames[1]?.kind === 'text' && c.frames[1].data).toEqual({
+      supports_preview_metadata: true,
+      max_upload_size: 104857600,
+    });
     c.ws.send(JSON.stringify({ type: 'feature_flags', data: {} }));
     const id = await queue(sim, fx.emptySave('re'), { client_id: 'ff' });
     await c.waitFor((f) => summarize(f) === 'executing 1');

@@ -8,7 +8,12 @@ import { connect, isText, queue, summarize, type Frame, type TestClient } from '
 
 const kind = (f: Frame) => (f.kind === 'binary' ? summarize(f) : f.type === 'progress_state' ? 'ps' : f.type);
 
-async function runAndCollect(c: TestClient, sim: Parameters<typeof queue>[0], graph: unknown, clientId: string) {
+async function runAndCollect(
+  c: TestClient,
+  sim: Parameters<typeof queue>[0],
+  graph: unknown,
+  clientId: string,
+) {
   const from = c.frames.length;
   const id = await queue(sim, graph, { client_id: clientId });
   return { id, frames: await c.runFrames(id, from) };
@@ -22,7 +27,9 @@ describe('sampler runs (transcripts "Sampler runs", protocol §4.4-4.5)', () => 
     const c = await connect(sim, 's');
     const { id, frames } = await runAndCollect(c, sim, txt2img(), 's');
     const seq = frames.map(summarize);
-    expect(seq.filter((s) => s.startsWith('executing ') && s !== 'executing null')).toEqual(TXT2IMG_EXECUTING);
+    expect(seq.filter((s) => s.startsWith('executing ') && s !== 'executing null')).toEqual(
+      TXT2IMG_EXECUTING,
+    );
     expect(progressOf(frames)).toEqual(Array.from({ length: 25 }, (_, i) => `progress ${i + 1}/25 3`));
     const first = frames.findIndex((f) => isText(f, 'progress'));
     expect(frames.slice(first - 1, first + 2).map(kind)).toEqual(STEP_TYPE1);
@@ -35,7 +42,9 @@ describe('sampler runs (transcripts "Sampler runs", protocol §4.4-4.5)', () => 
     expect(parsed?.type === 1 && readPngSize(parsed.image)).toEqual({ width: 64, height: 64 });
     const executed = frames.find((f) => isText(f, 'executed'));
     expect(summarize(executed as Frame)).toBe('executed 9 ComfyUI_00001_.png');
-    const png = Buffer.from(await (await fetch(`${sim.url}/view?filename=ComfyUI_00001_.png&type=output`)).arrayBuffer());
+    const png = Buffer.from(
+      await (await fetch(`${sim.url}/view?filename=ComfyUI_00001_.png&type=output`)).arrayBuffer(),
+    );
     expect(readPngSize(png)).toEqual({ width: 1024, height: 1024 });
 
     // New seed: model and CLIP come from the cache and the run starts at the sampler.
@@ -56,7 +65,12 @@ describe('sampler runs (transcripts "Sampler runs", protocol §4.4-4.5)', () => 
     expect(frames.filter((f) => f.kind === 'binary').map(summarize)).toEqual(['bin4', 'bin4', 'bin4']);
     const parsed = parseBinaryFrame((frames[first] as { buf: Buffer }).buf);
     expect(parsed.type === 4 && parsed.metadata).toEqual({
-      node_id: '3', prompt_id: id, display_node_id: '3', parent_node_id: null, real_node_id: '3', image_type: 'image/png',
+      node_id: '3',
+      prompt_id: id,
+      display_node_id: '3',
+      parent_node_id: null,
+      real_node_id: '3',
+      image_type: 'image/png',
     });
     expect(parsed.type === 4 && readPngSize(parsed.image)).toEqual({ width: 8, height: 8 });
     await c.close();
@@ -81,14 +95,21 @@ describe('sampler runs (transcripts "Sampler runs", protocol §4.4-4.5)', () => 
   });
 
   it('runs the LoRA chain, PAG and deep-shrink variants with a checkpoint from the options', async () => {
-    await using sim = await startComfySim({ checkpoints: ['tiny_sd15.safetensors'], loras: ['a.safetensors', 'b.safetensors'] });
+    await using sim = await startComfySim({
+      checkpoints: ['tiny_sd15.safetensors'],
+      loras: ['a.safetensors', 'b.safetensors'],
+    });
     const c = await connect(sim, 'v');
     const base = () => txt2img({ ckpt: 'tiny_sd15.safetensors', steps: 3, size: 64 });
     const lora = await runAndCollect(c, sim, withLoras(base(), ['a.safetensors', 'b.safetensors']), 'v');
-    expect(lora.frames.map(summarize)).toEqual(expect.arrayContaining(['executing 10', 'executing 11', 'execution_success']));
+    expect(lora.frames.map(summarize)).toEqual(
+      expect.arrayContaining(['executing 10', 'executing 11', 'execution_success']),
+    );
     expect(progressOf(lora.frames)).toHaveLength(3);
     const pag = await runAndCollect(c, sim, withPagAndShrink(base()), 'v');
-    expect(pag.frames.map(summarize)).toEqual(expect.arrayContaining(['executing 11', 'executing 12', 'execution_success']));
+    expect(pag.frames.map(summarize)).toEqual(
+      expect.arrayContaining(['executing 11', 'executing 12', 'execution_success']),
+    );
     expect(progressOf(pag.frames)).toEqual(['progress 1/3 3', 'progress 2/3 3', 'progress 3/3 3']);
     await c.close();
   });
@@ -96,12 +117,27 @@ describe('sampler runs (transcripts "Sampler runs", protocol §4.4-4.5)', () => 
   it('splits sigmas over two SamplerCustomAdvanced stages, with and without Detail Daemon', async () => {
     await using sim = await startComfySim();
     const c = await connect(sim, 'split');
-    const plain = await runAndCollect(c, sim, splitSigmas(txt2img({ size: 64 }), { steps: 6, split: 3 }), 'split');
+    const plain = await runAndCollect(
+      c,
+      sim,
+      splitSigmas(txt2img({ size: 64 }), { steps: 6, split: 3 }),
+      'split',
+    );
     expect(progressOf(plain.frames)).toEqual([
-      'progress 1/3 25', 'progress 2/3 25', 'progress 3/3 25', 'progress 1/3 27', 'progress 2/3 27', 'progress 3/3 27',
+      'progress 1/3 25',
+      'progress 2/3 25',
+      'progress 3/3 25',
+      'progress 1/3 27',
+      'progress 2/3 27',
+      'progress 3/3 27',
     ]);
     expect(plain.frames.filter((f) => f.kind === 'binary')).toHaveLength(6);
-    const dd = await runAndCollect(c, sim, splitSigmas(txt2img({ size: 64, seed: 9 }), { steps: 6, split: 3, detailDaemon: true }), 'split');
+    const dd = await runAndCollect(
+      c,
+      sim,
+      splitSigmas(txt2img({ size: 64, seed: 9 }), { steps: 6, split: 3, detailDaemon: true }),
+      'split',
+    );
     expect(dd.frames.map(summarize)).toContain('executing 30');
     expect(progressOf(dd.frames)).toHaveLength(6);
     expect(dd.frames.map(summarize)).toContain('execution_success');

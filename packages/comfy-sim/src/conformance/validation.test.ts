@@ -19,7 +19,13 @@ describe('POST /prompt validation (transcripts §5.3)', () => {
     await using sim = await startComfySim();
     const r = await postJson(sim, '/prompt', MISSING_LINK.request);
     expect(r.status).toBe(400);
-    const body = r.json as { error: unknown; node_errors: Record<string, { errors: { extra_info: Record<string, unknown> }[]; dependent_outputs: string[]; class_type: string }> };
+    const body = r.json as {
+      error: unknown;
+      node_errors: Record<
+        string,
+        { errors: { extra_info: Record<string, unknown> }[]; dependent_outputs: string[]; class_type: string }
+      >;
+    };
     expect(body.error).toEqual(MISSING_LINK.error);
     const entry = body.node_errors['2'];
     expect(entry?.errors[0]).toMatchObject(MISSING_LINK.nodeError);
@@ -42,14 +48,32 @@ describe('POST /prompt validation (transcripts §5.3)', () => {
     g['3'].inputs['sampler_name'] = 'nope';
     g['8'].inputs['vae'] = ['4', 0];
     let r = await postJson(sim, '/prompt', { prompt: g });
-    const errs = (r.json as { node_errors: Record<string, { errors: { type: string; details: string; extra_info: Record<string, unknown> }[] }> }).node_errors;
-    expect(errs['3']?.errors[0]).toMatchObject({ type: 'value_not_in_list', details: "sampler_name: 'nope' not in (list of length 42)", extra_info: { input_config: null } });
-    expect(errs['8']?.errors[0]).toMatchObject({ type: 'return_type_mismatch', details: 'vae, received_type(MODEL) mismatch input_type(VAE)', extra_info: { received_type: 'MODEL', linked_node: ['4', 0] } });
+    const errs = (
+      r.json as {
+        node_errors: Record<
+          string,
+          { errors: { type: string; details: string; extra_info: Record<string, unknown> }[] }
+        >;
+      }
+    ).node_errors;
+    expect(errs['3']?.errors[0]).toMatchObject({
+      type: 'value_not_in_list',
+      details: "sampler_name: 'nope' not in (list of length 42)",
+      extra_info: { input_config: null },
+    });
+    expect(errs['8']?.errors[0]).toMatchObject({
+      type: 'return_type_mismatch',
+      details: 'vae, received_type(MODEL) mismatch input_type(VAE)',
+      extra_info: { received_type: 'MODEL', linked_node: ['4', 0] },
+    });
     const ok = txt2img({ size: 64, steps: 1 });
     ok['3'].inputs['steps'] = '2';
     ok['3'].inputs['cfg'] = 101;
     r = await postJson(sim, '/prompt', { prompt: ok });
-    expect((r.json as { node_errors: Record<string, { errors: { message: string }[] }> }).node_errors['3']?.errors[0]?.message).toBe('Value 101.0 bigger than max of 100.0');
+    expect(
+      (r.json as { node_errors: Record<string, { errors: { message: string }[] }> }).node_errors['3']
+        ?.errors[0]?.message,
+    ).toBe('Value 101.0 bigger than max of 100.0');
     ok['3'].inputs['cfg'] = 7;
     r = await postJson(sim, '/prompt', { prompt: ok });
     expect(r.status).toBe(200);
@@ -60,7 +84,16 @@ describe('POST /prompt validation (transcripts §5.3)', () => {
     const g = txt2img({ size: 64, steps: 1 });
     g['12'] = {
       class_type: 'PatchModelAddDownscale',
-      inputs: { model: ['4', 0], block_number: 3, downscale_factor: 2, start_percent: 0, end_percent: 0.35, downscale_after_skip: true, downscale_method: 'nope', upscale_method: 'bicubic' },
+      inputs: {
+        model: ['4', 0],
+        block_number: 3,
+        downscale_factor: 2,
+        start_percent: 0,
+        end_percent: 0.35,
+        downscale_after_skip: true,
+        downscale_method: 'nope',
+        upscale_method: 'bicubic',
+      },
     };
     g['3'].inputs['model'] = ['12', 0];
     const c = await connect(sim, 'v3');
@@ -68,7 +101,14 @@ describe('POST /prompt validation (transcripts §5.3)', () => {
     expect(r.status).toBe(200);
     const id = (r.json as { prompt_id: string }).prompt_id;
     const frames = await c.runFrames(id, 0);
-    expect(frames.some((f) => f.kind === 'text' && f.type === 'execution_error' && f.data['node_type'] === 'PatchModelAddDownscale')).toBe(true);
+    expect(
+      frames.some(
+        (f) =>
+          f.kind === 'text' &&
+          f.type === 'execution_error' &&
+          f.data['node_type'] === 'PatchModelAddDownscale',
+      ),
+    ).toBe(true);
     g['12'].inputs['block_number'] = 33;
     const bad = await postJson(sim, '/prompt', { prompt: g });
     expect(JSON.stringify(bad.json)).toContain('value_bigger_than_max');

@@ -35,7 +35,9 @@ export function computeSignatures(prompt: Graph, dirs: Dirs): Map<string, string
       .sort()
       .map((k) => {
         const v = inputs[k];
-        return Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' ? [k, 'link', sigOf(v[0]), v[1]] : [k, v];
+        return Array.isArray(v) && v.length === 2 && typeof v[0] === 'string'
+          ? [k, 'link', sigOf(v[0]), v[1]]
+          : [k, v];
       });
     const classType = String(node.class_type);
     const sig = createHash('sha256')

@@ -76,7 +76,9 @@ export class Executor {
     const isCached = (id: string) => cache.get(sigs.get(id)) !== undefined;
     record('execution_cached', { nodes: Object.keys(prompt).filter(isCached), prompt_id: promptId });
 
-    const progress = new ProgressRegistry(promptId, Object.keys(prompt), (d) => hub.send('progress_state', d, clientId));
+    const progress = new ProgressRegistry(promptId, Object.keys(prompt), (d) =>
+      hub.send('progress_state', d, clientId),
+    );
     const results = new Map<string, unknown[]>();
     const ui: Record<string, unknown> = {};
     const meta: Record<string, unknown> = {};
@@ -113,7 +115,10 @@ export class Executor {
       try {
         this.checkpoint();
         if (faults.failures.has(classType)) {
-          throw new NodeFailure('RuntimeError', faults.failures.get(classType) ?? `comfy-sim: simulated failure in ${classType}`);
+          throw new NodeFailure(
+            'RuntimeError',
+            faults.failures.get(classType) ?? `comfy-sim: simulated failure in ${classType}`,
+          );
         }
         if (!SAMPLER_CLASSES.has(classType)) await sleep(this.deps.nodeMs);
         // A running non-sampler node is not stopped mid-op: only a shutdown ends it here.
@@ -133,10 +138,18 @@ export class Executor {
         executed.push(id);
       } catch (e) {
         if (e instanceof Interrupted || e instanceof Aborted) throw e;
-        const f = e instanceof NodeFailure ? e : new NodeFailure(e instanceof Error ? e.name : 'Exception', String(e));
+        const f =
+          e instanceof NodeFailure
+            ? e
+            : new NodeFailure(e instanceof Error ? e.name : 'Exception', String(e));
         record('execution_error', {
-          prompt_id: promptId, node_id: id, node_type: classType, executed: [...executed],
-          exception_message: f.message, exception_type: f.pyType, traceback: fakeTraceback(classType),
+          prompt_id: promptId,
+          node_id: id,
+          node_type: classType,
+          executed: [...executed],
+          exception_message: f.message,
+          exception_type: f.pyType,
+          traceback: fakeTraceback(classType),
           current_inputs: Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, [formatInput(v)]])),
           current_outputs: Object.keys(prompt),
         });
@@ -162,7 +175,11 @@ export class Executor {
       if (e instanceof Aborted) throw e;
       if (e instanceof Interrupted) {
         const nodeType = String(prompt[current]?.class_type);
-        record('execution_interrupted', { prompt_id: promptId, node_id: current, node_type: nodeType, executed: [...executed] }, true);
+        record(
+          'execution_interrupted',
+          { prompt_id: promptId, node_id: current, node_type: nodeType, executed: [...executed] },
+          true,
+        );
       }
     }
     return { outputs: ui, status: { status_str: ok ? 'success' : 'error', completed: ok, messages }, meta };
@@ -173,7 +190,11 @@ export class Executor {
     const { hub } = this.deps;
     const clientId = this.current?.clientId ?? null;
     return {
-      nodeId: id, promptId, prompt, extraData, dirs: this.deps.dirs,
+      nodeId: id,
+      promptId,
+      prompt,
+      extraData,
+      dirs: this.deps.dirs,
       sendText: (text) => hub.sendBinary(textFrame(id, text), null),
       sample: async (steps, width, height) => {
         const pw = Math.max(1, Math.min(64, Math.round(width / 8)));
@@ -185,7 +206,14 @@ export class Executor {
           const png = this.deps.previews ? previewPng(pw, ph, `${promptId}/${id}/${n}`) : null;
           const withMeta = clientId !== null && hub.supportsPreviewMetadata(clientId);
           if (png && withMeta) {
-            const meta = { node_id: id, prompt_id: promptId, display_node_id: id, parent_node_id: null, real_node_id: id, image_type: 'image/png' };
+            const meta = {
+              node_id: id,
+              prompt_id: promptId,
+              display_node_id: id,
+              parent_node_id: null,
+              real_node_id: id,
+              image_type: 'image/png',
+            };
             hub.sendBinary(previewWithMetadataFrame(meta, png), clientId);
           }
           hub.send('progress', { value: n, max: steps, prompt_id: promptId, node: id }, clientId);
@@ -197,6 +225,13 @@ export class Executor {
 }
 
 function previewPng(width: number, height: number, key: string): Buffer {
-  const img = { kind: 'IMAGE' as const, width, height, batch: 1, fill: { type: 'pattern' as const, key: hashKey(key) }, invert: false };
+  const img = {
+    kind: 'IMAGE' as const,
+    width,
+    height,
+    batch: 1,
+    fill: { type: 'pattern' as const, key: hashKey(key) },
+    invert: false,
+  };
   return encodePng(width, height, renderImage(img, 0), { level: 1 });
 }

@@ -37,7 +37,12 @@ export function checkWidgetValue(
         type: 'invalid_input_type',
         message: `Failed to convert an input value to a ${type} value`,
         details: `${name}, ${pyStr(val)}, ${c.error}`,
-        extra_info: { input_name: name, input_config: inputConfig, received_value: val, exception_message: c.error },
+        extra_info: {
+          input_name: name,
+          input_config: inputConfig,
+          received_value: val,
+          exception_message: c.error,
+        },
       };
     }
     val = c.value;

@@ -21,18 +21,27 @@ function exceptionError(e: unknown): ValidationError {
     details: ex.pyStr,
     extra_info: {
       exception_type: ex.pyType,
-      traceback: [`  File "<comfy-sim>/exec/validate.ts", in validateNode\n    raise ${ex.pyType}(${ex.pyStr})\n`],
+      traceback: [
+        `  File "<comfy-sim>/exec/validate.ts", in validateNode\n    raise ${ex.pyType}(${ex.pyStr})\n`,
+      ],
     },
   };
 }
 
 /** Validates a prompt like ComfyUI 0.3.64's validate_prompt; coerces widget values in place. */
-export function validatePrompt(prompt: Graph, defs: Map<string, NodeDef>, targets?: unknown): ValidationResult {
+export function validatePrompt(
+  prompt: Graph,
+  defs: Map<string, NodeDef>,
+  targets?: unknown,
+): ValidationResult {
   const outputs: string[] = [];
   for (const [id, node] of Object.entries(prompt)) {
     const invalid = (message: string): ValidationResult => ({
       ok: false,
-      body: { error: { ...topError('invalid_prompt', message), details: `Node ID '#${id}'` }, node_errors: {} },
+      body: {
+        error: { ...topError('invalid_prompt', message), details: `Node ID '#${id}'` },
+        node_errors: {},
+      },
     });
     if (!isObject(node) || !('class_type' in node)) {
       return invalid('Cannot execute because a node is missing the class_type property.');
@@ -43,7 +52,10 @@ export function validatePrompt(prompt: Graph, defs: Map<string, NodeDef>, target
     if (def.outputNode && wanted) outputs.push(id);
   }
   if (outputs.length === 0) {
-    return { ok: false, body: { error: topError('prompt_no_outputs', 'Prompt has no outputs'), node_errors: {} } };
+    return {
+      ok: false,
+      body: { error: topError('prompt_no_outputs', 'Prompt has no outputs'), node_errors: {} },
+    };
   }
 
   const validated = new Map<string, NodeResult>();
@@ -70,7 +82,12 @@ export function validatePrompt(prompt: Graph, defs: Map<string, NodeDef>, target
       for (const [name, spec] of Object.entries(specs)) {
         if (!(name in inputs)) {
           if (section === 'required') {
-            errors.push({ type: 'required_input_missing', message: 'Required input is missing', details: name, extra_info: { input_name: name } });
+            errors.push({
+              type: 'required_input_missing',
+              message: 'Required input is missing',
+              details: name,
+              extra_info: { input_name: name },
+            });
           }
           continue;
         }
@@ -88,7 +105,11 @@ export function validatePrompt(prompt: Graph, defs: Map<string, NodeDef>, target
           }
           const [srcId, slot] = val as [unknown, unknown];
           const src = typeof srcId === 'string' ? prompt[srcId] : undefined;
-          if (!src) throw new ValidationException('KeyError', typeof srcId === 'string' ? pyRepr(srcId) : String(srcId));
+          if (!src)
+            throw new ValidationException(
+              'KeyError',
+              typeof srcId === 'string' ? pyRepr(srcId) : String(srcId),
+            );
           const srcDef = defs.get(String(src.class_type));
           const received = typeof slot === 'number' ? srcDef?.outputs[slot] : undefined;
           if (received === undefined) throw new ValidationException('IndexError', 'tuple index out of range');
@@ -98,7 +119,12 @@ export function validatePrompt(prompt: Graph, defs: Map<string, NodeDef>, target
               type: 'return_type_mismatch',
               message: 'Return type mismatch between linked nodes',
               details: `${name}, received_type(${received}) mismatch input_type(${expected})`,
-              extra_info: { input_name: name, input_config: inputConfig, received_type: received, linked_node: val },
+              extra_info: {
+                input_name: name,
+                input_config: inputConfig,
+                received_type: received,
+                linked_node: val,
+              },
             });
             continue;
           }
@@ -114,7 +140,12 @@ export function validatePrompt(prompt: Graph, defs: Map<string, NodeDef>, target
       const ret = present ? def.customValidate.check(inputs) : true;
       if (ret !== true) {
         const name = customInputs[0] ?? '';
-        errors.push({ type: 'custom_validation_failed', message: 'Custom validation failed for node', details: `${name} - ${ret}`, extra_info: { input_name: name } });
+        errors.push({
+          type: 'custom_validation_failed',
+          message: 'Custom validation failed for node',
+          details: `${name} - ${ret}`,
+          extra_info: { input_name: name },
+        });
       }
     }
     visiting.delete(id);
@@ -143,7 +174,11 @@ export function validatePrompt(prompt: Graph, defs: Map<string, NodeDef>, target
     // Like upstream, every failed node seen so far lists this output as dependent.
     for (const [id, r] of validated) {
       if (r.ok || r.errors.length === 0) continue;
-      const entry = (nodeErrors[id] ??= { errors: r.errors, dependent_outputs: [], class_type: String(prompt[id]?.class_type) });
+      const entry = (nodeErrors[id] ??= {
+        errors: r.errors,
+        dependent_outputs: [],
+        class_type: String(prompt[id]?.class_type),
+      });
       entry.dependent_outputs.push(o);
     }
   }
@@ -151,6 +186,9 @@ export function validatePrompt(prompt: Graph, defs: Map<string, NodeDef>, target
   const details = failed.flatMap(([, errs]) => errs.map((e) => `${e.message}: ${e.details}`)).join('\n');
   return {
     ok: false,
-    body: { error: topError('prompt_outputs_failed_validation', 'Prompt outputs failed validation', details), node_errors: nodeErrors },
+    body: {
+      error: topError('prompt_outputs_failed_validation', 'Prompt outputs failed validation', details),
+      node_errors: nodeErrors,
+    },
   };
 }

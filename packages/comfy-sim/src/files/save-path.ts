@@ -31,7 +31,12 @@ export interface SavePath {
  * Where the next `<prefix>_%05d_.png` goes: subfolder from the prefix's dir part, counter one past
  * the highest number already used by files named `<filename>_N…` in that folder.
  */
-export async function nextSavePath(baseDir: string, prefix: string, width: number, height: number): Promise<SavePath> {
+export async function nextSavePath(
+  baseDir: string,
+  prefix: string,
+  width: number,
+  height: number,
+): Promise<SavePath> {
   const norm = normalize(computeVars(prefix, width, height));
   const filename = basename(norm);
   const dir = dirname(norm);

@@ -43,13 +43,23 @@ describe('GET /view (protocol §1.1 rules, in order)', () => {
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('image/png');
     expect(ok.headers.get('content-disposition')).toBe('filename="a.png"');
-    expect(Buffer.from(await ok.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      Buffer.from(await ok.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
     // ".." inside the subfolder is fine while it stays inside the base.
     expect((await view(u, 'filename=a.png&subfolder=sub/../sub')).status).toBe(200);
     // The annotation overrides type; the filename is reduced to its basename.
-    expect((await view(u, `filename=${encodeURIComponent('in.webp [input]')}&type=temp`)).headers.get('content-type')).toBe('image/webp');
+    expect(
+      (await view(u, `filename=${encodeURIComponent('in.webp [input]')}&type=temp`)).headers.get(
+        'content-type',
+      ),
+    ).toBe('image/webp');
     expect((await view(u, 'filename=sub/a.png&subfolder=sub')).status).toBe(200);
-    expect((await view(u, 'filename=page.html')).headers.get('content-type')).toBe('application/octet-stream');
+    expect((await view(u, 'filename=page.html')).headers.get('content-type')).toBe(
+      'application/octet-stream',
+    );
     expect((await fetch(`${u}/api/view?filename=a.png&subfolder=sub`)).status).toBe(200);
   });
 });
@@ -77,14 +87,24 @@ describe('history, aliases and misc routes', () => {
     for (const p of ['', '/api']) {
       expect(await getJson(sim, `${p}/prompt`)).toEqual({ exec_info: { queue_remaining: 0 } });
       expect(await getJson(sim, `${p}/queue`)).toEqual({ queue_running: [], queue_pending: [] });
-      expect(await getJson(sim, `${p}/features`)).toEqual({ supports_preview_metadata: true, max_upload_size: 104857600 });
+      expect(await getJson(sim, `${p}/features`)).toEqual({
+        supports_preview_metadata: true,
+        max_upload_size: 104857600,
+      });
       expect(await getJson(sim, `${p}/embeddings`)).toEqual([]);
       expect(await getJson(sim, `${p}/extensions`)).toEqual([]);
       expect(await getJson<string[]>(sim, `${p}/models`)).toHaveLength(20);
     }
-    expect(await getJson(sim, '/models/checkpoints')).toEqual(['sd_xl_base_1.0.safetensors', 'v1-5-pruned-emaonly.safetensors', 'tiny_sd15.safetensors']);
+    expect(await getJson(sim, '/models/checkpoints')).toEqual([
+      'sd_xl_base_1.0.safetensors',
+      'v1-5-pruned-emaonly.safetensors',
+      'tiny_sd15.safetensors',
+    ]);
     expect((await fetch(`${sim.url}/models/nope`)).status).toBe(404);
-    const stats = await getJson<{ system: Record<string, unknown>; devices: unknown[] }>(sim, '/system_stats');
+    const stats = await getJson<{ system: Record<string, unknown>; devices: unknown[] }>(
+      sim,
+      '/system_stats',
+    );
     expect(stats.system['comfyui_version']).toBe('0.3.99');
     expect(stats.devices).toHaveLength(1);
     const res = await fetch(`${sim.url}/prompt`);
@@ -95,7 +115,7 @@ describe('history, aliases and misc routes', () => {
     expect(sim.stats.requests['GET /prompt']).toBe(3);
   });
 
-  it('answers malformed JSON with aiohttp\'s plain-text 500', async () => {
+  it("answers malformed JSON with aiohttp's plain-text 500", async () => {
     await using sim = await startComfySim();
     for (const path of ['/prompt', '/queue', '/history', '/free']) {
       const r = await fetch(`${sim.url}${path}`, { method: 'POST', body: '{bad' });
@@ -108,7 +128,9 @@ describe('history, aliases and misc routes', () => {
     await using sim = await startComfySim();
     const evil = await rawRequest(`${sim.url}/prompt`, { headers: { origin: 'http://evil.example' } });
     expect([evil.status, evil.body]).toEqual([403, '']);
-    const same = await rawRequest(`${sim.url}/prompt`, { headers: { origin: `http://127.0.0.1:${sim.port}` } });
+    const same = await rawRequest(`${sim.url}/prompt`, {
+      headers: { origin: `http://127.0.0.1:${sim.port}` },
+    });
     expect(same.status).toBe(200);
     const otherPort = await rawRequest(`${sim.url}/prompt`, { headers: { origin: 'http://127.0.0.1:1' } });
     expect(otherPort.status).toBe(403);
@@ -131,15 +153,39 @@ describe('POST /upload/image', () => {
     const b = encodePng(3, 3, new Uint8Array(27));
     const first = await upload(sim.url, 'probe_in.png', a);
     expect(await first.json()).toEqual({ name: 'probe_in.png', subfolder: '', type: 'input' });
-    expect(await (await upload(sim.url, 'probe_in.png', a)).json()).toEqual({ name: 'probe_in.png', subfolder: '', type: 'input' });
-    expect(await (await upload(sim.url, 'probe_in.png', b)).json()).toEqual({ name: 'probe_in (1).png', subfolder: '', type: 'input' });
-    expect(await (await upload(sim.url, 'probe_in.png', b, { overwrite: 'true' })).json()).toEqual({ name: 'probe_in.png', subfolder: '', type: 'input' });
-    expect(await (await upload(sim.url, 'x.png', a, { type: 'temp', subfolder: 'deep' })).json()).toEqual({ name: 'x.png', subfolder: 'deep', type: 'temp' });
+    expect(await (await upload(sim.url, 'probe_in.png', a)).json()).toEqual({
+      name: 'probe_in.png',
+      subfolder: '',
+      type: 'input',
+    });
+    expect(await (await upload(sim.url, 'probe_in.png', b)).json()).toEqual({
+      name: 'probe_in (1).png',
+      subfolder: '',
+      type: 'input',
+    });
+    expect(await (await upload(sim.url, 'probe_in.png', b, { overwrite: 'true' })).json()).toEqual({
+      name: 'probe_in.png',
+      subfolder: '',
+      type: 'input',
+    });
+    expect(await (await upload(sim.url, 'x.png', a, { type: 'temp', subfolder: 'deep' })).json()).toEqual({
+      name: 'x.png',
+      subfolder: 'deep',
+      type: 'temp',
+    });
     expect((await upload(sim.url, '../../x.png', a)).status).toBe(400);
     expect((await upload(sim.url, 'x.png', a, { type: 'models' })).status).toBe(500);
-    expect((await fetch(`${sim.url}/api/upload/image`, { method: 'POST', body: new FormData() })).status).toBe(400);
-    const info = await getJson<{ LoadImage: { input: { required: { image: [string[], unknown] } } } }>(sim, '/object_info/LoadImage');
-    expect(info.LoadImage.input.required.image).toEqual([['probe_in (1).png', 'probe_in.png'], { image_upload: true }]);
+    expect(
+      (await fetch(`${sim.url}/api/upload/image`, { method: 'POST', body: new FormData() })).status,
+    ).toBe(400);
+    const info = await getJson<{ LoadImage: { input: { required: { image: [string[], unknown] } } } }>(
+      sim,
+      '/object_info/LoadImage',
+    );
+    expect(info.LoadImage.input.required.image).toEqual([
+      ['probe_in (1).png', 'probe_in.png'],
+      { image_upload: true },
+    ]);
     // LoadImage → ImageInvert → SaveImage runs on the uploaded file (3×3 after the overwrite).
     const id = await queue(sim, {
       '1': { class_type: 'LoadImage', inputs: { image: 'probe_in.png' } },
@@ -147,14 +193,19 @@ describe('POST /upload/image', () => {
       '3': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'loaded' } },
     });
     const entry = await waitForHistory(sim, id);
-    expect(entry['outputs']).toEqual({ '3': { images: [{ filename: 'loaded_00001_.png', subfolder: '', type: 'output' }] } });
+    expect(entry['outputs']).toEqual({
+      '3': { images: [{ filename: 'loaded_00001_.png', subfolder: '', type: 'output' }] },
+    });
   });
 
   it('answers 413 when the body is over the upload limit', async () => {
     await using sim = await startComfySim();
     const r = await rawRequest(`${sim.url}/upload/image`, {
       method: 'POST',
-      headers: { 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(200 * 1024 * 1024) },
+      headers: {
+        'content-type': 'multipart/form-data; boundary=x',
+        'content-length': String(200 * 1024 * 1024),
+      },
       body: '--x\r\n',
     }).catch((e: unknown) => ({ status: -1, body: String(e) }));
     expect(r.status).toBe(413);

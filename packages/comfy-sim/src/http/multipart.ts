@@ -38,7 +38,8 @@ export async function readMultipart(req: IncomingMessage, fileField: string): Pr
       });
       stream.on('limit', () => reject(tooBig(total)));
       stream.on('end', () => {
-        if (name === fileField && !out.file) out.file = { filename: info.filename ?? '', data: Buffer.concat(chunks) };
+        if (name === fileField && !out.file)
+          out.file = { filename: info.filename ?? '', data: Buffer.concat(chunks) };
       });
     });
     bb.on('error', () => reject(new HttpError(400)));

@@ -55,7 +55,12 @@ export class Router {
         fail.remaining--;
         return sendText(res, fail.status, `${fail.status}: comfy-sim injected failure`);
       }
-      if (!route) return sendText(res, byPath.length ? 405 : 404, byPath.length ? '405: Method Not Allowed' : '404: Not Found');
+      if (!route)
+        return sendText(
+          res,
+          byPath.length ? 405 : 404,
+          byPath.length ? '405: Method Not Allowed' : '404: Not Found',
+        );
       const m = route.regex.exec(path);
       const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(m?.[i + 1] ?? '')]));
       await route.handler({ req, res, url, params, rt });

@@ -7,10 +7,23 @@ import { HttpError, sendJson } from './respond.ts';
 import type { Router } from './router.ts';
 
 const MIME: Record<string, string> = {
-  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.webp': 'image/webp', '.gif': 'image/gif',
-  '.bmp': 'image/bmp', '.svg': 'image/svg+xml', '.mp4': 'video/mp4', '.webm': 'video/webm', '.mov': 'video/quicktime',
-  '.mp3': 'audio/mpeg', '.wav': 'audio/x-wav', '.flac': 'audio/flac', '.ogg': 'audio/ogg', '.json': 'application/json',
-  '.txt': 'text/plain', '.glb': 'model/gltf-binary',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+  '.bmp': 'image/bmp',
+  '.svg': 'image/svg+xml',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
+  '.mov': 'video/quicktime',
+  '.mp3': 'audio/mpeg',
+  '.wav': 'audio/x-wav',
+  '.flac': 'audio/flac',
+  '.ogg': 'audio/ogg',
+  '.json': 'application/json',
+  '.txt': 'text/plain',
+  '.glb': 'model/gltf-binary',
 };
 const TYPES: FolderType[] = ['output', 'input', 'temp'];
 
@@ -58,7 +71,8 @@ export function addFileRoutes(router: Router): void {
     const file = form.file;
     if (!file || !file.filename) throw new HttpError(400);
     const type = form.fields['type'] || 'input';
-    if (!TYPES.includes(type as FolderType)) throw new HttpError(500, '500 Internal Server Error\n\nServer got itself in trouble');
+    if (!TYPES.includes(type as FolderType))
+      throw new HttpError(500, '500 Internal Server Error\n\nServer got itself in trouble');
     const base = rt.config.dirs[type as FolderType];
     const subfolder = form.fields['subfolder'] ?? '';
     const folder = join(base, normalize(subfolder || '.'));

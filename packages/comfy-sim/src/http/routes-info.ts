@@ -37,7 +37,15 @@ export function addInfoRoutes(router: Router): void {
         argv: ['main.py', '--preview-method', rt.config.previews ? 'latent2rgb' : 'none'],
       },
       devices: [
-        { name: 'cpu', type: 'cpu', index: null, vram_total: 16 * GiB, vram_free: 12 * GiB, torch_vram_total: 16 * GiB, torch_vram_free: 12 * GiB },
+        {
+          name: 'cpu',
+          type: 'cpu',
+          index: null,
+          vram_total: 16 * GiB,
+          vram_free: 12 * GiB,
+          torch_vram_total: 16 * GiB,
+          torch_vram_free: 12 * GiB,
+        },
       ],
     }),
   );

@@ -37,7 +37,12 @@ export function addQueueRoutes(router: Router): void {
       queue.counter++;
     }
     if (!('prompt' in body)) {
-      const error = { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} };
+      const error = {
+        type: 'no_prompt',
+        message: 'No prompt provided',
+        details: 'No prompt provided',
+        extra_info: {},
+      };
       return sendJson(res, 400, { error, node_errors: {} });
     }
     const prompt = body['prompt'];
@@ -49,14 +54,23 @@ export function addQueueRoutes(router: Router): void {
     if ('client_id' in body) extraData['client_id'] = body['client_id'];
     const item: QueueItem = [number, promptId, prompt as Graph, extraData, result.outputs];
     rt.stats.promptsAccepted++;
-    sendJson(res, 200, { prompt_id: promptId, number: Object.is(number, -0) ? 0 : number, node_errors: result.nodeErrors });
+    sendJson(res, 200, {
+      prompt_id: promptId,
+      number: Object.is(number, -0) ? 0 : number,
+      node_errors: result.nodeErrors,
+    });
     queue.put(item);
   });
 
-  router.add('GET', '/prompt', ({ res, rt }) => sendJson(res, 200, { exec_info: { queue_remaining: rt.queue.remaining } }));
+  router.add('GET', '/prompt', ({ res, rt }) =>
+    sendJson(res, 200, { exec_info: { queue_remaining: rt.queue.remaining } }),
+  );
 
   router.add('GET', '/queue', ({ res, rt }) =>
-    sendJson(res, 200, { queue_running: rt.queue.running ? [rt.queue.running] : [], queue_pending: [...rt.queue.pending] }),
+    sendJson(res, 200, {
+      queue_running: rt.queue.running ? [rt.queue.running] : [],
+      queue_pending: [...rt.queue.pending],
+    }),
   );
 
   router.add('POST', '/queue', async ({ req, res, rt }) => {
@@ -93,10 +107,16 @@ export function addQueueRoutes(router: Router): void {
     const offset = queryInt(url.searchParams.get('offset'), -1) ?? -1;
     const pairs = rt.history.list(maxItems, offset);
     // Built by hand so integer-like prompt ids keep their insertion order.
-    sendJsonText(res, 200, `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`);
+    sendJsonText(
+      res,
+      200,
+      `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`,
+    );
   });
 
-  router.add('GET', '/history/{id}', ({ params, res, rt }) => sendJson(res, 200, rt.history.get(params['id'] ?? '')));
+  router.add('GET', '/history/{id}', ({ params, res, rt }) =>
+    sendJson(res, 200, rt.history.get(params['id'] ?? '')),
+  );
 
   router.add('POST', '/history', async ({ req, res, rt }) => {
     const body = await bodyObject(req);

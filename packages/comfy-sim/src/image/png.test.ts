@@ -25,10 +25,22 @@ describe('png', () => {
   });
 
   it('renders solid, inverted and seeded patterns deterministically', () => {
-    const solid: ImageValue = { kind: 'IMAGE', width: 2, height: 1, batch: 1, fill: { type: 'solid', color: 0xff8000 }, invert: false };
+    const solid: ImageValue = {
+      kind: 'IMAGE',
+      width: 2,
+      height: 1,
+      batch: 1,
+      fill: { type: 'solid', color: 0xff8000 },
+      invert: false,
+    };
     expect([...renderImage(solid, 0)]).toEqual([255, 128, 0, 255, 128, 0]);
     expect([...renderImage({ ...solid, invert: true }, 0)]).toEqual([0, 127, 255, 0, 127, 255]);
-    const pat = (key: string): ImageValue => ({ ...solid, width: 16, height: 16, fill: { type: 'pattern', key: hashKey(key) } });
+    const pat = (key: string): ImageValue => ({
+      ...solid,
+      width: 16,
+      height: 16,
+      fill: { type: 'pattern', key: hashKey(key) },
+    });
     expect(renderImage(pat('a'), 0)).toEqual(renderImage(pat('a'), 0));
     expect(renderImage(pat('a'), 0)).not.toEqual(renderImage(pat('b'), 0));
     expect(renderImage(pat('a'), 0)).not.toEqual(renderImage(pat('a'), 1));

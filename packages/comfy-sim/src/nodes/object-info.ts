@@ -61,7 +61,10 @@ export function toNodeInfo(def: NodeDef): Record<string, unknown> {
 }
 
 /** Builds the full GET /object_info map; `extra` entries are merged on top (benchmarks pad it). */
-export function buildObjectInfo(defs: Map<string, NodeDef>, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function buildObjectInfo(
+  defs: Map<string, NodeDef>,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const def of defs.values()) out[def.name] = toNodeInfo(def);
   return { ...out, ...extra };

@@ -10,14 +10,22 @@ import { NodeFailure, num, type LatentValue, type RunContext, type RunFn } from 
 
 function asImage(v: unknown): ImageValue {
   const img = v as ImageValue | undefined;
-  if (!img || img.kind !== 'IMAGE') throw new NodeFailure('AttributeError', "'NoneType' object has no attribute 'shape'");
+  if (!img || img.kind !== 'IMAGE')
+    throw new NodeFailure('AttributeError', "'NoneType' object has no attribute 'shape'");
   return img;
 }
 
 /** json.dumps with ensure_ascii, so the text fits a latin-1 tEXt chunk. */
-const asciiJson = (v: unknown) => JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const asciiJson = (v: unknown) =>
+  JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-async function saveImages(img: ImageValue, ctx: RunContext, prefix: string, type: 'output' | 'temp', level: number) {
+async function saveImages(
+  img: ImageValue,
+  ctx: RunContext,
+  prefix: string,
+  type: 'output' | 'temp',
+  level: number,
+) {
   const base = type === 'output' ? ctx.dirs.output : ctx.dirs.temp;
   let path;
   try {
@@ -28,11 +36,15 @@ async function saveImages(img: ImageValue, ctx: RunContext, prefix: string, type
   }
   const text: [string, string][] = [['prompt', asciiJson(ctx.prompt)]];
   const pnginfo = ctx.extraData['extra_pnginfo'];
-  if (pnginfo && typeof pnginfo === 'object') for (const [k, v] of Object.entries(pnginfo)) text.push([k, asciiJson(v)]);
+  if (pnginfo && typeof pnginfo === 'object')
+    for (const [k, v] of Object.entries(pnginfo)) text.push([k, asciiJson(v)]);
   const images = [];
   for (let b = 0; b < img.batch; b++) {
     const file = `${path.filename.replaceAll('%batch_num%', String(b))}_${String(path.counter).padStart(5, '0')}_.png`;
-    await writeFile(join(path.folder, file), encodePng(img.width, img.height, renderImage(img, b), { text, level }));
+    await writeFile(
+      join(path.folder, file),
+      encodePng(img.width, img.height, renderImage(img, b), { text, level }),
+    );
     images.push({ filename: file, subfolder: path.subfolder, type });
     path.counter++;
   }
@@ -45,8 +57,12 @@ const TEMP_LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 export const imageRunners: Record<string, RunFn> = {
   EmptyImage: (i) => {
     const img: ImageValue = {
-      kind: 'IMAGE', width: num(i['width'], 512), height: num(i['height'], 512), batch: num(i['batch_size'], 1),
-      fill: { type: 'solid', color: num(i['color']) }, invert: false,
+      kind: 'IMAGE',
+      width: num(i['width'], 512),
+      height: num(i['height'], 512),
+      batch: num(i['batch_size'], 1),
+      fill: { type: 'solid', color: num(i['color']) },
+      invert: false,
     };
     return { outputs: [img] };
   },
@@ -56,7 +72,8 @@ export const imageRunners: Record<string, RunFn> = {
   },
   ImageScale: (i) => {
     const img = asImage(i['image']);
-    if (!IMAGE_UPSCALE_METHODS.includes(i['upscale_method'] as never)) throw new NodeFailure('KeyError', String(i['upscale_method']));
+    if (!IMAGE_UPSCALE_METHODS.includes(i['upscale_method'] as never))
+      throw new NodeFailure('KeyError', String(i['upscale_method']));
     let w = num(i['width']);
     let h = num(i['height']);
     if (w === 0 && h === 0) [w, h] = [img.width, img.height];
@@ -75,15 +92,22 @@ export const imageRunners: Record<string, RunFn> = {
         `Argument #4: Padding size should be less than the corresponding input dimension, but got: padding (${r}, ${r}) at dimension ${dim} of input [${img.batch}, 3, ${img.height}, ${img.width}]\n`,
       );
     }
-    const fill = img.fill.type === 'solid' ? img.fill : { type: 'pattern' as const, key: hashKey([img.fill.key, 'blur', r, i['sigma']]) };
+    const fill =
+      img.fill.type === 'solid'
+        ? img.fill
+        : { type: 'pattern' as const, key: hashKey([img.fill.key, 'blur', r, i['sigma']]) };
     return { outputs: [{ ...img, fill }] };
   },
   VAEDecode: (i) => {
     const l = i['samples'] as LatentValue;
     const vae = (i['vae'] as { key?: string } | undefined)?.key ?? '';
     const img: ImageValue = {
-      kind: 'IMAGE', width: l.width, height: l.height, batch: l.batch,
-      fill: { type: 'pattern', key: hashKey([l.key, vae]) }, invert: false,
+      kind: 'IMAGE',
+      width: l.width,
+      height: l.height,
+      batch: l.batch,
+      fill: { type: 'pattern', key: hashKey([l.key, vae]) },
+      invert: false,
     };
     return { outputs: [img] };
   },
@@ -93,7 +117,13 @@ export const imageRunners: Record<string, RunFn> = {
     const bytes = path ? await readFile(path).catch(() => null) : null;
     if (!bytes) throw new NodeFailure('FileNotFoundError', `[Errno 2] No such file or directory: '${name}'`);
     const size = readPngSize(bytes) ?? { width: 512, height: 512 };
-    const img: ImageValue = { kind: 'IMAGE', ...size, batch: 1, fill: { type: 'pattern', key: createHash('sha256').update(bytes).digest('hex') }, invert: false };
+    const img: ImageValue = {
+      kind: 'IMAGE',
+      ...size,
+      batch: 1,
+      fill: { type: 'pattern', key: createHash('sha256').update(bytes).digest('hex') },
+      invert: false,
+    };
     return { outputs: [img, { kind: 'MASK', key: 'mask' }] };
   },
   GetImageSize: (i, ctx) => {
@@ -107,6 +137,9 @@ export const imageRunners: Record<string, RunFn> = {
   }),
   PreviewImage: async (i, ctx) => {
     const suffix = Array.from({ length: 5 }, () => TEMP_LETTERS[randomInt(26)]).join('');
-    return { outputs: [], ui: await saveImages(asImage(i['images']), ctx, `ComfyUI_temp_${suffix}`, 'temp', 1) };
+    return {
+      outputs: [],
+      ui: await saveImages(asImage(i['images']), ctx, `ComfyUI_temp_${suffix}`, 'temp', 1),
+    };
   },
 };

@@ -1,15 +1,32 @@
 import { hashKey } from '../image/pattern.ts';
 import { DOWNSCALE_METHODS } from './lists.ts';
-import { keyOf, NodeFailure, num, type LatentValue, type RunFn, type SigmasValue, type Token } from './run-types.ts';
+import {
+  keyOf,
+  NodeFailure,
+  num,
+  type LatentValue,
+  type RunFn,
+  type SigmasValue,
+  type Token,
+} from './run-types.ts';
 
 const token = (kind: string, ...parts: unknown[]): Token => ({ kind, key: hashKey([kind, ...parts]) });
 
 function asLatent(v: unknown): LatentValue {
   const l = v as Partial<LatentValue> | undefined;
-  return { kind: 'LATENT', width: num(l?.width, 512), height: num(l?.height, 512), batch: num(l?.batch, 1), key: keyOf(v) };
+  return {
+    kind: 'LATENT',
+    width: num(l?.width, 512),
+    height: num(l?.height, 512),
+    batch: num(l?.batch, 1),
+    key: keyOf(v),
+  };
 }
 
-const sampled = (latent: LatentValue, ...parts: unknown[]): LatentValue => ({ ...latent, key: hashKey(['sampled', latent.key, ...parts]) });
+const sampled = (latent: LatentValue, ...parts: unknown[]): LatentValue => ({
+  ...latent,
+  key: hashKey(['sampled', latent.key, ...parts]),
+});
 
 function checkV3Combo(inputs: Record<string, unknown>, name: string, options: readonly string[]): void {
   const v = inputs[name];
@@ -31,7 +48,9 @@ export const modelRunners: Record<string, RunFn> = {
       token('CLIP', keyOf(i['clip']), i['lora_name'], i['strength_clip']),
     ],
   }),
-  LoraLoaderModelOnly: (i) => ({ outputs: [token('MODEL', keyOf(i['model']), i['lora_name'], i['strength_model'])] }),
+  LoraLoaderModelOnly: (i) => ({
+    outputs: [token('MODEL', keyOf(i['model']), i['lora_name'], i['strength_model'])],
+  }),
   PerturbedAttentionGuidance: (i) => ({ outputs: [token('MODEL', keyOf(i['model']), 'pag', i['scale'])] }),
   PatchModelAddDownscale: (i) => {
     checkV3Combo(i, 'downscale_method', DOWNSCALE_METHODS);
@@ -42,38 +61,67 @@ export const modelRunners: Record<string, RunFn> = {
     const width = num(i['width'], 512);
     const height = num(i['height'], 512);
     const batch = num(i['batch_size'], 1);
-    return { outputs: [{ kind: 'LATENT', width, height, batch, key: hashKey(['empty', width, height, batch]) }] };
+    return {
+      outputs: [{ kind: 'LATENT', width, height, batch, key: hashKey(['empty', width, height, batch]) }],
+    };
   },
   KSampler: async (i, ctx) => {
     const latent = asLatent(i['latent_image']);
     await ctx.sample(num(i['steps'], 20), latent.width, latent.height);
     const parts = [i['seed'], i['steps'], i['cfg'], i['sampler_name'], i['scheduler'], i['denoise']];
-    return { outputs: [sampled(latent, keyOf(i['model']), keyOf(i['positive']), keyOf(i['negative']), ...parts)] };
+    return {
+      outputs: [sampled(latent, keyOf(i['model']), keyOf(i['positive']), keyOf(i['negative']), ...parts)],
+    };
   },
   KSamplerAdvanced: async (i, ctx) => {
     const latent = asLatent(i['latent_image']);
     const steps = Math.max(0, Math.min(num(i['end_at_step']), num(i['steps'])) - num(i['start_at_step']));
     await ctx.sample(steps, latent.width, latent.height);
-    const parts = [i['add_noise'], i['noise_seed'], i['steps'], i['cfg'], i['sampler_name'], i['scheduler'], i['start_at_step'], i['end_at_step']];
-    return { outputs: [sampled(latent, keyOf(i['model']), keyOf(i['positive']), keyOf(i['negative']), ...parts)] };
+    const parts = [
+      i['add_noise'],
+      i['noise_seed'],
+      i['steps'],
+      i['cfg'],
+      i['sampler_name'],
+      i['scheduler'],
+      i['start_at_step'],
+      i['end_at_step'],
+    ];
+    return {
+      outputs: [sampled(latent, keyOf(i['model']), keyOf(i['positive']), keyOf(i['negative']), ...parts)],
+    };
   },
   BasicScheduler: (i) => {
     const count = num(i['denoise'], 1) <= 0 ? 0 : num(i['steps'], 20) + 1;
-    const s: SigmasValue = { kind: 'SIGMAS', count, key: hashKey(['sigmas', keyOf(i['model']), i['scheduler'], i['steps'], i['denoise']]) };
+    const s: SigmasValue = {
+      kind: 'SIGMAS',
+      count,
+      key: hashKey(['sigmas', keyOf(i['model']), i['scheduler'], i['steps'], i['denoise']]),
+    };
     return { outputs: [s] };
   },
   SplitSigmas: (i) => {
     const src = i['sigmas'] as SigmasValue;
     const step = num(i['step']);
-    const high: SigmasValue = { kind: 'SIGMAS', count: Math.min(step + 1, src.count), key: hashKey([src.key, 'high', step]) };
-    const low: SigmasValue = { kind: 'SIGMAS', count: Math.max(src.count - step, 0), key: hashKey([src.key, 'low', step]) };
+    const high: SigmasValue = {
+      kind: 'SIGMAS',
+      count: Math.min(step + 1, src.count),
+      key: hashKey([src.key, 'high', step]),
+    };
+    const low: SigmasValue = {
+      kind: 'SIGMAS',
+      count: Math.max(src.count - step, 0),
+      key: hashKey([src.key, 'low', step]),
+    };
     return { outputs: [high, low] };
   },
   KSamplerSelect: (i) => ({ outputs: [token('SAMPLER', i['sampler_name'])] }),
   DetailDaemonSamplerNode: (i) => ({ outputs: [token('SAMPLER', keyOf(i['sampler']), 'detail-daemon', i)] }),
   RandomNoise: (i) => ({ outputs: [token('NOISE', i['noise_seed'])] }),
   DisableNoise: () => ({ outputs: [token('NOISE', 'disabled')] }),
-  CFGGuider: (i) => ({ outputs: [token('GUIDER', keyOf(i['model']), keyOf(i['positive']), keyOf(i['negative']), i['cfg'])] }),
+  CFGGuider: (i) => ({
+    outputs: [token('GUIDER', keyOf(i['model']), keyOf(i['positive']), keyOf(i['negative']), i['cfg'])],
+  }),
   BasicGuider: (i) => ({ outputs: [token('GUIDER', keyOf(i['model']), keyOf(i['conditioning']))] }),
   SamplerCustomAdvanced: async (i, ctx) => {
     const latent = asLatent(i['latent_image']);
@@ -93,4 +141,9 @@ export const modelRunners: Record<string, RunFn> = {
 };
 
 /** Classes that report per-step progress (and take stepMs instead of nodeMs). */
-export const SAMPLER_CLASSES = new Set(['KSampler', 'KSamplerAdvanced', 'SamplerCustomAdvanced', 'SamplerCustom']);
+export const SAMPLER_CLASSES = new Set([
+  'KSampler',
+  'KSamplerAdvanced',
+  'SamplerCustomAdvanced',
+  'SamplerCustom',
+]);

@@ -5,7 +5,11 @@ export const MAX_HISTORY = 10_000;
 export interface HistoryEntry {
   prompt: QueueItem;
   outputs: Record<string, unknown>;
-  status: { status_str: 'success' | 'error'; completed: boolean; messages: [string, Record<string, unknown>][] };
+  status: {
+    status_str: 'success' | 'error';
+    completed: boolean;
+    messages: [string, Record<string, unknown>][];
+  };
   meta: Record<string, unknown>;
 }
 

@@ -2,7 +2,13 @@ import type { Graph } from '../exec/validate-types.ts';
 import { heapify, heapPop, heapPush } from './heap.ts';
 
 /** `[number, prompt_id, prompt, extra_data, outputs_to_execute]`, as /queue and history show it. */
-export type QueueItem = [number: number, promptId: string, prompt: Graph, extraData: Record<string, unknown>, outputs: string[]];
+export type QueueItem = [
+  number: number,
+  promptId: string,
+  prompt: Graph,
+  extraData: Record<string, unknown>,
+  outputs: string[],
+];
 
 const less = (a: QueueItem, b: QueueItem): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 

@@ -10,7 +10,10 @@ describe('python coercions', () => {
     expect(pyInt(true)).toEqual({ ok: true, value: 1 });
     expect(pyInt('abc')).toEqual({ ok: false, error: "invalid literal for int() with base 10: 'abc'" });
     expect(pyInt('2.5')).toEqual({ ok: false, error: "invalid literal for int() with base 10: '2.5'" });
-    expect(pyInt(null)).toEqual({ ok: false, error: "int() argument must be a string, a bytes-like object or a real number, not 'NoneType'" });
+    expect(pyInt(null)).toEqual({
+      ok: false,
+      error: "int() argument must be a string, a bytes-like object or a real number, not 'NoneType'",
+    });
   });
 
   it('float(), bool() and repr() follow Python', () => {

@@ -3,11 +3,7 @@
 /** Python repr() of a string: single quotes unless the text holds one and no double quote. */
 export function pyRepr(s: string): string {
   const q = s.includes("'") && !s.includes('"') ? '"' : "'";
-  const body = s
-    .replace(/\\/g, '\\\\')
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r')
-    .replace(/\t/g, '\\t');
+  const body = s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
   return q + (q === "'" ? body.replace(/'/g, "\\'") : body) + q;
 }
 
@@ -54,7 +50,10 @@ export function pyInt(v: unknown): Coerced {
     if (/^[+-]?\d+(_\d+)*$/.test(t)) return { ok: true, value: Number(t.replace(/_/g, '')) };
     return { ok: false, error: `invalid literal for int() with base 10: ${pyRepr(v)}` };
   }
-  return { ok: false, error: `int() argument must be a string, a bytes-like object or a real number, not '${typeName(v)}'` };
+  return {
+    ok: false,
+    error: `int() argument must be a string, a bytes-like object or a real number, not '${typeName(v)}'`,
+  };
 }
 
 /** Python float(). */

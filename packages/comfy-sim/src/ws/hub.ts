@@ -74,7 +74,10 @@ export class WsHub {
     const m = msg as { type?: unknown; data?: unknown };
     if (m?.type !== 'feature_flags') return;
     if (this.bySid.get(sid) === ws) {
-      this.flags.set(sid, typeof m.data === 'object' && m.data !== null ? (m.data as Record<string, unknown>) : {});
+      this.flags.set(
+        sid,
+        typeof m.data === 'object' && m.data !== null ? (m.data as Record<string, unknown>) : {},
+      );
     }
     this.sendTo(ws, JSON.stringify({ type: 'feature_flags', data: SERVER_FEATURES }));
   }

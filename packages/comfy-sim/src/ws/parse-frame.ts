@@ -9,7 +9,8 @@ export type BinaryFrame =
 /** Decodes a server binary frame (protocol §2.5); handy in tests of any package. */
 export function parseBinaryFrame(buf: Buffer): BinaryFrame {
   const type = buf.readUInt32BE(0);
-  if (type === BinaryEvent.PREVIEW_IMAGE) return { type, format: buf.readUInt32BE(4), image: buf.subarray(8) };
+  if (type === BinaryEvent.PREVIEW_IMAGE)
+    return { type, format: buf.readUInt32BE(4), image: buf.subarray(8) };
   if (type === BinaryEvent.TEXT) {
     const len = buf.readUInt32BE(4);
     return { type, nodeId: buf.toString('utf8', 8, 8 + len), text: buf.toString('utf8', 8 + len) };

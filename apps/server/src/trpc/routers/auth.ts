@@ -34,7 +34,9 @@ export const authRouter = {
   },
   users: {
     list: adminProcedure.query(({ ctx }) => ctx.services.auth.listUsers()),
-    create: adminProcedure.input(createUserInputSchema).mutation(({ ctx, input }) => ctx.services.auth.createUser(input)),
+    create: adminProcedure
+      .input(createUserInputSchema)
+      .mutation(({ ctx, input }) => ctx.services.auth.createUser(input)),
     setActive: adminProcedure
       .input(z.object({ id: z.int().positive(), active: z.boolean() }))
       .mutation(({ ctx, input }) => ctx.services.auth.setActive(input.id, input.active, ctx.user.id)),

@@ -1,9 +1,5 @@
 import type { TrackedEvent } from '@comfy-gateway/comfy-core';
-import {
-  comfyQueueRequestSchema,
-  ingestFromComfyInputSchema,
-  isFinalJobStatus,
-} from '@comfy-gateway/schema';
+import { comfyQueueRequestSchema, ingestFromComfyInputSchema, isFinalJobStatus } from '@comfy-gateway/schema';
 import type { StreamEvent } from '@comfy-gateway/schema';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { tracked } from '@trpc/server';
@@ -29,9 +25,15 @@ export const comfyRouter = {
     .mutation(({ ctx, input: { idempotency_key, ...params } }) =>
       ctx.services.comfy.text2img(params, { user: ctx.user, idempotencyKey: idempotency_key }),
     ),
-  status: authedProcedure.input(promptInput).query(({ ctx, input }) => ctx.services.comfy.status(input.prompt_id)),
-  history: authedProcedure.input(promptInput).query(({ ctx, input }) => ctx.services.comfy.history(input.prompt_id)),
-  cancel: authedProcedure.input(promptInput).mutation(({ ctx, input }) => ctx.services.comfy.cancel(input.prompt_id)),
+  status: authedProcedure
+    .input(promptInput)
+    .query(({ ctx, input }) => ctx.services.comfy.status(input.prompt_id)),
+  history: authedProcedure
+    .input(promptInput)
+    .query(({ ctx, input }) => ctx.services.comfy.history(input.prompt_id)),
+  cancel: authedProcedure
+    .input(promptInput)
+    .mutation(({ ctx, input }) => ctx.services.comfy.cancel(input.prompt_id)),
   queueState: authedProcedure.query(({ ctx }) => ctx.services.comfy.queueState()),
   objectInfo: authedProcedure.input(refreshInput).query(async ({ ctx, input }) => {
     const info = await ctx.services.comfy.objectInfo({ refresh: input?.refresh ?? false });

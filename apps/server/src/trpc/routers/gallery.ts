@@ -7,7 +7,9 @@ const idInput = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a gallery
 
 /** The same service calls as `/api/gallery`; uploads stay on REST (multipart). */
 export const galleryRouter = {
-  list: authedProcedure.input(galleryListInputSchema).query(({ ctx, input }) => ctx.services.gallery.list(input)),
+  list: authedProcedure
+    .input(galleryListInputSchema)
+    .query(({ ctx, input }) => ctx.services.gallery.list(input)),
   byId: authedProcedure.input(idInput).query(({ ctx, input }) => ctx.services.gallery.get(input.id)),
   remove: authedProcedure.input(idInput).mutation(async ({ ctx, input }) => {
     await ctx.services.gallery.remove(input.id);

@@ -10,7 +10,10 @@ describe('ApiError', () => {
       details: {
         fields: { checkpoint: ['"x" is not available'], sampler: ['bad'] },
         suggestions: { checkpoint: ['sd_xl_base_1.0.safetensors'] },
-        issues: [{ field: 'checkpoint', suggestions: ['sd_xl_base_1.0.safetensors'] }, { field: 'sampler', suggestions: ['euler'] }],
+        issues: [
+          { field: 'checkpoint', suggestions: ['sd_xl_base_1.0.safetensors'] },
+          { field: 'sampler', suggestions: ['euler'] },
+        ],
       },
     });
     expect(err.fieldErrors).toEqual({ checkpoint: ['"x" is not available'], sampler: ['bad'] });

@@ -34,7 +34,8 @@ export class ApiError extends Error {
   }
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function readFieldErrors(details: unknown): FieldErrors {
   if (!isRecord(details) || !isRecord(details['fields'])) return {};
@@ -42,7 +43,9 @@ function readFieldErrors(details: unknown): FieldErrors {
   for (const [key, value] of Object.entries(details['fields'])) {
     const list = Array.isArray(value) ? value : [value];
     out[key] = list
-      .map((m) => (typeof m === 'string' ? m : isRecord(m) && typeof m['message'] === 'string' ? m['message'] : null))
+      .map((m) =>
+        typeof m === 'string' ? m : isRecord(m) && typeof m['message'] === 'string' ? m['message'] : null,
+      )
       .filter((m): m is string => m !== null);
   }
   return out;

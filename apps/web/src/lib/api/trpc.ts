@@ -1,4 +1,10 @@
-import { TRPCClientError, createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
+import {
+  TRPCClientError,
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+} from '@trpc/client';
 import type { AppRouter } from '@comfy-gateway/server/router';
 import superjson from 'superjson';
 import { ApiError } from './errors.ts';
@@ -36,9 +42,16 @@ export async function rpc<T>(call: (client: typeof trpc) => Promise<T>): Promise
   } catch (err) {
     if (!(err instanceof TRPCClientError)) throw err;
     // The server's errorFormatter puts the gateway code in `data.code` and form errors in `data.fields`.
-    const data = (err.data ?? {}) as { code?: string; httpStatus?: number; fields?: unknown; details?: unknown };
+    const data = (err.data ?? {}) as {
+      code?: string;
+      httpStatus?: number;
+      fields?: unknown;
+      details?: unknown;
+    };
     const status = data.httpStatus ?? STATUS_OF[data.code ?? ''] ?? 0;
-    const details = data.fields ? { ...(typeof data.details === 'object' ? data.details : {}), fields: data.fields } : data.details;
+    const details = data.fields
+      ? { ...(typeof data.details === 'object' ? data.details : {}), fields: data.fields }
+      : data.details;
     const apiError = new ApiError({
       status,
       code: (data.code ?? (status === 0 ? 'NETWORK_ERROR' : 'UNKNOWN')) as ApiError['code'],

@@ -5,7 +5,12 @@ import type { RetryPolicy } from './retry.ts';
 
 const policy: RetryPolicy = { retries: 3, baseDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0 };
 const http = (status: number, retryAfterMs: number | null = null) =>
-  new ApiError({ status, code: status === 400 ? 'VALIDATION_ERROR' : 'UNKNOWN', message: `status ${status}`, retryAfterMs });
+  new ApiError({
+    status,
+    code: status === 400 ? 'VALIDATION_ERROR' : 'UNKNOWN',
+    message: `status ${status}`,
+    retryAfterMs,
+  });
 
 describe('backoffDelay', () => {
   it('grows exponentially and stops at the cap', () => {

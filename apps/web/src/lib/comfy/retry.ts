@@ -11,7 +11,13 @@ export interface RetryPolicy {
   jitter?: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 4, baseDelayMs: 500, maxDelayMs: 10_000, factor: 2, jitter: 0.2 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retries: 4,
+  baseDelayMs: 500,
+  maxDelayMs: 10_000,
+  factor: 2,
+  jitter: 0.2,
+};
 
 export interface RetryInfo {
   /** The retry about to happen, 1-based. */
@@ -39,7 +45,11 @@ export function isRetryable(error: unknown): boolean {
 }
 
 /** The delay before retry number `attempt` (1-based). */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   const factor = policy.factor ?? 2;
   const raw = Math.min(policy.maxDelayMs, policy.baseDelayMs * factor ** (attempt - 1));
   const jitter = policy.jitter ?? 0;
@@ -84,7 +94,9 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
       if (attempt >= policy.retries || !shouldRetry(error) || opts.signal?.aborted) throw error;
       const hinted = error instanceof ApiError ? error.retryAfterMs : null;
       const delayMs =
-        hinted !== null ? Math.min(hinted, policy.maxDelayMs * 3) : backoffDelay(attempt + 1, policy, opts.random);
+        hinted !== null
+          ? Math.min(hinted, policy.maxDelayMs * 3)
+          : backoffDelay(attempt + 1, policy, opts.random);
       opts.onRetry?.({ attempt: attempt + 1, delayMs, error });
       await sleep(delayMs, opts.signal);
     }

@@ -1,9 +1,17 @@
 import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { JobSnapshot, StreamEvent, StreamEventType } from '@comfy-gateway/schema';
 
-export const STREAM_EVENT_TYPES: readonly StreamEventType[] = ['status', 'images', 'preview', 'warning', 'error', 'done'];
+export const STREAM_EVENT_TYPES: readonly StreamEventType[] = [
+  'status',
+  'images',
+  'preview',
+  'warning',
+  'error',
+  'done',
+];
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * One SSE message as a StreamEvent. The server may send the whole event (`{type, ...}`) or only

@@ -87,7 +87,11 @@ describe('subscribeToStatus(promptId, onEvent, onComplete)', () => {
     const running = snap('running', { progress: { value: 3, max: 20, node: '3', percent: 40 } });
     es.emit('status', running); // bare snapshot
     es.emit('preview', { node: '3', mime: 'image/jpeg', data: 'AAAA' });
-    es.emit('images', { type: 'images', node: '9', images: [{ filename: 'a.png', subfolder: '', type: 'output' }] });
+    es.emit('images', {
+      type: 'images',
+      node: '9',
+      images: [{ filename: 'a.png', subfolder: '', type: 'output' }],
+    });
     es.emit('done', { type: 'done', snapshot: snap('completed') }); // whole StreamEvent
 
     expect(events.map((e) => e.type)).toEqual(['status', 'preview', 'images', 'done']);
@@ -132,7 +136,9 @@ describe('subscribeToStatus(promptId, onComplete)', () => {
     es.emit('status', snap('running'));
     expect(onComplete).not.toHaveBeenCalled();
     es.emit('done', snap('failed', { error: { message: 'out of memory' } }));
-    expect(onComplete).toHaveBeenCalledExactlyOnceWith(snap('failed', { error: { message: 'out of memory' } }));
+    expect(onComplete).toHaveBeenCalledExactlyOnceWith(
+      snap('failed', { error: { message: 'out of memory' } }),
+    );
     expect(log).toContainEqual(['error', 'Job p1 failed: out of memory']);
   });
 
@@ -180,7 +186,9 @@ describe('retries', () => {
     await vi.advanceTimersByTimeAsync(100);
     await expect(p).resolves.toEqual({ prompt_id: 'p9', client_id: 'app-1' });
     expect(JSON.parse(String(fetchImpl.mock.calls[1]?.[1]?.body))).toEqual({ workflow, client_id: 'app-1' });
-    expect(log[0]?.[1]).toMatch(/^Queueing the workflow failed \(The gateway could not be reached\); retry 1 of 2 in 0\.1 s$/);
+    expect(log[0]?.[1]).toMatch(
+      /^Queueing the workflow failed \(The gateway could not be reached\); retry 1 of 2 in 0\.1 s$/,
+    );
   });
 
   it('textToImage never retries a 400 and exposes per-field errors', async () => {
@@ -188,7 +196,10 @@ describe('retries', () => {
       error: {
         code: 'COMFY_VALIDATION',
         message: 'unknown checkpoint',
-        details: { fields: { checkpoint: ['not installed'] }, suggestions: { checkpoint: ['sdxl.safetensors'] } },
+        details: {
+          fields: { checkpoint: ['not installed'] },
+          suggestions: { checkpoint: ['sdxl.safetensors'] },
+        },
       },
     };
     const fetchImpl = vi.fn<typeof fetch>().mockResolvedValue(json(400, body));
@@ -206,8 +217,12 @@ describe('retries', () => {
   it('fetchImage waits for Retry-After on 429', async () => {
     const fetchImpl = vi
       .fn<typeof fetch>()
-      .mockResolvedValueOnce(json(429, { error: { code: 'RATE_LIMITED', message: 'slow down' } }, { 'retry-after': '2' }))
-      .mockResolvedValueOnce(new Response(new Uint8Array([137, 80, 78, 71]), { headers: { 'content-type': 'image/png' } }));
+      .mockResolvedValueOnce(
+        json(429, { error: { code: 'RATE_LIMITED', message: 'slow down' } }, { 'retry-after': '2' }),
+      )
+      .mockResolvedValueOnce(
+        new Response(new Uint8Array([137, 80, 78, 71]), { headers: { 'content-type': 'image/png' } }),
+      );
     URL.createObjectURL = vi.fn(() => 'blob:x');
     const { comfy } = setup(fetchImpl);
     const p = comfy.fetchImage({ filename: 'a b.png', subfolder: '', type: 'output' });
@@ -227,7 +242,11 @@ describe('ingestImage', () => {
     await comfy.ingestImage({ prompt_id: 'p1', filename: 'a.png', metadata: { seed: 1 } });
     await comfy.ingestImage({ file: new Blob([new Uint8Array([1])]), prompt_id: 'p1', workflow: { a: 1 } });
     const [first, second] = fetchImpl.mock.calls.map(([, init]) => init);
-    expect(JSON.parse(String(first?.body))).toEqual({ prompt_id: 'p1', filename: 'a.png', metadata: { seed: 1 } });
+    expect(JSON.parse(String(first?.body))).toEqual({
+      prompt_id: 'p1',
+      filename: 'a.png',
+      metadata: { seed: 1 },
+    });
     const form = second?.body as FormData;
     expect(form.get('prompt_id')).toBe('p1');
     expect(form.get('workflow')).toBe('{"a":1}');

@@ -85,7 +85,10 @@ export function useComfy(overrides: Partial<ComfyDeps> = {}) {
         policy: deps.retryPolicy,
         onRetry: ({ attempt, delayMs, error }) => {
           retried = attempt;
-          const why = error instanceof ApiError && error.status ? `${error.status} ${error.message}` : errorMessage(error);
+          const why =
+            error instanceof ApiError && error.status
+              ? `${error.status} ${error.message}`
+              : errorMessage(error);
           notifier.notify(
             'warning',
             `${label} failed (${why}); retry ${attempt} of ${deps.retryPolicy.retries} in ${(delayMs / 1000).toFixed(1)} s`,
@@ -93,11 +96,17 @@ export function useComfy(overrides: Partial<ComfyDeps> = {}) {
           );
         },
       });
-      if (retried > 0) notifier.notify('info', `${label} succeeded after ${retried} ${retried === 1 ? 'retry' : 'retries'}`, { key });
+      if (retried > 0)
+        notifier.notify(
+          'info',
+          `${label} succeeded after ${retried} ${retried === 1 ? 'retry' : 'retries'}`,
+          { key },
+        );
       return out;
     } catch (err) {
       notifier.dismiss(key);
-      if (retried > 0) notifier.notify('error', `${label} failed after ${retried + 1} attempts: ${errorMessage(err)}`);
+      if (retried > 0)
+        notifier.notify('error', `${label} failed after ${retried + 1} attempts: ${errorMessage(err)}`);
       throw err;
     }
   }
@@ -109,7 +118,9 @@ export function useComfy(overrides: Partial<ComfyDeps> = {}) {
   function queueWorkflow(workflow: Workflow, clientId?: string): Promise<ComfyQueueResponse> {
     const headers = { 'idempotency-key': newIdempotencyKey() };
     const body = clientId ? { workflow, client_id: clientId } : { workflow };
-    return retrying('Queueing the workflow', () => json('/api/comfy/queue', { method: 'POST', body, headers }));
+    return retrying('Queueing the workflow', () =>
+      json('/api/comfy/queue', { method: 'POST', body, headers }),
+    );
   }
 
   /** Builds and queues a text-to-image run; validation errors (400) are thrown at once. */
@@ -126,7 +137,11 @@ export function useComfy(overrides: Partial<ComfyDeps> = {}) {
     onComplete: CompleteHandler,
     opts?: SubscribeOptions,
   ): Unsubscribe;
-  function subscribeToStatus(promptId: string, onComplete: CompleteHandler, opts?: SubscribeOptions): Unsubscribe;
+  function subscribeToStatus(
+    promptId: string,
+    onComplete: CompleteHandler,
+    opts?: SubscribeOptions,
+  ): Unsubscribe;
   /** Follows one prompt over SSE until its final event; returns the function that stops following. */
   function subscribeToStatus(
     promptId: string,
@@ -157,8 +172,10 @@ export function useComfy(overrides: Partial<ComfyDeps> = {}) {
     const notifyFinal = (s: JobSnapshot) => {
       const short = promptId.slice(0, 8);
       if (s.status === 'completed') notifier.notify('success', `Job ${short} completed`);
-      else if (s.status === 'failed') notifier.notify('error', `Job ${short} failed: ${s.error?.message ?? 'unknown error'}`);
-      else if (s.status === 'cancelled' || s.status === 'interrupted') notifier.notify('info', `Job ${short} ${s.status}`);
+      else if (s.status === 'failed')
+        notifier.notify('error', `Job ${short} failed: ${s.error?.message ?? 'unknown error'}`);
+      else if (s.status === 'cancelled' || s.status === 'interrupted')
+        notifier.notify('info', `Job ${short} ${s.status}`);
       else notifier.notify('warning', `Lost track of job ${short}: ${s.error?.message ?? 'no final state'}`);
     };
 
@@ -177,7 +194,11 @@ export function useComfy(overrides: Partial<ComfyDeps> = {}) {
         }
       }
       if (reopens >= deps.streamReopens) {
-        return finish(last && isFinal(last) ? last : unknownSnapshot(promptId, 'the progress stream could not be reopened'));
+        return finish(
+          last && isFinal(last)
+            ? last
+            : unknownSnapshot(promptId, 'the progress stream could not be reopened'),
+        );
       }
       reopens++;
       const delay = backoffDelay(reopens, deps.retryPolicy);
@@ -216,7 +237,10 @@ export function useComfy(overrides: Partial<ComfyDeps> = {}) {
         es.close();
         void recover();
       } else {
-        notifier.notify('warning', 'Progress stream interrupted; reconnecting', { key: warnKey, timeoutMs: 0 });
+        notifier.notify('warning', 'Progress stream interrupted; reconnecting', {
+          key: warnKey,
+          timeoutMs: 0,
+        });
       }
     };
 
@@ -279,9 +303,11 @@ export function useComfy(overrides: Partial<ComfyDeps> = {}) {
     viewUrl,
     ingestImage,
     getComfyInfo,
-    getNodeInfo: (nodeClass: string) => json<NodeInfo>(`/api/comfy/object-info/${encodeURIComponent(nodeClass)}`),
+    getNodeInfo: (nodeClass: string) =>
+      json<NodeInfo>(`/api/comfy/object-info/${encodeURIComponent(nodeClass)}`),
     getStatus: (promptId: string) => json<JobSnapshot>(`/api/comfy/status/${encodeURIComponent(promptId)}`),
-    getHistory: (promptId: string) => json<HistorySummary>(`/api/comfy/history/${encodeURIComponent(promptId)}`),
+    getHistory: (promptId: string) =>
+      json<HistorySummary>(`/api/comfy/history/${encodeURIComponent(promptId)}`),
     getQueue: () => json<QueueState>('/api/comfy/queue'),
     cancel: (promptId: string) =>
       json<{ prompt_id: string; cancelled: boolean }>(`/api/comfy/cancel/${encodeURIComponent(promptId)}`, {

@@ -45,7 +45,15 @@ describe('form model', () => {
       '5': { class_type: 'EmptyLatentImage', inputs: { width: 512, height: 768, batch_size: 1 } },
       '3': {
         class_type: 'KSampler',
-        inputs: { seed: 9, steps: 12, cfg: 5, sampler_name: 'euler', scheduler: 'karras', positive: ['6', 0], negative: ['7', 0] },
+        inputs: {
+          seed: 9,
+          steps: 12,
+          cfg: 5,
+          sampler_name: 'euler',
+          scheduler: 'karras',
+          positive: ['6', 0],
+          negative: ['7', 0],
+        },
       },
     };
     expect(paramsFromWorkflow(wf)).toEqual({

@@ -25,7 +25,8 @@ export interface GenerateForm {
   preset: string;
 }
 
-type NumericKey = 'width' | 'height' | 'steps' | 'cfg' | 'seed' | 'batch_size' | 'pag_scale' | 'detail_amount' | 'split_step';
+type NumericKey =
+  'width' | 'height' | 'steps' | 'cfg' | 'seed' | 'batch_size' | 'pag_scale' | 'detail_amount' | 'split_step';
 
 export interface NumberBounds {
   min: number;
@@ -83,7 +84,8 @@ export function defaultForm(): GenerateForm {
   };
 }
 
-const opt = <T>(v: T | null | '' | undefined): T | undefined => (v === null || v === '' || v === undefined ? undefined : v);
+const opt = <T>(v: T | null | '' | undefined): T | undefined =>
+  v === null || v === '' || v === undefined ? undefined : v;
 
 /** The request body for `POST /text2img`: empty pickers and unset numbers are left out. */
 export function toParams(form: GenerateForm): Text2ImgInput {
@@ -126,7 +128,9 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /** A form prefilled from saved parameters (a gallery item's metadata, a preset's defaults). */
 export function formFromParams(p: Record<string, unknown>, base: GenerateForm = defaultForm()): GenerateForm {
-  const names = Array.isArray(p['loras']) ? p['loras'].filter((x): x is string => typeof x === 'string') : null;
+  const names = Array.isArray(p['loras'])
+    ? p['loras'].filter((x): x is string => typeof x === 'string')
+    : null;
   const weights = Array.isArray(p['lora_weights']) ? p['lora_weights'] : [];
   return {
     caption: 'caption' in p ? str(p['caption']) : base.caption,

@@ -15,7 +15,8 @@ export function comboOptions(info: ComfyObjectInfo | null, nodeClass: string, in
 }
 
 /** Whether ComfyUI has a node class installed. */
-export const hasNode = (info: ComfyObjectInfo | null, nodeClass: string): boolean => Boolean(info?.[nodeClass]);
+export const hasNode = (info: ComfyObjectInfo | null, nodeClass: string): boolean =>
+  Boolean(info?.[nodeClass]);
 
 /** The pickers of the generate form, fed by object_info. */
 export function pickerOptions(info: ComfyObjectInfo | null) {

@@ -2,13 +2,15 @@ import type { GallerySidecar } from '@comfy-gateway/schema';
 
 type Node = { class_type?: unknown; inputs?: Record<string, unknown> };
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Best-effort parameters read back from an API-format graph (for images saved without metadata). */
 export function paramsFromWorkflow(workflow: Record<string, unknown> | null): Record<string, unknown> {
   if (!workflow) return {};
   const nodes = Object.values(workflow).filter(isRecord) as Node[];
-  const byClass = (...names: string[]) => nodes.filter((n) => typeof n.class_type === 'string' && names.includes(n.class_type));
+  const byClass = (...names: string[]) =>
+    nodes.filter((n) => typeof n.class_type === 'string' && names.includes(n.class_type));
   const out: Record<string, unknown> = {};
   const sampler = byClass('KSampler', 'KSamplerAdvanced')[0]?.inputs;
   if (sampler) {
@@ -23,7 +25,10 @@ export function paramsFromWorkflow(workflow: Record<string, unknown> | null): Re
       ['negative', 'negative'],
     ] as const) {
       const link = sampler[key];
-      const node = Array.isArray(link) && typeof link[0] === 'string' ? (workflow[link[0]] as Node | undefined) : undefined;
+      const node =
+        Array.isArray(link) && typeof link[0] === 'string'
+          ? (workflow[link[0]] as Node | undefined)
+          : undefined;
       if (typeof node?.inputs?.['text'] === 'string') out[target] = node.inputs['text'];
     }
   }
