@@ -1,4 +1,5 @@
 import { startComfySim } from '@comfy-gateway/comfy-sim';
+import { txt2img } from '@comfy-gateway/comfy-sim/conformance';
 import type { ComfySim, ComfySimOptions } from '@comfy-gateway/comfy-sim';
 import type { StreamEvent } from '@comfy-gateway/schema';
 import { startTestApp } from './fixture.ts';
@@ -41,6 +42,9 @@ export async function startComfyApp(
     },
   });
 }
+
+/** The §4.4 sampler graph at 64 px: runs `steps * stepMs` on the simulator. */
+export const samplerWorkflow = (seed: number, steps = 6) => txt2img({ seed, steps, size: 64 });
 
 /** EmptyImage -> SaveImage, finishes in milliseconds. */
 export const tinyWorkflow = (color = 0) => ({

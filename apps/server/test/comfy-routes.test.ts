@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { startComfyApp, tinyWorkflow } from './comfy-fixture.ts';
+import { samplerWorkflow, startComfyApp, tinyWorkflow } from './comfy-fixture.ts';
 import { startTestApp } from './fixture.ts';
 
 const json = async (res: Response) => (await res.json()) as Record<string, unknown>;
@@ -234,28 +234,7 @@ describe('/api/comfy against the simulator', () => {
   it('cancels a pending prompt (removed) and a running one (interrupted), and lists the queue', async () => {
     await using app = await startComfyApp({ stepMs: 40 });
     await app.connected();
-    const sampler = (seed: number) => ({
-      '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd_xl_base_1.0.safetensors' } },
-      '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
-      '6': { class_type: 'CLIPTextEncode', inputs: { text: 'x', clip: ['4', 1] } },
-      '3': {
-        class_type: 'KSampler',
-        inputs: {
-          seed,
-          steps: 60,
-          cfg: 7,
-          sampler_name: 'euler',
-          scheduler: 'normal',
-          denoise: 1,
-          model: ['4', 0],
-          positive: ['6', 0],
-          negative: ['6', 0],
-          latent_image: ['5', 0],
-        },
-      },
-      '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
-      '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'c', images: ['8', 0] } },
-    });
+    const sampler = (seed: number) => samplerWorkflow(seed, 60);
     const queue = async (seed: number) =>
       (
         (await json(

@@ -3,30 +3,8 @@ import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { AppRouter } from '../src/trpc/router-type.ts';
-import { readSse, startComfyApp, tinyWorkflow } from './comfy-fixture.ts';
+import { readSse, samplerWorkflow, startComfyApp, tinyWorkflow } from './comfy-fixture.ts';
 
-const samplerWorkflow = (seed: number, steps = 6) => ({
-  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd_xl_base_1.0.safetensors' } },
-  '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
-  '6': { class_type: 'CLIPTextEncode', inputs: { text: 'x', clip: ['4', 1] } },
-  '3': {
-    class_type: 'KSampler',
-    inputs: {
-      seed,
-      steps,
-      cfg: 7,
-      sampler_name: 'euler',
-      scheduler: 'normal',
-      denoise: 1,
-      model: ['4', 0],
-      positive: ['6', 0],
-      negative: ['6', 0],
-      latent_image: ['5', 0],
-    },
-  },
-  '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
-  '9': { class_type: 'SaveImage', inputs: { filename_prefix: 's', images: ['8', 0] } },
-});
 
 describe('GET /api/comfy/stream/:prompt_id', () => {
   it('sends status, images and a final done, with ids, then ends', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { activeStreamCount } from '../../src/comfy/sse-route.ts';
 import { subscriberCount } from '../../src/comfy/subscriber-count.ts';
 import type { ComfyTestApp, SseMessage } from '../comfy-fixture.ts';
-import { readSse, tinyWorkflow } from '../comfy-fixture.ts';
+import { readSse, samplerWorkflow, tinyWorkflow } from '../comfy-fixture.ts';
 
 /** EmptyImage -> ImageInvert -> SaveImage; fails while the simulator has `failNode('ImageInvert')`. */
 export const invertWorkflow = (color = 0) => ({
@@ -14,31 +14,7 @@ export const invertWorkflow = (color = 0) => ({
   '3': { class_type: 'SaveImage', inputs: { images: ['2', 0], filename_prefix: 'inv' } },
 });
 
-/** A sampler graph that runs `steps * stepMs` on the simulator. */
-export const samplerWorkflow = (seed: number, steps: number) => ({
-  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd_xl_base_1.0.safetensors' } },
-  '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
-  '6': { class_type: 'CLIPTextEncode', inputs: { text: 'x', clip: ['4', 1] } },
-  '3': {
-    class_type: 'KSampler',
-    inputs: {
-      seed,
-      steps,
-      cfg: 7,
-      sampler_name: 'euler',
-      scheduler: 'normal',
-      denoise: 1,
-      model: ['4', 0],
-      positive: ['6', 0],
-      negative: ['6', 0],
-      latent_image: ['5', 0],
-    },
-  },
-  '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
-  '9': { class_type: 'SaveImage', inputs: { filename_prefix: 's', images: ['8', 0] } },
-});
-
-export { tinyWorkflow };
+export { samplerWorkflow, tinyWorkflow };
 
 /** Queues through the gateway's REST route; returns the prompt id. */
 export async function queueJob(app: ComfyTestApp, workflow: unknown): Promise<string> {
