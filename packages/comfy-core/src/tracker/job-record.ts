@@ -76,14 +76,38 @@ export function newRecord(
 }
 
 /** Whole-run percent: finished nodes plus the current node's steps, over the nodes that will run. */
+const SAMPLERS = new Set(['KSampler', 'KSamplerAdvanced', 'SamplerCustom', 'SamplerCustomAdvanced']);
+
+/** A node's share of the run: samplers weigh their steps (they are nearly all the time), others 1. */
+function weightOf(prompt: Workflow, id: string): number {
+  const node = prompt[id];
+  if (!node || !SAMPLERS.has(node.class_type)) return 1;
+  const steps = node.inputs['steps'];
+  if (typeof steps === 'number' && steps > 0) return steps;
+  // Custom samplers take their steps from the scheduler; split stages share them.
+  const nodes = Object.values(prompt);
+  const scheduled = nodes.find((n) => n.class_type === 'BasicScheduler')?.inputs['steps'];
+  const stages = nodes.filter((n) => n.class_type === 'SamplerCustomAdvanced').length || 1;
+  return typeof scheduled === 'number' && scheduled > 0 ? Math.max(1, scheduled / stages) : 20;
+}
+
+/** Whole-run percent: finished nodes plus the current node's steps, weighted by `weightOf`. */
 export function percentOf(job: JobRecord): number {
   if (job.status === 'completed') return 100;
   if (job.status === 'queued') return 0;
   const frac = job.max > 0 ? Math.min(1, job.value / job.max) : 0;
-  const total = job.prompt ? Object.keys(job.prompt).length - job.cached.size : 0;
-  if (total <= 0) return Math.round(frac * 1000) / 10;
-  const running = job.node && !job.done.has(job.node) ? frac : 0;
-  return Math.min(99, Math.round(((job.done.size + running) / total) * 1000) / 10);
+  const prompt = job.prompt;
+  const ids = prompt ? Object.keys(prompt).filter((id) => !job.cached.has(id)) : [];
+  if (!prompt || ids.length === 0) return Math.round(frac * 1000) / 10;
+  let total = 0;
+  let done = 0;
+  for (const id of ids) {
+    const w = weightOf(prompt, id);
+    total += w;
+    if (job.done.has(id)) done += w;
+    else if (id === job.node) done += w * frac;
+  }
+  return Math.min(99, Math.round((done / total) * 1000) / 10);
 }
 
 export function snapshotOf(job: JobRecord): JobSnapshot {
