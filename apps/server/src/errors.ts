@@ -1,8 +1,8 @@
-import { ERROR_HTTP_STATUS, toFieldErrors } from '@comfy-gateway/schema';
+import { ERROR_CODE_BY_STATUS, ERROR_HTTP_STATUS, toFieldErrors } from '@comfy-gateway/schema';
 import type { ErrorBody, ErrorCode, FieldErrors } from '@comfy-gateway/schema';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import * as z from 'zod';
-import { GatewayError, isGatewayError } from './gateway-error.ts';
+import { GatewayError, isGatewayError } from '@comfy-gateway/comfy-core';
 
 export { GatewayError, isGatewayError };
 
@@ -23,17 +23,6 @@ export const ERROR_TRPC_CODE = {
   COMFY_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   COMFY_TIMEOUT: 'GATEWAY_TIMEOUT',
 } as const satisfies Record<ErrorCode, TRPC_ERROR_CODE_KEY>;
-
-const CODE_BY_STATUS: Partial<Record<number, ErrorCode>> = {
-  400: 'VALIDATION_ERROR',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
-};
 
 /** Structural zod check: tRPC and our own parsing may hold different ZodError classes. */
 export function isZodError(err: unknown): err is z.ZodError {
@@ -102,7 +91,7 @@ function fromBodyParser(err: unknown): GatewayError | null {
   if (type === 'entity.too.large')
     return new GatewayError('PAYLOAD_TOO_LARGE', 'body: request body too large');
   if (typeof type === 'string' && typeof status === 'number' && status >= 400 && status < 500) {
-    return new GatewayError(CODE_BY_STATUS[status] ?? 'VALIDATION_ERROR', `body: ${err.message}`);
+    return new GatewayError(ERROR_CODE_BY_STATUS[status] ?? 'VALIDATION_ERROR', `body: ${err.message}`);
   }
   return null;
 }

@@ -1,22 +1,8 @@
+import { ERROR_CODE_BY_STATUS } from '@comfy-gateway/schema';
 import type { ErrorCode, FieldErrors } from '@comfy-gateway/schema';
 
 /** The gateway's codes, plus the client's own for failures that never reached an answer. */
 export type GatewayClientErrorCode = ErrorCode | 'NETWORK_ERROR' | 'BAD_RESPONSE' | (string & {});
-
-// When a proxy (not the gateway) answers, the body is not ours; guess from the status.
-const CODE_BY_STATUS: Record<number, ErrorCode> = {
-  400: 'VALIDATION_ERROR',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'NOT_FOUND',
-  409: 'CONFLICT',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
-  429: 'RATE_LIMITED',
-  502: 'UPSTREAM_ERROR',
-  503: 'COMFY_UNAVAILABLE',
-  504: 'COMFY_TIMEOUT',
-};
 
 /** A failed gateway call: HTTP status (0 without an answer), the gateway's code, message and details. */
 export class GatewayClientError extends Error {
@@ -75,7 +61,8 @@ export function parseErrorBody(status: number, text: string, retryAfter?: string
       retryAfterS: seconds,
     });
   }
-  const code = CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_RESPONSE');
+  // When a proxy (not the gateway) answers, the body is not ours; guess from the status.
+  const code = ERROR_CODE_BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'BAD_RESPONSE');
   const snippet = text.trim().slice(0, 200);
   return new GatewayClientError({
     status,

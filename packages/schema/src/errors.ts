@@ -19,6 +19,21 @@ export const ERROR_HTTP_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_HTTP_STATUS;
+
+/** The code to assume for a bare HTTP status (a body that is not ours, e.g. from a proxy or parser). */
+export const ERROR_CODE_BY_STATUS: Readonly<Partial<Record<number, ErrorCode>>> = {
+  400: 'VALIDATION_ERROR',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  502: 'UPSTREAM_ERROR',
+  503: 'COMFY_UNAVAILABLE',
+  504: 'COMFY_TIMEOUT',
+};
 export const errorCodeSchema = z.enum(Object.keys(ERROR_HTTP_STATUS) as [ErrorCode, ...ErrorCode[]]);
 
 /** `{"error": {"code", "message", "details"?}}` */
