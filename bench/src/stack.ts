@@ -1,12 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { startComfySim } from '@comfy-gateway/comfy-sim';
 import type { ComfySim, ComfySimOptions } from '@comfy-gateway/comfy-sim';
-import { loadConfig, startGateway } from '@comfy-gateway/server';
 import type { RunningGateway } from '@comfy-gateway/server';
-
-export const ADMIN = { email: 'bench@comfy-gateway.local', password: 'bench-password-1' };
+import { startDemoStack } from '@comfy-gateway/server/demo-stack';
 
 export interface Stack {
   sim: ComfySim;
@@ -16,51 +10,31 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** The simulator and the gateway in this process, on loopback ports, logged in as the admin. */
+/** The demo stack (simulator + gateway) in this process, on loopback ports, logged in as the admin. */
 export async function startStack(
   simOpts: ComfySimOptions = {},
   env: Record<string, string> = {},
 ): Promise<Stack> {
-  const sim = await startComfySim({ stepMs: 0, nodeMs: 0, ...simOpts });
-  const rootDir = mkdtempSync(path.join(tmpdir(), 'comfy-gw-bench-'));
-  const config = loadConfig({
-    ROOT_DIR: rootDir,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    COMFY_ENABLED: 'true',
-    COMFY_API_URL: sim.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    LOG_LEVEL: 'silent',
-    COMFY_VIEW_RATE_LIMIT_PER_MIN: '1000000',
-    LOGIN_RATE_LIMIT_PER_MIN: '1000',
-    UPLOAD_MAX_BYTES: String(200 * 1024 * 1024),
-    ...env,
+  const stack = await startDemoStack({
+    sim: { stepMs: 0, nodeMs: 0, ...simOpts },
+    env: {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      COMFY_VIEW_RATE_LIMIT_PER_MIN: '1000000',
+      LOGIN_RATE_LIMIT_PER_MIN: '1000',
+      UPLOAD_MAX_BYTES: String(200 * 1024 * 1024),
+      ...env,
+    },
   });
-  const gw = await startGateway(config);
+  const gw = stack.gateway;
   const deadline = Date.now() + 10_000;
   while (gw.services.comfy.connection?.watchdog.state !== 'connected') {
     if (Date.now() > deadline) throw new Error('the gateway never connected to the simulator');
     await sleep(10);
   }
-  const res = await fetch(`${gw.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(ADMIN),
-  });
-  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-  const { token } = (await res.json()) as { token: string };
-  return {
-    sim,
-    gw,
-    token,
-    auth: { authorization: `Bearer ${token}` },
-    async close() {
-      await gw.close(500);
-      await sim.close();
-      rmSync(rootDir, { recursive: true, force: true });
-    },
-  };
+  const token = await stack.login();
+  return { sim: stack.sim, gw, token, auth: { authorization: `Bearer ${token}` }, close: stack.close };
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { GatewayClientError, createComfyGatewayClient, fromTrpcError } from '../src/index.ts';
 import type { ComfyGatewayClient, StreamEvent } from '../src/index.ts';
 import { startCutProxy } from './cut-proxy.ts';
-import { ADMIN, startTestGateway } from './gateway.ts';
+import { startTestGateway } from './gateway.ts';
 
 /** Subscribes to `comfy.onStatus` until `done`; calls `onItem` with each event's tracked id. */
 function followStatus(
@@ -40,7 +40,7 @@ describe.each(['http', 'ws'] as const)('tRPC with %s subscriptions', (transport)
     await using gw = await startTestGateway();
     await using client = clientFor(gw.url, gw.apiToken);
     const [me, health] = await Promise.all([client.trpc.auth.me.query(), client.trpc.comfy.health.query()]);
-    expect(me.email).toBe(ADMIN.email);
+    expect(me.email).toBe(gw.adminEmail);
     expect(health).toMatchObject({ status: 'ok', enabled: true });
 
     const job = await client.trpc.comfy.text2img.mutate({
