@@ -1,4 +1,5 @@
 import { startComfySim } from '@comfy-gateway/comfy-sim';
+import { txt2img } from '@comfy-gateway/comfy-sim/conformance';
 import type { ComfySim, ComfySimOptions } from '@comfy-gateway/comfy-sim';
 import type { StreamEvent, Workflow } from '@comfy-gateway/schema';
 import { WebSocket } from 'ws';
@@ -15,30 +16,12 @@ export const tinyGraph = (color = 0, prefix = 'rig'): Workflow => ({
   '2': { class_type: 'SaveImage', inputs: { images: ['1', 0], filename_prefix: prefix } },
 });
 
-/** The §4.4 sampler graph with `steps` progress steps. */
-export const samplerGraph = (seed: number, steps = 4): Workflow => ({
-  '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sd_xl_base_1.0.safetensors' } },
-  '5': { class_type: 'EmptyLatentImage', inputs: { width: 64, height: 64, batch_size: 1 } },
-  '6': { class_type: 'CLIPTextEncode', inputs: { text: 'a lighthouse', clip: ['4', 1] } },
-  '7': { class_type: 'CLIPTextEncode', inputs: { text: '', clip: ['4', 1] } },
-  '3': {
-    class_type: 'KSampler',
-    inputs: {
-      seed,
-      steps,
-      cfg: 7,
-      sampler_name: 'euler',
-      scheduler: 'normal',
-      denoise: 1,
-      model: ['4', 0],
-      positive: ['6', 0],
-      negative: ['7', 0],
-      latent_image: ['5', 0],
-    },
-  },
-  '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
-  '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'rig', images: ['8', 0] } },
-});
+/** The simulator's §4.4 sampler graph at 64 px with `steps` progress steps, saving as `rig_*`. */
+export const samplerGraph = (seed: number, steps = 4): Workflow => {
+  const graph = txt2img({ seed, steps, size: 64 });
+  graph['9'].inputs['filename_prefix'] = 'rig';
+  return graph;
+};
 
 /** A simulator, a client, one socket and a tracker wired as the connection does, minus the watchdog. */
 export async function startRig(simOpts: ComfySimOptions = {}, trackerOpts: { silenceMs?: number } = {}) {

@@ -1,7 +1,8 @@
-export interface ApiNode {
+// A type alias, not an interface, so graphs are assignable to index-signature types like `Workflow`.
+export type ApiNode = {
   class_type: string;
   inputs: Record<string, unknown>;
-}
+};
 /** The §4.4 graph: ids 3-9 always present, variants add more. */
 export type Txt2ImgGraph = Record<'3' | '4' | '5' | '6' | '7' | '8' | '9', ApiNode> & Record<string, ApiNode>;
 
