@@ -21,7 +21,11 @@ export function createOpenConnections(opts: { maxPerUser: number }) {
   const byUser = new Map<number, Set<OpenConnection>>();
 
   const closeWhere = (userId: number, match: (c: OpenConnection) => boolean, reason: string): number => {
-    const victims = [...(byUser.get(userId) ?? [])].filter(match);
+    const set = byUser.get(userId);
+    const victims = [...(set ?? [])].filter(match);
+    // Out of the count at once: a closing socket may take a round trip to say so.
+    for (const c of victims) set?.delete(c);
+    if (set?.size === 0) byUser.delete(userId);
     for (const c of victims) c.close(reason);
     return victims.length;
   };

@@ -36,13 +36,13 @@ export function createTokenService(
   opts: TokenOptions,
   deps: { connections: OpenConnections },
 ) {
-  const revokeRows = (userId: number, where: string, ...args: unknown[]) => {
+  const revokeRows = (userId: number, reason: string, where: string, ...args: unknown[]) => {
     const rows = db
       .prepare(
         `UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL ${where} RETURNING token_hash`,
       )
       .all(clock.now(), userId, ...args) as { token_hash: string }[];
-    for (const r of rows) deps.connections.closeCredential(userId, r.token_hash, 'token revoked');
+    for (const r of rows) deps.connections.closeCredential(userId, r.token_hash, reason);
     return rows.length;
   };
 
@@ -98,13 +98,13 @@ export function createTokenService(
      * NOT_FOUND, not FORBIDDEN.
      */
     revokeToken(userId: number, id: number): void {
-      if (revokeRows(userId, 'AND id = ?', id) === 0)
+      if (revokeRows(userId, 'token revoked', 'AND id = ?', id) === 0)
         throw new GatewayError('NOT_FOUND', `token ${id} not found`);
     },
 
     /** Revokes every token of a user (password change, deactivation); returns how many. */
-    revokeAllTokens(userId: number): number {
-      return revokeRows(userId, '');
+    revokeAllTokens(userId: number, reason = 'token revoked'): number {
+      return revokeRows(userId, reason, '');
     },
   };
 }

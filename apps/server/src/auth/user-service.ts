@@ -10,7 +10,7 @@ import type { Clock, UserRow } from './user-rows.ts';
 
 export interface UserServiceDeps {
   revokeSessions(userId: number, keep?: string): void;
-  revokeAllTokens(userId: number): number;
+  revokeAllTokens(userId: number, reason?: string): number;
   connections: OpenConnections;
   hashGate: HashGate;
 }
@@ -30,7 +30,7 @@ export function createUserService(db: Db, clock: Clock, deps: UserServiceDeps) {
   /** Every session but `keep` and every API token of the user stop working, and their streams end. */
   function revokeCredentials(id: number, reason: string, keep?: string): void {
     deps.revokeSessions(id, keep);
-    deps.revokeAllTokens(id);
+    deps.revokeAllTokens(id, reason);
     deps.connections.closeUser(id, reason, keep);
   }
 
