@@ -3,16 +3,16 @@ import { WebSocket } from 'ws';
 /** tRPC calls one WebSocket frame may hold (the adapter answers a larger batch with 400s). */
 export const WS_MAX_CALLS_PER_FRAME = 50;
 
-/** Calls a frame holds: a JSON array is a batch, anything else (connectionParams, one call) counts once. */
+/** Calls a frame holds: a JSON array is a batch; the connectionParams message is no call. */
 function callsIn(data: unknown): number {
   const text = Buffer.isBuffer(data) ? data.toString('utf8') : String(data);
   if (text === 'PING' || text === 'PONG') return 0;
-  if (!text.trimStart().startsWith('[')) return 1;
   try {
     const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? Math.max(1, parsed.length) : 1;
+    if (Array.isArray(parsed)) return Math.max(1, parsed.length);
+    return (parsed as { method?: unknown } | null)?.method === 'connectionParams' ? 0 : 1;
   } catch {
-    return 1;
+    return 1; // tRPC answers it with a parse error: still a call
   }
 }
 
