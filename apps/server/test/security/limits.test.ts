@@ -28,7 +28,7 @@ function postPartial(
   t: TestApp,
   p: string,
   opts: { announced: number; sent: number; token?: string },
-): Promise<{ status: number; bytesSent: number }> {
+): Promise<{ status: number }> {
   return new Promise((resolve, reject) => {
     const url = new URL(p, t.url);
     const req = httpRequest(url, {
@@ -40,7 +40,7 @@ function postPartial(
       },
     });
     req.on('response', (res) => {
-      resolve({ status: res.statusCode ?? 0, bytesSent: req.socket?.bytesWritten ?? 0 });
+      resolve({ status: res.statusCode ?? 0 });
       res.resume();
       req.destroy();
     });
@@ -126,8 +126,8 @@ describe('request bodies', () => {
     const announced = 5 * 1024 * 1024;
     for (const p of ['/api/comfy/queue', '/api/comfy/text2img', '/trpc/comfy.queue']) {
       const res = await postPartial(t, p, { announced, sent: 16 * 1024 });
+      // An answer while 5 MB are still owed: the server neither waited for nor buffered the body.
       expect([401, 413], p).toContain(res.status);
-      expect(res.bytesSent, p).toBeLessThan(64 * 1024);
     }
     const queue = await postPartial(t, '/api/comfy/queue', { announced, sent: 16 * 1024 });
     expect(queue.status).toBe(401);
