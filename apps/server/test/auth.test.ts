@@ -166,7 +166,11 @@ describe('REST auth', () => {
   it('lets admins create users (201, duplicate 409) and refuses non-admins (403)', async () => {
     await using t = await startTestApp();
     const create = (token: string, email: string) =>
-      t.request('/api/auth/users', { method: 'POST', token, json: { email, password: 'new-user-password-123' } });
+      t.request('/api/auth/users', {
+        method: 'POST',
+        token,
+        json: { email, password: 'new-user-password-123' },
+      });
     const res = await create(t.adminToken, 'dave@example.com');
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ email: 'dave@example.com', role: 'user', active: true });

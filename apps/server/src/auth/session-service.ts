@@ -110,8 +110,7 @@ export function createSessionService(
     logout(token: string): void {
       const hash = hashToken(token);
       const row = db.prepare('DELETE FROM sessions WHERE token_hash = ? RETURNING user_id').get(hash) as
-        | { user_id: number }
-        | undefined;
+        { user_id: number } | undefined;
       if (row) deps.connections.closeCredential(row.user_id, hash, 'logged out');
     },
 

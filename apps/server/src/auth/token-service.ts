@@ -60,7 +60,8 @@ export function createTokenService(
       const scopes = input.scopes ?? [...DEFAULT_TOKEN_SCOPES];
       for (const s of scopes) {
         if (!ROLE_SCOPES[user.role].includes(s)) throw fieldError('scopes', `'${s}' is for admins only`);
-        if (!grantable.includes(s)) throw fieldError('scopes', `'${s}' is not among this credential's scopes`);
+        if (!grantable.includes(s))
+          throw fieldError('scopes', `'${s}' is not among this credential's scopes`);
       }
       const token = generateToken('api');
       const now = clock.now();
@@ -71,7 +72,8 @@ export function createTokenService(
           .prepare(
             'INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at, scopes) VALUES (?, ?, ?, ?, ?, ?, ?)',
           )
-          .run(user.id, input.name, displayPrefix(token), hashToken(token), now, expiresAt, stored).lastInsertRowid,
+          .run(user.id, input.name, displayPrefix(token), hashToken(token), now, expiresAt, stored)
+          .lastInsertRowid,
       );
       return {
         id,

@@ -29,7 +29,9 @@ export function migrate(db: Db): number {
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   // A set, not MAX(version): a database that got version 4 before versions 2 and 3 existed still gets them.
   const done = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
   );
   let applied = 0;
   for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {

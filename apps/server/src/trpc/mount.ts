@@ -27,7 +27,10 @@ export const WS_CLOSE_REVOKED = 4001;
 
 function procedureTypeOf(path: string): string | undefined {
   // At run time `_def.procedures` is flat: "comfy.onStatus" -> procedure.
-  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } } | undefined>;
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { type: string } } | undefined
+  >;
   return procedures[path]?._def.type;
 }
 
@@ -83,7 +86,9 @@ function refuse(socket: Duplex, status: number, reason: string, extra = ''): voi
 
 /** A GatewayError as the TRPCError of the same table, so the adapter sends the right code. */
 function asTrpcError(err: unknown): unknown {
-  return isGatewayError(err) ? new TRPCError({ code: ERROR_TRPC_CODE[err.code], message: err.message, cause: err }) : err;
+  return isGatewayError(err)
+    ? new TRPCError({ code: ERROR_TRPC_CODE[err.code], message: err.message, cause: err })
+    : err;
 }
 
 /**

@@ -51,7 +51,11 @@ function postPartial(
   });
 }
 
-const authMe = (id: number) => ({ id, method: 'query', params: { path: 'auth.me', input: superjson.serialize(undefined) } });
+const authMe = (id: number) => ({
+  id,
+  method: 'query',
+  params: { path: 'auth.me', input: superjson.serialize(undefined) },
+});
 
 describe('per-user stream cap (USER_MAX_STREAMS)', () => {
   it('refuses the user’s next SSE stream (429), tRPC subscription (429) and WebSocket (TOO_MANY_REQUESTS), not others', async () => {
@@ -141,7 +145,11 @@ describe('request bodies', () => {
       json: { email: ADMIN.email, password: 'x'.repeat(9 * 1024) },
     });
     expect(login.status).toBe(413);
-    const token = await t.request('/api/auth/tokens', { method: 'POST', token: t.adminToken, json: big(9 * 1024) });
+    const token = await t.request('/api/auth/tokens', {
+      method: 'POST',
+      token: t.adminToken,
+      json: big(9 * 1024),
+    });
     expect(token.status).toBe(413);
     const cancel = await t.request('/api/comfy/cancel/p', {
       method: 'POST',
@@ -151,14 +159,21 @@ describe('request bodies', () => {
     expect(cancel.status).toBe(413);
     // A 1 MB workflow is read (and then refused for what it says, not for its size).
     const workflow = { '1': { class_type: 'EmptyImage', inputs: { pad: 'x'.repeat(1024 * 1024) } } };
-    const queue = await t.request('/api/comfy/queue', { method: 'POST', token: t.adminToken, json: { workflow } });
+    const queue = await t.request('/api/comfy/queue', {
+      method: 'POST',
+      token: t.adminToken,
+      json: { workflow },
+    });
     expect(queue.status).not.toBe(413);
   });
 });
 
 describe('HTTP server timeouts', () => {
   it('sets headersTimeout and requestTimeout, and drops a client that never finishes its headers', async () => {
-    const server = createHttpServer((_req, res) => res.end('ok'), { headersTimeoutMs: 200, requestTimeoutMs: 400 });
+    const server = createHttpServer((_req, res) => res.end('ok'), {
+      headersTimeoutMs: 200,
+      requestTimeoutMs: 400,
+    });
     const defaults = createHttpServer(() => undefined);
     expect(defaults.headersTimeout).toBe(HTTP_TIMEOUTS.headersTimeoutMs);
     expect(defaults.requestTimeout).toBe(HTTP_TIMEOUTS.requestTimeoutMs);
@@ -189,21 +204,28 @@ describe('login limits', () => {
     const limited = await login('d@example.com', 'wrong-password-1');
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(((await limited.json()) as { error: { message: string } }).error.message).toMatch(/from this address/);
+    expect(((await limited.json()) as { error: { message: string } }).error.message).toMatch(
+      /from this address/,
+    );
   });
 
   it('caps concurrent password hashing: excess logins are refused at once, not slowed', async () => {
     await using t = await startTestApp({ LOGIN_HASH_CONCURRENCY: '1', LOGIN_HASH_QUEUE: '0' });
     const attempts = await Promise.all(
       Array.from({ length: 6 }, () =>
-        t.request('/api/auth/login', { method: 'POST', json: { email: ADMIN.email, password: 'wrong-password-1' } }),
+        t.request('/api/auth/login', {
+          method: 'POST',
+          json: { email: ADMIN.email, password: 'wrong-password-1' },
+        }),
       ),
     );
     const statuses = attempts.map((r) => r.status);
     expect(statuses).toContain(401);
     expect(statuses).toContain(429);
     const refused = attempts.find((r) => r.status === 429);
-    expect(((await refused?.json()) as { error: { message: string } }).error.message).toMatch(/logins in progress/);
+    expect(((await refused?.json()) as { error: { message: string } }).error.message).toMatch(
+      /logins in progress/,
+    );
     expect(t.services.auth.hashGate.running).toBe(0);
   });
 });

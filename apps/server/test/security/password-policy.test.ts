@@ -14,8 +14,12 @@ describe('password policy', () => {
       expect(isCommonPassword(p), p).toBe(true);
     for (const p of ['correct horse battery staple', 'user-password-1', 'Tr0ub4dor&3-xyz'])
       expect(isCommonPassword(p), p).toBe(false);
-    expect(() => assertPasswordPolicy('elevenchars')).toThrow('password: password must have at least 12 characters');
-    expect(() => assertPasswordPolicy('password1234', 'new_password')).toThrow(/^new_password: password is too common/);
+    expect(() => assertPasswordPolicy('elevenchars')).toThrow(
+      'password: password must have at least 12 characters',
+    );
+    expect(() => assertPasswordPolicy('password1234', 'new_password')).toThrow(
+      /^new_password: password is too common/,
+    );
     expect(() => assertPasswordPolicy('a long enough passphrase')).not.toThrow();
   });
 
@@ -56,7 +60,11 @@ describe('password policy', () => {
     await using t = await startTestApp();
     const bob = await t.createUser('bob@example.com');
     const change = (current_password: string, new_password: string) =>
-      t.request('/api/auth/password', { method: 'POST', token: bob.token, json: { current_password, new_password } });
+      t.request('/api/auth/password', {
+        method: 'POST',
+        token: bob.token,
+        json: { current_password, new_password },
+      });
     const wrong = await change('not-my-password', 'a sound passphrase');
     expect(wrong.status).toBe(400);
     expect(((await wrong.json()) as ErrorBody).error.details.fields).toEqual({
@@ -79,16 +87,26 @@ describe('password policy', () => {
     const created = await admin.auth.users.create
       .mutate({ email: 'x@example.com', password: 'baseball1234' })
       .catch((e: { data?: unknown }) => e.data);
-    expect(created).toMatchObject({ code: 'VALIDATION_ERROR', httpStatus: 400, fields: { password: [expect.stringMatching(/too common/)] } });
+    expect(created).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      httpStatus: 400,
+      fields: { password: [expect.stringMatching(/too common/)] },
+    });
     const bob = await t.createUser('bob@example.com');
     const updated = await admin.auth.users.update
       .mutate({ id: bob.id, patch: { password: 'short' } })
       .catch((e: { data?: unknown }) => e.data);
-    expect(updated).toMatchObject({ code: 'VALIDATION_ERROR', fields: { 'patch.password': [expect.any(String)] } });
+    expect(updated).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      fields: { 'patch.password': [expect.any(String)] },
+    });
     const changed = await trpcHttp(t, bob.token)
       .auth.changePassword.mutate({ current_password: 'user-password-1', new_password: 'iloveyou12345' })
       .catch((e: { data?: unknown }) => e.data);
-    expect(changed).toMatchObject({ code: 'VALIDATION_ERROR', fields: { new_password: [expect.stringMatching(/too common/)] } });
+    expect(changed).toMatchObject({
+      code: 'VALIDATION_ERROR',
+      fields: { new_password: [expect.stringMatching(/too common/)] },
+    });
   });
 
   it('refuses a weak ADMIN_PASSWORD at start, naming the variable and not the value', () => {

@@ -54,8 +54,13 @@ describe('revocation takes effect everywhere at once', () => {
       expect((await ws.call('auth.me')).result?.type).toBe('data');
       // Revoked behind the service's back: only a per-call check can notice.
       t.db.prepare('UPDATE sessions SET revoked_at = 1 WHERE user_id = ?').run(bob.id);
-      expect((await ws.call('auth.me')).error?.json.data).toMatchObject({ code: 'UNAUTHORIZED', httpStatus: 401 });
-      expect((await ws.call('gallery.list', { input: { limit: 1 } })).error?.json.data.code).toBe('UNAUTHORIZED');
+      expect((await ws.call('auth.me')).error?.json.data).toMatchObject({
+        code: 'UNAUTHORIZED',
+        httpStatus: 401,
+      });
+      expect((await ws.call('gallery.list', { input: { limit: 1 } })).error?.json.data.code).toBe(
+        'UNAUTHORIZED',
+      );
     } finally {
       ws.ws.close();
     }
@@ -102,7 +107,8 @@ describe('revocation takes effect everywhere at once', () => {
     expect(await otherWs.closed).toEqual({ code: WS_CLOSE_REVOKED, reason: 'password changed' });
     expect(await apiWs.closed).toEqual({ code: WS_CLOSE_REVOKED, reason: 'password changed' });
     expect(await apiSse.ended).toEqual({ sawDone: false });
-    for (const token of [other, api.token]) expect((await t.request('/api/auth/me', { token })).status).toBe(401);
+    for (const token of [other, api.token])
+      expect((await t.request('/api/auth/me', { token })).status).toBe(401);
     expect((await t.request('/api/auth/me', { token: bob.token })).status).toBe(200);
     expect((await keptWs.call('auth.me')).result?.type).toBe('data');
     keptWs.ws.close();
@@ -149,7 +155,8 @@ describe('revocation takes effect everywhere at once', () => {
     expect((await t.request('/api/auth/me', { token: api.token })).status).toBe(403);
 
     await admin.auth.users.setActive.mutate({ id: bob.id, active: true });
-    for (const token of [bob.token, api.token]) expect((await t.request('/api/auth/me', { token })).status).toBe(401);
+    for (const token of [bob.token, api.token])
+      expect((await t.request('/api/auth/me', { token })).status).toBe(401);
     expect(await admin.auth.users.tokens.list.query({ id: bob.id })).toEqual([]);
   });
 
@@ -164,14 +171,17 @@ describe('revocation takes effect everywhere at once', () => {
 
     const list = await t.request(`/api/auth/users/${bob.id}/tokens`, { token: t.adminToken });
     expect(list.status).toBe(200);
-    expect(((await list.json()) as { items: { id: number; name: string; scopes: string[] }[] }).items).toMatchObject([
+    expect(
+      ((await list.json()) as { items: { id: number; name: string; scopes: string[] }[] }).items,
+    ).toMatchObject([
       { id: b.id, name: 'b', scopes: ['read'] },
       { id: a.id, name: 'a', scopes: ['read', 'generate'] },
     ]);
     // Not for users, not for tokens of another user, not for unknown users.
     expect((await t.request(`/api/auth/users/${bob.id}/tokens`, { token: eve.token })).status).toBe(403);
     expect(
-      (await t.request(`/api/auth/users/${bob.id}/tokens/${a.id}`, { method: 'DELETE', token: eve.token })).status,
+      (await t.request(`/api/auth/users/${bob.id}/tokens/${a.id}`, { method: 'DELETE', token: eve.token }))
+        .status,
     ).toBe(403);
     expect(
       (await t.request(`/api/auth/users/${eve.id}/tokens/${a.id}`, { method: 'DELETE', token: t.adminToken }))
@@ -179,21 +189,31 @@ describe('revocation takes effect everywhere at once', () => {
     ).toBe(404);
     expect((await t.request('/api/auth/users/999/tokens', { token: t.adminToken })).status).toBe(404);
 
-    const del = await t.request(`/api/auth/users/${bob.id}/tokens/${b.id}`, { method: 'DELETE', token: t.adminToken });
+    const del = await t.request(`/api/auth/users/${bob.id}/tokens/${b.id}`, {
+      method: 'DELETE',
+      token: t.adminToken,
+    });
     expect(del.status).toBe(204);
     expect((await bWs.closed).code).toBe(WS_CLOSE_REVOKED);
     expect((await t.request('/api/auth/me', { token: b.token })).status).toBe(401);
 
     const admin = trpcHttp(t, t.adminToken);
     expect((await admin.auth.users.tokens.list.query({ id: bob.id })).map((x) => x.id)).toEqual([a.id]);
-    await expect(admin.auth.users.tokens.revoke.mutate({ id: bob.id, token_id: a.id })).resolves.toEqual({ ok: true });
+    await expect(admin.auth.users.tokens.revoke.mutate({ id: bob.id, token_id: a.id })).resolves.toEqual({
+      ok: true,
+    });
     expect((await t.request('/api/auth/me', { token: a.token })).status).toBe(401);
-    expect(await trpcError(trpcHttp(t, eve.token).auth.users.tokens.list.query({ id: bob.id }))).toMatchObject({
+    expect(
+      await trpcError(trpcHttp(t, eve.token).auth.users.tokens.list.query({ id: bob.id })),
+    ).toMatchObject({
       code: 'FORBIDDEN',
     });
   });
 });
 
-async function adminMe(t: { request: (p: string, i?: { token?: string }) => Promise<Response>; adminToken: string }) {
+async function adminMe(t: {
+  request: (p: string, i?: { token?: string }) => Promise<Response>;
+  adminToken: string;
+}) {
   return (await (await t.request('/api/auth/me', { token: t.adminToken })).json()) as { id: number };
 }

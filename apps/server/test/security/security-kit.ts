@@ -20,7 +20,9 @@ export function trpcHttp(t: TestApp, token?: string) {
 }
 
 /** The `data` of a rejected tRPC call (code, httpStatus, fields), or fails the test if it resolved. */
-export async function trpcError(p: Promise<unknown>): Promise<{ code: string; httpStatus: number; message: string }> {
+export async function trpcError(
+  p: Promise<unknown>,
+): Promise<{ code: string; httpStatus: number; message: string }> {
   const err = await p.then(
     () => {
       throw new Error('expected the call to fail');
@@ -57,7 +59,10 @@ export interface RawWsResponse {
 export interface RawTrpcWs {
   ws: WebSocket;
   /** Sends one call and waits for its response. */
-  call(path: string, opts?: { type?: 'query' | 'mutation' | 'subscription'; input?: unknown }): Promise<RawWsResponse>;
+  call(
+    path: string,
+    opts?: { type?: 'query' | 'mutation' | 'subscription'; input?: unknown },
+  ): Promise<RawWsResponse>;
   /** Sends a frame of messages as they are. */
   sendFrame(messages: unknown[]): void;
   responses: RawWsResponse[];
@@ -101,7 +106,10 @@ export async function openRawWs(t: TestApp, token: string): Promise<RawTrpcWs> {
       ws.send(JSON.stringify({ id, method: opts.type ?? 'query', params }));
       return Promise.race([
         answered,
-        closed.then(() => ({ id, error: { json: { message: 'closed', data: { code: 'CLOSED', httpStatus: 0 } } } })),
+        closed.then(() => ({
+          id,
+          error: { json: { message: 'closed', data: { code: 'CLOSED', httpStatus: 0 } } },
+        })),
       ]);
     },
   };

@@ -63,7 +63,10 @@ describe('API token scopes', () => {
     const mutations = [
       http.auth.tokens.create.mutate({ name: 'x' }),
       http.auth.tokens.revoke.mutate({ id: 1 }),
-      http.auth.changePassword.mutate({ current_password: 'user-password-1', new_password: 'a-new-password-9' }),
+      http.auth.changePassword.mutate({
+        current_password: 'user-password-1',
+        new_password: 'a-new-password-9',
+      }),
       http.gallery.remove.mutate({ id: '0123456789abcdef' }),
       http.comfy.queue.mutate({ workflow: { '1': { class_type: 'X', inputs: {} } } }),
       http.comfy.text2img.mutate({ prompt: 'a cat' }),
@@ -93,7 +96,9 @@ describe('API token scopes', () => {
     }
 
     const user = t.services.auth.getUser(bob.id);
-    const caller = createCallerFactory(appRouter)(createContextInner({ services: t.services, user, scopes: ['read'] }));
+    const caller = createCallerFactory(appRouter)(
+      createContextInner({ services: t.services, user, scopes: ['read'] }),
+    );
     await expect(caller.auth.me()).resolves.toMatchObject({ id: bob.id });
     await expect(caller.auth.tokens.create({ name: 'x' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
@@ -124,7 +129,9 @@ describe('API token scopes', () => {
     const refused = await t.request('/api/auth/users', { token: plain.token });
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/'admin'/);
-    expect(await trpcError(trpcHttp(t, plain.token).auth.users.list.query())).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await trpcError(trpcHttp(t, plain.token).auth.users.list.query())).toMatchObject({
+      code: 'FORBIDDEN',
+    });
     const admin = await createApiToken(t, t.adminToken, { scopes: ['read', 'admin'] });
     expect((await t.request('/api/auth/users', { token: admin.token })).status).toBe(200);
     // ... and a token cannot mint a stronger one than itself.
