@@ -2,7 +2,13 @@
  * Ordered schema changes; a migration never changes once released, new ones are appended.
  * Versions may have gaps (branches number theirs in parallel); each runs once, by version.
  */
-export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'initial',

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
+import type { Migration } from './migrations.ts';
 
 export type Db = Database.Database;
 
@@ -24,7 +25,7 @@ export function openDb(rootDir: string): Db {
 }
 
 /** Applies every migration not yet recorded, in version order; returns how many ran. */
-export function migrate(db: Db): number {
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   // A set, not MAX(version): a database that got version 4 before versions 2 and 3 existed still gets them.
@@ -34,7 +35,7 @@ export function migrate(db: Db): number {
     ),
   );
   let applied = 0;
-  for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
