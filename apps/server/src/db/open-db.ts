@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
+import type { Migration } from './migrations.ts';
 
 export type Db = Database.Database;
 
@@ -23,15 +24,19 @@ export function openDb(rootDir: string): Db {
   return db;
 }
 
-/** Applies the migrations newer than the recorded version; returns how many ran. */
-export function migrate(db: Db): number {
+/** Applies every migration not yet recorded, in version order; returns how many ran. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
-  const current = row.v ?? 0;
+  // A set, not MAX(version): a database that got version 4 before versions 2 and 3 existed still gets them.
+  const done = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
+  );
   let applied = 0;
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(

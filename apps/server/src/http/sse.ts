@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { OpenConnections } from '../auth/open-connections.ts';
 
 export interface SseStream {
   /** Sends one event; `id` feeds the client's Last-Event-ID on reconnect. */
@@ -43,6 +44,8 @@ export class SseRegistry {
  * Streams register with `req.app.locals.sse` when the app provides one.
  */
 export function openSse(req: Request, res: Response, opts: { heartbeatMs?: number } = {}): SseStream {
+  // Before any header: a user at USER_MAX_STREAMS gets a plain 429.
+  const release = registerWithCredential(req, () => stream.close());
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -90,8 +93,19 @@ export function openSse(req: Request, res: Response, opts: { heartbeatMs?: numbe
     },
     lastEventId: req.get('last-event-id') ?? null,
   };
+  stream.onClose(release);
   const registry: unknown = req.app.locals['sse'];
   if (registry instanceof SseRegistry) registry.add(stream);
   write(': connected\n\n');
   return stream;
+}
+
+/**
+ * Counts the stream against its user's cap and lets revoking its credential end it, when the app
+ * has an open-connections registry and the request went through `requireUser`.
+ */
+function registerWithCredential(req: Request, close: () => void): () => void {
+  const registry = req.app.locals['connections'] as OpenConnections | undefined;
+  if (!registry || !req.auth) return () => undefined;
+  return registry.open({ userId: req.auth.user.id, credential: req.auth.credential, kind: 'sse', close });
 }
