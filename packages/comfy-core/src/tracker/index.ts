@@ -4,3 +4,4 @@ export { imagesOf, percentOf, snapshotOf, statusFromHistory } from './job-record
 export type { JobRepository, JobState, StoredJob } from './job-repository.ts';
 export { createMemoryJobRepository } from './memory-job-repository.ts';
 export { EVENT_BUFFER, EVENT_ID_BLOCK } from './job-events.ts';
+export type { JobStream, StreamOptions } from './stream.ts';

@@ -13,6 +13,8 @@ import type { JobRepository, StoredJob } from './job-repository.ts';
 import { createJobStore } from './job-store.ts';
 import { createMemoryJobRepository } from './memory-job-repository.ts';
 import { absorbHistory, applyQueue, VANISHED } from './reconcile-job.ts';
+import { openJobStream } from './stream.ts';
+import type { JobStream, StreamOptions, StreamSource } from './stream.ts';
 
 export interface JobTrackerOptions {
   client: Pick<ComfyClient, 'getQueue' | 'getHistory'>;
@@ -192,24 +194,24 @@ export function createJobTracker(opts: JobTrackerOptions) {
    * Finds a prompt this process does not hold: in the repository (a final job is answered from
    * it as stored; an unfinished one is followed again), else on ComfyUI (queue, then history).
    */
-  const lookup = async (promptId: string): Promise<JobSnapshot | undefined> => {
+  const find = async (promptId: string): Promise<StreamSource | undefined> => {
     const known = jobs.get(promptId);
-    if (known) return snapshotOf(known);
+    if (known) return { live: known };
     const stored = await loadStored(promptId);
     const afterLoad = jobs.get(promptId);
-    if (afterLoad) return snapshotOf(afterLoad);
-    if (stored && isFinalJobStatus(stored.status)) return snapshotOf(recordFromStored(stored));
+    if (afterLoad) return { live: afterLoad };
+    if (stored && isFinalJobStatus(stored.status)) return { stored };
     if (stored) {
       const job = adoptStored(stored);
       schedule();
-      return snapshotOf(job);
+      return { live: job };
     }
     const queue = await opts.client.getQueue();
     const item = [...queue.running, ...queue.pending].find((q) => q.prompt_id === promptId);
     const entry = item ? null : await opts.client.getHistory(promptId);
     if (!item && !entry) return undefined;
     const raced = jobs.get(promptId);
-    if (raced) return snapshotOf(raced);
+    if (raced) return { live: raced };
     const prompt = item?.prompt ?? entry?.prompt.prompt;
     const job = newRecord(promptId, { ...(prompt ? { prompt } : {}), ownSocket: false, now: now() });
     store.add(job, 0);
@@ -220,7 +222,21 @@ export function createJobTracker(opts: JobTrackerOptions) {
       finish(job, status, error);
     } else persist(job);
     schedule();
-    return snapshotOf(job);
+    return { live: job };
+  };
+
+  const lookup = async (promptId: string): Promise<JobSnapshot | undefined> => {
+    const found = await find(promptId);
+    if (!found) return undefined;
+    return 'live' in found ? snapshotOf(found.live) : snapshotOf(recordFromStored(found.stored));
+  };
+
+  /** Opens a prompt's stream (undefined: unknown prompt); see `openJobStream`. */
+  const openStream = async (promptId: string, o: StreamOptions = {}): Promise<JobStream | undefined> => {
+    const found = await find(promptId);
+    // Pruned while the lookup settled: its events are gone, the repository answers instead.
+    if (found && 'live' in found && jobs.get(promptId) !== found.live) return openStream(promptId, o);
+    return found ? openJobStream(bus, found, o) : undefined;
   };
 
   return {
@@ -263,6 +279,21 @@ export function createJobTracker(opts: JobTrackerOptions) {
     },
 
     lookup,
+
+    openStream,
+
+    /**
+     * A prompt's events as one async iterable: subscribed before the backfill, deduplicated by id,
+     * ending after `done` or when `signal` aborts. Throws NOT_FOUND for an unknown prompt.
+     */
+    async *stream(promptId: string, o: StreamOptions = {}): AsyncGenerator<TrackedEvent> {
+      const s = await openStream(promptId, o);
+      if (!s) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
+      yield* s;
+    },
+
+    /** Listeners attached to a prompt right now (leak checks). */
+    listenerCount: (promptId: string): number => bus.listenerCount(promptId),
 
     /**
      * Follows again every unfinished job the repository holds (after a restart); the next
