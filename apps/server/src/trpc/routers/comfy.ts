@@ -1,5 +1,10 @@
 import type { TrackedEvent } from '@comfy-gateway/comfy-core';
-import { comfyQueueRequestSchema, ingestFromComfyInputSchema, isFinalJobStatus } from '@comfy-gateway/schema';
+import {
+  comfyQueueRequestSchema,
+  ingestFromComfyInputSchema,
+  isFinalJobStatus,
+  promptIdSchema,
+} from '@comfy-gateway/schema';
 import type { StreamEvent } from '@comfy-gateway/schema';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { tracked } from '@trpc/server';
@@ -7,7 +12,7 @@ import * as z from 'zod';
 import { authedProcedure } from '../init.ts';
 import { openSubscriber } from '../../comfy/subscriber-count.ts';
 
-const promptInput = z.object({ prompt_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'not a prompt id') });
+const promptInput = z.object({ prompt_id: promptIdSchema });
 const refreshInput = z.object({ refresh: z.boolean().optional() }).optional();
 const withKey = { idempotency_key: z.string().min(1).max(200).optional() };
 
