@@ -78,7 +78,7 @@ describe('a standard EventSource following a prompt', () => {
 
     for (const resume of [
       { path: '', headers: { 'Last-Event-ID': doneId } },
-      { path: `?lastEventId=${doneId}`, headers: {} },
+      { path: `?lastEventId=${doneId}`, headers: {} as Record<string, string> },
       { path: '', headers: { 'Last-Event-ID': String(Number(doneId) + 5) } },
     ]) {
       const r = await app.request(`/api/comfy/stream/${prompt_id}${resume.path}`, {
