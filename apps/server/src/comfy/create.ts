@@ -1,9 +1,10 @@
 import { createComfyConnection } from '@comfy-gateway/comfy-core';
-import type { JobRepository, WebSocketCtor } from '@comfy-gateway/comfy-core';
+import type { JobRepository, JobStream, StreamOptions, WebSocketCtor } from '@comfy-gateway/comfy-core';
 import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/schema';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import type { Db } from '../db/open-db.ts';
+import { GatewayError } from '../errors.ts';
 import type { ServerConfig } from '../env.ts';
 import type { GalleryService } from '../gallery/gallery-service.ts';
 import type { Metrics } from '../http/metrics.ts';
@@ -78,6 +79,16 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     connection,
     text2img,
     presets: deps.presets,
+
+    /**
+     * A prompt's events for the stream adapters (SSE, tRPC `onStatus`), already subscribed.
+     * NOT_FOUND before anything is sent; `ended` when the caller has the final event already.
+     */
+    async openStream(promptId: string, o: StreamOptions): Promise<JobStream> {
+      const stream = await ops.conn().tracker.openStream(promptId, o);
+      if (!stream) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
+      return stream;
+    },
     ingestFromComfy: (input: IngestFromComfyInput, user: User): Promise<IngestResult> => ingest(input, user),
 
     /** Wires what exists only after the services are built (gallery, metrics). */
