@@ -129,6 +129,8 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
         clientId?: string;
         extraData?: Record<string, unknown>;
         front?: boolean;
+        /** The id the gateway picked (written to its ledger before this call). */
+        promptId?: string;
         signal?: AbortSignal;
       } = {},
     ) {
@@ -139,6 +141,7 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
           client_id: o.clientId ?? clientId,
           ...(o.extraData ? { extra_data: o.extraData } : {}),
           ...(o.front ? { front: true } : {}),
+          ...(o.promptId ? { prompt_id: o.promptId } : {}),
         },
         o.signal ? { signal: o.signal } : {},
       );

@@ -54,6 +54,8 @@ export function createUserService(db: Db, clock: Clock, revokeSessions: (userId:
           db.prepare('UPDATE users SET active = ? WHERE id = ?').run(patch.active ? 1 : 0, id);
         if (patch.role !== undefined)
           db.prepare('UPDATE users SET role = ? WHERE id = ?').run(patch.role, id);
+        if (patch.max_active_jobs !== undefined)
+          db.prepare('UPDATE users SET max_active_jobs = ? WHERE id = ?').run(patch.max_active_jobs, id);
         if (hash !== undefined) db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
         if ((patch.active === false && row.active === 1) || hash !== undefined) revokeSessions(id);
       })();

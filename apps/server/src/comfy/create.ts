@@ -4,11 +4,16 @@ import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/sc
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import type { Db } from '../db/open-db.ts';
+import { GatewayError } from '../errors.ts';
 import type { ServerConfig } from '../env.ts';
 import type { GalleryService } from '../gallery/gallery-service.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { ReadinessResult } from '../http/probes.ts';
 import type { PresetsService } from '../presets/presets-service.ts';
+import { createJobAcceptor } from '../jobs/accept-job.ts';
+import { createJobsQueries } from '../jobs/jobs-queries.ts';
+import { createSqliteJobLedger } from '../jobs/sqlite-job-ledger.ts';
+import { followIntoLedger } from '../jobs/tracker-bridge.ts';
 import { createComfyMetrics } from './comfy-metrics.ts';
 import type { ComfyMetrics } from './comfy-metrics.ts';
 import { createIdempotencyStore } from './idempotency.ts';
@@ -56,11 +61,24 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
   const viewCache = connection
     ? createViewCache({ dir: app.comfy_image_dir, baseUrl: app.comfy_api_url })
     : null;
-  const ops = createComfyOps({ config, connection, idempotency, viewCache });
-  const text2img = createText2Img({ ops, presets: deps.presets, idempotency });
+  const ledger = createSqliteJobLedger(deps.db);
+  const conn = () => {
+    if (!connection)
+      throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled (COMFY_ENABLED=false)');
+    return connection;
+  };
+  const accept = createJobAcceptor({
+    config,
+    ledger,
+    conn,
+    afterQueue: (promptId) => followIntoLedger(conn().tracker, ledger, promptId),
+  });
+  const ops = createComfyOps({ config, connection, idempotency, viewCache, ledger, accept });
+  const text2img = createText2Img({ ops, presets: deps.presets, idempotency, accept });
   const ingest = createIngestFromComfy({
     config,
     ops,
+    ledger,
     gallery: () => {
       if (!gallery) throw new Error('gallery not attached');
       return gallery;
@@ -74,6 +92,8 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     text2img,
     presets: deps.presets,
     ingestFromComfy: (input: IngestFromComfyInput, user: User): Promise<IngestResult> => ingest(input, user),
+    jobs: createJobsQueries(ledger),
+    ledger,
 
     /** Wires what exists only after the services are built (gallery, metrics). */
     attachServices(s: { gallery: GalleryService; metrics: Metrics }) {

@@ -2,6 +2,7 @@ import type { TrackedEvent } from '@comfy-gateway/comfy-core';
 import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { Request, Response } from 'express';
 import { formatSseEvent, openSse } from '../http/sse.ts';
+import type { Caller } from '../jobs/job-access.ts';
 import type { ComfyGatewayService } from './create.ts';
 import { openSubscriber, subscriberCount } from './subscriber-count.ts';
 
@@ -28,9 +29,9 @@ export async function streamPromptEvents(
   req: Request,
   res: Response,
   comfy: ComfyGatewayService,
-  opts: { promptId: string; previews: boolean },
+  opts: { promptId: string; previews: boolean; user: Caller },
 ): Promise<void> {
-  await comfy.status(opts.promptId); // 404 (a JSON error) before the stream starts
+  await comfy.status(opts.promptId, opts.user); // 404 (a JSON error) before the stream starts
   const tracker = comfy.conn().tracker;
   const sse = openSse(req, res);
   const release = openSubscriber('sse');

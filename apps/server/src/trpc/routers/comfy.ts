@@ -1,5 +1,10 @@
 import type { TrackedEvent } from '@comfy-gateway/comfy-core';
-import { comfyQueueRequestSchema, ingestFromComfyInputSchema, isFinalJobStatus } from '@comfy-gateway/schema';
+import {
+  comfyQueueRequestSchema,
+  ingestFromComfyInputSchema,
+  isFinalJobStatus,
+  jobListQuerySchema,
+} from '@comfy-gateway/schema';
 import type { StreamEvent } from '@comfy-gateway/schema';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { tracked } from '@trpc/server';
@@ -27,14 +32,22 @@ export const comfyRouter = {
     ),
   status: authedProcedure
     .input(promptInput)
-    .query(({ ctx, input }) => ctx.services.comfy.status(input.prompt_id)),
+    .query(({ ctx, input }) => ctx.services.comfy.status(input.prompt_id, ctx.user)),
   history: authedProcedure
     .input(promptInput)
-    .query(({ ctx, input }) => ctx.services.comfy.history(input.prompt_id)),
+    .query(({ ctx, input }) => ctx.services.comfy.history(input.prompt_id, ctx.user)),
   cancel: authedProcedure
     .input(promptInput)
-    .mutation(({ ctx, input }) => ctx.services.comfy.cancel(input.prompt_id)),
-  queueState: authedProcedure.query(({ ctx }) => ctx.services.comfy.queueState()),
+    .mutation(({ ctx, input }) => ctx.services.comfy.cancel(input.prompt_id, ctx.user)),
+  queueState: authedProcedure.query(({ ctx }) => ctx.services.comfy.queueState(ctx.user)),
+  jobs: {
+    list: authedProcedure
+      .input(jobListQuerySchema)
+      .query(({ ctx, input }) => ctx.services.comfy.jobs.list(input, ctx.user)),
+    byId: authedProcedure
+      .input(promptInput)
+      .query(({ ctx, input }) => ctx.services.comfy.jobs.byId(input.prompt_id, ctx.user)),
+  },
   objectInfo: authedProcedure.input(refreshInput).query(async ({ ctx, input }) => {
     const info = await ctx.services.comfy.objectInfo({ refresh: input?.refresh ?? false });
     return { info: info.value, hash: info.hash, stale: info.stale, warning: info.warning ?? null };
@@ -54,7 +67,7 @@ export const comfyRouter = {
     .input(promptInput.extend({ lastEventId: z.string().nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       const comfy = ctx.services.comfy;
-      await comfy.status(input.prompt_id);
+      await comfy.authorizePrompt(input.prompt_id, ctx.user);
       const tracker = comfy.conn().tracker;
       const pending: TrackedEvent[] = [];
       let wake: (() => void) | null = null;
