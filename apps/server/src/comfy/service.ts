@@ -22,6 +22,7 @@ import { isAdmin, requireJob, unknownPrompt } from '../jobs/job-access.ts';
 import type { Caller } from '../jobs/job-access.ts';
 import type { JobLedger } from '../jobs/job-ledger.ts';
 import { historyFromLedger, snapshotFromLedger } from '../jobs/job-record.ts';
+import { guardWorkflow } from '../jobs/workflow-guard.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { pendingHistory, summarizeHistory } from './history-summary.ts';
 import type { ViewCache, ViewSource } from './view-cache.ts';
@@ -112,6 +113,8 @@ export function createComfyOps(deps: {
 
     async queue(input: ComfyQueueRequest, ctx: CallContext): Promise<ComfyQueueResponse> {
       conn();
+      // Before the idempotency hash walks the body: a hostile depth must not reach any recursion.
+      guardWorkflow(input.workflow, { allowlist: config.nodeAllowlist });
       const { value } = await idempotency.run(
         { key: ctx.idempotencyKey, userId: ctx.user.id, route: 'queue', body: input },
         () =>
