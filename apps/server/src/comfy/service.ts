@@ -142,7 +142,10 @@ export function createComfyOps(deps: {
       if (entry) return summarizeHistory(promptId, entry);
       const live = c.tracker.get(promptId);
       if (live && !isFinalJobStatus(live.status)) return pendingHistory(live);
-      if (row) return isFinalJobStatus(row.status) ? historyFromLedger(row) : pendingHistory(snapshotFromLedger(row));
+      if (row)
+        return isFinalJobStatus(row.status)
+          ? historyFromLedger(row)
+          : pendingHistory(snapshotFromLedger(row));
       const found = live ?? (await c.tracker.lookup(promptId));
       if (!found) throw unknownPrompt(promptId);
       return pendingHistory(found);

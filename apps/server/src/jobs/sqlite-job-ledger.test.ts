@@ -11,7 +11,9 @@ async function tempDb(): Promise<{ db: Db } & AsyncDisposable> {
   const dir = await mkdtemp(path.join(tmpdir(), 'cg-ledger-'));
   const db = openDb(dir);
   for (const email of ['a@x.io', 'b@x.io'])
-    db.prepare("INSERT INTO users (email, password_hash, role, created_at) VALUES (?, 'x', 'user', 0)").run(email);
+    db.prepare("INSERT INTO users (email, password_hash, role, created_at) VALUES (?, 'x', 'user', 0)").run(
+      email,
+    );
   return {
     db,
     async [Symbol.asyncDispose]() {
@@ -119,9 +121,12 @@ describe('SQLite job ledger', () => {
     await using t = await tempDb();
     const ledger = createSqliteJobLedger(t.db);
     for (let i = 0; i < 7; i++) {
-      await ledger.accept(job(`p${i}`, { createdAt: 1000 + Math.floor(i / 2), kind: i % 2 ? 'text2img' : 'workflow' }), {
-        maxActive: 100,
-      });
+      await ledger.accept(
+        job(`p${i}`, { createdAt: 1000 + Math.floor(i / 2), kind: i % 2 ? 'text2img' : 'workflow' }),
+        {
+          maxActive: 100,
+        },
+      );
     }
     await ledger.accept(job('other', { ownerId: 2, createdAt: 5000 }), { maxActive: 100 });
     const seen: string[] = [];
@@ -135,9 +140,9 @@ describe('SQLite job ledger', () => {
     const text = await ledger.list({ owner: 1, kind: 'text2img', limit: 50 });
     expect(text.items.map((j) => j.promptId)).toEqual(['p5', 'p3', 'p1']);
     await ledger.repository.saveState(state('p2', 'completed'));
-    expect((await ledger.list({ owner: 1, status: 'completed', limit: 50 })).items.map((j) => j.promptId)).toEqual([
-      'p2',
-    ]);
+    expect(
+      (await ledger.list({ owner: 1, status: 'completed', limit: 50 })).items.map((j) => j.promptId),
+    ).toEqual(['p2']);
     expect((await ledger.list({ owner: 'all', limit: 1 })).items[0]?.promptId).toBe('other');
     await expect(ledger.list({ owner: 1, limit: 3, cursor: 'garbage' })).rejects.toMatchObject({
       code: 'VALIDATION_ERROR',

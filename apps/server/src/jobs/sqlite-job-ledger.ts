@@ -166,8 +166,7 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
       const out = new Map<string, number | null>();
       for (const id of ids) {
         const row = db.prepare('SELECT owner_id FROM jobs WHERE prompt_id = ?').get(id) as
-          | { owner_id: number | null }
-          | undefined;
+          { owner_id: number | null } | undefined;
         if (row) out.set(id, row.owner_id);
       }
       return out;
@@ -177,8 +176,7 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
     },
     async capOf(userId) {
       const row = db.prepare('SELECT max_active_jobs FROM users WHERE id = ?').get(userId) as
-        | { max_active_jobs: number | null }
-        | undefined;
+        { max_active_jobs: number | null } | undefined;
       return row?.max_active_jobs ?? null;
     },
     repository: {
@@ -190,7 +188,9 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
         return j ? toStored(j) : undefined;
       },
       async listUnfinished() {
-        const rows = db.prepare(`SELECT * FROM jobs WHERE ${UNFINISHED} ORDER BY created_at`).all() as JobRow[];
+        const rows = db
+          .prepare(`SELECT * FROM jobs WHERE ${UNFINISHED} ORDER BY created_at`)
+          .all() as JobRow[];
         return rows.map((r) => toStored(fromRow(r)));
       },
     },

@@ -65,6 +65,8 @@ describe('guardWorkflow', () => {
     expect(message(() => guardWorkflow(graph, { allowlist: new Set(['EmptyImage']) }))).toBe(
       'workflow: node classes not allowed on this gateway: ShellExec, SaveImage (COMFY_NODE_ALLOWLIST)',
     );
-    expect(() => guardWorkflow(graph, { allowlist: new Set(['EmptyImage', 'ShellExec', 'SaveImage']) })).not.toThrow();
+    expect(() =>
+      guardWorkflow(graph, { allowlist: new Set(['EmptyImage', 'ShellExec', 'SaveImage']) }),
+    ).not.toThrow();
   });
 });

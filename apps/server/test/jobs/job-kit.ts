@@ -7,7 +7,12 @@ import type { RunningGateway } from '../../src/server.ts';
 import type { ComfyTestApp } from '../comfy-fixture.ts';
 
 /** Submits a raw workflow as `token`; returns the response. */
-export function submit(app: ComfyTestApp, token: string, workflow: unknown, headers: Record<string, string> = {}) {
+export function submit(
+  app: ComfyTestApp,
+  token: string,
+  workflow: unknown,
+  headers: Record<string, string> = {},
+) {
   return app.request('/api/comfy/queue', { token, method: 'POST', json: { workflow }, headers });
 }
 
