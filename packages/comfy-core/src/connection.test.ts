@@ -1,14 +1,45 @@
+import { randomUUID } from 'node:crypto';
 import { startComfySim } from '@comfy-gateway/comfy-sim';
-import type { ComfySimOptions } from '@comfy-gateway/comfy-sim';
+import type { ComfySim, ComfySimOptions } from '@comfy-gateway/comfy-sim';
 import type { ConnectionState } from '@comfy-gateway/schema';
 import { describe, expect, it } from 'vitest';
 import { createComfyConnection } from './connection.ts';
 import type { ComfyConnectionOptions } from './connection.ts';
+import { createMemoryJobRepository } from './tracker/memory-job-repository.ts';
 import { samplerGraph, tinyGraph, WS } from './tracker/test-rig.ts';
+import type { Timers } from './types.ts';
+
+/** Timers and a clock that move only when the test advances them. */
+function fakeTimers() {
+  let t = 0;
+  let seq = 0;
+  const due = new Map<number, { at: number; fn: () => void }>();
+  const timers: Timers & { now: () => number; advance: (ms: number) => void } = {
+    setTimeout(fn, ms) {
+      due.set(++seq, { at: t + ms, fn });
+      return seq;
+    },
+    clearTimeout: (h) => void due.delete(h as number),
+    now: () => t,
+    advance(ms) {
+      t += ms;
+      for (const [h, d] of [...due].sort((a, b) => a[1].at - b[1].at)) {
+        if (d.at > t || !due.has(h)) continue;
+        due.delete(h);
+        d.fn();
+      }
+    },
+  };
+  return timers;
+}
 
 /** A simulator and a started connection with short delays, disposed together. */
-async function startConnection(simOpts: ComfySimOptions = {}, over: Partial<ComfyConnectionOptions> = {}) {
-  const sim = await startComfySim(simOpts);
+async function startConnection(
+  simOpts: ComfySimOptions = {},
+  over: Partial<ComfyConnectionOptions> = {},
+  shared?: ComfySim,
+) {
+  const sim = shared ?? (await startComfySim(simOpts));
   const states: ConnectionState[] = [];
   const metrics: string[] = [];
   const conn = createComfyConnection({
@@ -24,7 +55,7 @@ async function startConnection(simOpts: ComfySimOptions = {}, over: Partial<Comf
     onMetric: (name) => metrics.push(name),
     ...over,
   });
-  conn.start();
+  await conn.start();
   await expect.poll(() => conn.watchdog.state).toBe('connected');
   return {
     sim,
@@ -33,7 +64,7 @@ async function startConnection(simOpts: ComfySimOptions = {}, over: Partial<Comf
     metrics,
     async [Symbol.asyncDispose]() {
       await conn.stop();
-      await sim.close();
+      if (!shared) await sim.close();
     },
   };
 }
@@ -115,6 +146,56 @@ describe('createComfyConnection against the simulator', () => {
     expect(events.find((e) => e.type === 'warning')).toMatchObject({ code: 'followed_by_polling' });
     const final = await t.conn.tracker.waitForEnd(res.prompt_id);
     expect(final).toMatchObject({ status: 'completed', followed_by: 'polling' });
+  });
+
+  it('queues under a prompt id the gateway chose up front', async () => {
+    await using t = await startConnection();
+    const promptId = randomUUID();
+    const res = await t.conn.queue(tinyGraph(6), { promptId });
+    expect(res.prompt_id).toBe(promptId);
+    expect(t.conn.tracker.get(promptId)).toBeDefined();
+    expect((await t.conn.tracker.waitForEnd(promptId)).status).toBe('completed');
+    expect(await t.conn.client.getHistory(promptId)).not.toBeNull();
+  });
+
+  it('follows the repository\u2019s unfinished jobs again on start, to their true final state', async () => {
+    const repository = createMemoryJobRepository();
+    await using t = await startConnection({ stepMs: 20 }, { repository });
+    const { prompt_id } = await t.conn.queue(samplerGraph(7, 10));
+    await expect.poll(() => t.conn.tracker.get(prompt_id)?.status).toBe('running');
+    await t.conn.stop();
+    expect((await repository.load(prompt_id))?.status).toBe('running');
+    const floor = (await repository.load(prompt_id))?.eventIdFloor ?? 0;
+
+    // A new process (new client id) over the same repository while ComfyUI ran on.
+    await using again = await startConnection({}, { repository }, t.sim);
+    const final = await again.conn.tracker.waitForEnd(prompt_id);
+    expect(final).toMatchObject({
+      status: 'completed',
+      images: [expect.objectContaining({ type: 'output' })],
+    });
+    expect(Number(again.conn.tracker.eventsSince(prompt_id)[0]?.id)).toBe(floor + 1);
+    await again.conn.tracker.flush();
+    expect(await repository.load(prompt_id)).toMatchObject({ status: 'completed' });
+  });
+
+  it('fails active jobs after giveUpAfterMs on the injected clock, not the wall clock', async () => {
+    const clock = fakeTimers();
+    await using t = await startConnection(
+      { stepMs: 50 },
+      { timers: clock, now: clock.now, giveUpAfterMs: 60_000 },
+    );
+    const { prompt_id } = await t.conn.queue(samplerGraph(8, 100));
+    await expect.poll(() => t.conn.tracker.get(prompt_id)?.status).toBe('running');
+    await t.sim.stop();
+    await expect.poll(() => t.conn.watchdog.state).not.toBe('connected');
+    clock.advance(59_999);
+    expect(t.conn.tracker.get(prompt_id)?.status).toBe('running');
+    clock.advance(1);
+    expect(t.conn.tracker.get(prompt_id)).toMatchObject({
+      status: 'failed',
+      error: { code: 'comfy_unreachable', message: expect.stringMatching(/60 s/) },
+    });
   });
 
   it('stops cleanly: disabled, socket closed, no timers left behind', async () => {

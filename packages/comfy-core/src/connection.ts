@@ -6,9 +6,11 @@ import { createComfyClient } from './client/comfy-client.ts';
 import type { FetchLike } from './client/request.ts';
 import { createComfySocket } from './client/socket.ts';
 import type { WebSocketCtor } from './client/socket.ts';
+import { defaultTimers } from './timers.ts';
+import type { JobRepository } from './tracker/job-repository.ts';
 import { createJobTracker } from './tracker/job-tracker.ts';
 import { createWatchdog } from './watchdog/index.ts';
-import type { MetricHook, QueuePromptResult } from './types.ts';
+import type { ErrorHook, MetricHook, QueuePromptResult, Timers } from './types.ts';
 
 export interface ComfyConnectionOptions {
   baseUrl: string;
@@ -27,11 +29,20 @@ export interface ComfyConnectionOptions {
   onStateChange?: (from: ConnectionState, to: ConnectionState, reason?: string) => void;
   /** Counters from the tracker (`rescue`, `vanished`, `reconcile`, `job_end`). */
   onMetric?: MetricHook;
+  /** Errors that are handled but worth a log line (failed state writes, background polls). */
+  onError?: ErrorHook;
+  /** Where job state is kept; unfinished jobs in it are followed again on `start()`. */
+  repository?: JobRepository;
+  now?: () => number;
+  timers?: Timers;
 }
 
 /** One ComfyUI server: HTTP client, one shared socket, watchdog, job tracker and object_info cache. */
 export function createComfyConnection(opts: ComfyConnectionOptions) {
   const clientId = opts.clientId ?? randomUUID().replaceAll('-', '');
+  const now = opts.now ?? Date.now;
+  const timers = opts.timers ?? defaultTimers;
+  const onError: ErrorHook = opts.onError ?? (() => undefined);
   const client = createComfyClient({
     baseUrl: opts.baseUrl,
     timeoutMs: opts.timeoutMs,
@@ -42,24 +53,33 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
     clientId,
     WebSocket: opts.WebSocket,
     connectTimeoutMs: opts.timeoutMs,
+    now,
+    timers,
   });
   const tracker = createJobTracker({
     client,
     clientId,
+    now,
+    timers,
+    onError,
+    ...(opts.repository ? { repository: opts.repository } : {}),
     ...(opts.onMetric ? { onMetric: opts.onMetric } : {}),
     ...(opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {}),
     ...(opts.silenceMs !== undefined ? { silenceMs: opts.silenceMs } : {}),
   });
-  const objectInfo = createTtlCache<ComfyObjectInfo>({ ttlMs: opts.objectInfoTtlMs });
+  const objectInfo = createTtlCache<ComfyObjectInfo>({ ttlMs: opts.objectInfoTtlMs, now });
   let version: string | null = null;
   let unreachableSince: number | null = null;
-  let giveUpTimer: ReturnType<typeof setTimeout> | null = null;
+  let giveUpTimer: unknown = null;
   const giveUpAfterMs = opts.giveUpAfterMs ?? Math.max(30_000, opts.healthIntervalMs);
 
   const watchdog = createWatchdog({
     connect: async () => {
       await socket.connect();
-      const stats = await client.getSystemStats().catch(() => null);
+      const stats = await client.getSystemStats().catch((err: unknown) => {
+        onError('connection.systemStats', err);
+        return null;
+      });
       version = stats?.system?.comfyui_version ?? version;
     },
     probe: async () => {
@@ -69,6 +89,8 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
     maxDelayMs: opts.reconnect.maxDelayMs,
     maxAttempts: opts.reconnect.maxAttempts,
     healthIntervalMs: opts.healthIntervalMs,
+    now,
+    timers,
   });
 
   socket.onEvent((ev) => tracker.handleEvent(ev));
@@ -80,21 +102,22 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
     opts.onStateChange?.(from, to, reason);
     if (to === 'connected') {
       unreachableSince = null;
-      if (giveUpTimer) clearTimeout(giveUpTimer);
+      if (giveUpTimer !== null) timers.clearTimeout(giveUpTimer);
       giveUpTimer = null;
       tracker.setSocketUp(true);
       // Whatever happened while we were away is in /queue and /history.
-      void tracker.reconcile().catch(() => undefined);
+      void tracker.reconcile().catch((err: unknown) => onError('connection.reconcile', err));
       return;
     }
     tracker.setSocketUp(false);
     if ((to === 'reconnecting' || to === 'degraded') && unreachableSince === null) {
-      unreachableSince = Date.now();
+      unreachableSince = now();
       tracker.warnActive(
         'comfy_connection_lost',
         `lost the connection to ComfyUI (${reason ?? 'unknown'}); reconnecting`,
       );
-      giveUpTimer = setTimeout(() => {
+      giveUpTimer = timers.setTimeout(() => {
+        giveUpTimer = null;
         if (watchdog.state !== 'connected') {
           tracker.failActive(
             'comfy_unreachable',
@@ -102,7 +125,6 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
           );
         }
       }, giveUpAfterMs);
-      giveUpTimer.unref?.();
     }
   });
 
@@ -111,21 +133,32 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
     clientId,
     tracker,
     watchdog,
-    start: () => watchdog.start(),
+    /**
+     * Follows again the unfinished jobs the repository holds, then connects; the first connect
+     * reconciles them against ComfyUI. A repository that cannot be read is reported, not fatal.
+     */
+    async start(): Promise<void> {
+      await tracker.restore().catch((err: unknown) => onError('connection.restore', err));
+      watchdog.start();
+    },
     async stop() {
       watchdog.stop();
       socket.close();
       tracker.close();
-      if (giveUpTimer) clearTimeout(giveUpTimer);
+      if (giveUpTimer !== null) timers.clearTimeout(giveUpTimer);
+      giveUpTimer = null;
+      await tracker.flush();
     },
 
     /**
      * Queues a graph under the gateway's client_id and tracks it before returning. With a caller's
      * own client_id, ComfyUI sends its events to that client only, so the prompt is polled.
+     * `promptId` lets the gateway choose the id up front (sent as `prompt_id`).
      */
     async queue(
       prompt: Workflow,
       o: {
+        promptId?: string;
         clientId?: string;
         extraData?: Record<string, unknown>;
         front?: boolean;
@@ -139,6 +172,7 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
         {
           prompt,
           client_id: o.clientId ?? clientId,
+          ...(o.promptId ? { prompt_id: o.promptId } : {}),
           ...(o.extraData ? { extra_data: o.extraData } : {}),
           ...(o.front ? { front: true } : {}),
           ...(o.promptId ? { prompt_id: o.promptId } : {}),

@@ -69,6 +69,9 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
+/** Where errors go that must not break the caller (failed writes, background polls): a logger. */
+export type ErrorHook = (where: string, err: unknown) => void;
+
 /** Counter hook: `name` such as `rescue`, `vanished`, `reconcile`, `job_end`; labels narrow it. */
 export type MetricHook = (name: string, labels?: Record<string, string>) => void;
 

@@ -1,5 +1,5 @@
 import { createComfyConnection } from '@comfy-gateway/comfy-core';
-import type { WebSocketCtor } from '@comfy-gateway/comfy-core';
+import type { JobRepository, WebSocketCtor } from '@comfy-gateway/comfy-core';
 import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/schema';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
@@ -27,6 +27,8 @@ export interface ComfyDeps {
   db: Db;
   logger: Logger;
   presets: PresetsService;
+  /** Where the tracker keeps job state (the ledger); in memory when absent. */
+  jobRepository?: JobRepository;
   /** Tests shorten the tracker's polling. */
   tuning?: { pollIntervalMs?: number; silenceMs?: number; giveUpAfterMs?: number };
 }
@@ -51,6 +53,9 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
         healthIntervalMs: app.comfy_health_interval_s * 1000,
         objectInfoTtlMs: app.comfy_object_info_ttl_s * 1000,
         ...(deps.tuning ?? {}),
+        ...(deps.jobRepository ? { repository: deps.jobRepository } : {}),
+        // Handled failures (a state write, a background poll): logged, never thrown at a caller.
+        onError: (where, err) => log.warn({ err, where }, 'ComfyUI background operation failed'),
         onStateChange: (from, to, reason) => {
           log.info({ from, to, reason }, 'ComfyUI connection state changed');
           metrics?.stateChanged(to);
@@ -101,7 +106,7 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
       metrics = createComfyMetrics(s.metrics, connection);
     },
     async start() {
-      connection?.start();
+      await connection?.start();
     },
     async readiness(): Promise<ReadinessResult> {
       if (!connection) return { name: 'comfy', ok: true, detail: 'disabled' };

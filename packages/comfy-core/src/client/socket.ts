@@ -1,4 +1,6 @@
 import { GatewayError } from '../errors.ts';
+import { defaultTimers } from '../timers.ts';
+import type { Timers } from '../types.ts';
 import type { ComfyEvent } from './events.ts';
 import { parseBinaryFrame, parseTextFrame } from './parse-frame.ts';
 
@@ -24,6 +26,7 @@ export interface ComfySocketOptions {
   /** Open + first `status` must happen within this; default 10 s. */
   connectTimeoutMs?: number;
   now?: () => number;
+  timers?: Timers;
 }
 
 export interface ComfySocket {
@@ -46,6 +49,7 @@ const toBytes = (data: unknown): Uint8Array | null => {
 /** One WebSocket to ComfyUI with the gateway's client id and the preview-metadata handshake. */
 export function createComfySocket(opts: ComfySocketOptions): ComfySocket {
   const now = opts.now ?? Date.now;
+  const timers = opts.timers ?? defaultTimers;
   const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
   const flags = opts.featureFlags === undefined ? { supports_preview_metadata: true } : opts.featureFlags;
   const url = `${opts.baseUrl.replace(/^http/, 'ws').replace(/\/+$/, '')}/ws?clientId=${encodeURIComponent(opts.clientId)}`;
@@ -64,7 +68,9 @@ export function createComfySocket(opts: ComfySocketOptions): ComfySocket {
     ws = null;
     open = false;
     if (sock) {
-      sock.onclose = sock.onmessage = sock.onerror = null;
+      sock.onclose = sock.onmessage = null;
+      // Closing a socket still connecting makes `ws` emit an error: keep a handler for it.
+      sock.onerror = () => undefined;
       sock.close();
     }
   };
@@ -81,7 +87,7 @@ export function createComfySocket(opts: ComfySocketOptions): ComfySocket {
         ws = sock;
         sock.binaryType = 'arraybuffer';
         let settled = false;
-        const timer = setTimeout(
+        const timer = timers.setTimeout(
           () => fail(`no status from ComfyUI within ${connectTimeoutMs} ms`),
           connectTimeoutMs,
         );
@@ -89,8 +95,9 @@ export function createComfySocket(opts: ComfySocketOptions): ComfySocket {
           if (settled) return;
           settled = true;
           abortPending = null;
-          clearTimeout(timer);
-          sock.onclose = sock.onmessage = sock.onerror = null;
+          timers.clearTimeout(timer);
+          sock.onclose = sock.onmessage = null;
+          sock.onerror = () => undefined;
           sock.close();
           reject(new GatewayError('COMFY_UNAVAILABLE', `WebSocket to ComfyUI failed: ${why}`));
         };
@@ -119,7 +126,7 @@ export function createComfySocket(opts: ComfySocketOptions): ComfySocket {
             settled = true;
             abortPending = null;
             open = true;
-            clearTimeout(timer);
+            timers.clearTimeout(timer);
             resolve();
           }
           emit(ev);

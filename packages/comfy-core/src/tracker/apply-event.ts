@@ -1,7 +1,7 @@
 import type { JobError, JobStatus } from '@comfy-gateway/schema';
 import type { ComfyEvent } from '../client/events.ts';
-import { emit, imagesOf, snapshotOf } from './job-record.ts';
-import type { JobRecord } from './job-record.ts';
+import { imagesOf, snapshotOf } from './job-record.ts';
+import type { Emit, JobRecord } from './job-record.ts';
 
 export interface EventOutcome {
   final?: JobStatus;
@@ -18,19 +18,19 @@ const markRunning = (job: JobRecord, now: number) => {
 };
 
 /** Applies one socket event to a job and emits what subscribers should see. */
-export function applyEvent(job: JobRecord, ev: ComfyEvent, now: number): EventOutcome {
+export function applyEvent(job: JobRecord, ev: ComfyEvent, now: number, emit: Emit): EventOutcome {
   if (ev.type !== 'preview' && ev.type !== 'text') job.seen = true;
   switch (ev.type) {
     case 'execution_start':
       markRunning(job, now);
-      emit(job, { type: 'status', snapshot: snapshotOf(job) });
+      emit({ type: 'status', snapshot: snapshotOf(job) });
       return {};
     case 'execution_cached': {
       for (const n of ev.nodes) job.cached.add(n);
       // execution_start may have been missed; this proves the run began just the same.
       const wasQueued = job.status === 'queued';
       markRunning(job, now);
-      if (wasQueued) emit(job, { type: 'status', snapshot: snapshotOf(job) });
+      if (wasQueued) emit({ type: 'status', snapshot: snapshotOf(job) });
       return {};
     }
     case 'executing':
@@ -40,14 +40,14 @@ export function applyEvent(job: JobRecord, ev: ComfyEvent, now: number): EventOu
       job.node = ev.node;
       job.value = 0;
       job.max = 1;
-      emit(job, { type: 'status', snapshot: snapshotOf(job) });
+      emit({ type: 'status', snapshot: snapshotOf(job) });
       return {};
     case 'progress':
       markRunning(job, now);
       job.node = ev.node ?? job.node;
       job.value = ev.value;
       job.max = ev.max;
-      emit(job, { type: 'status', snapshot: snapshotOf(job) });
+      emit({ type: 'status', snapshot: snapshotOf(job) });
       return {};
     case 'progress_state': {
       const before = job.done.size;
@@ -56,7 +56,7 @@ export function applyEvent(job: JobRecord, ev: ComfyEvent, now: number): EventOu
       markRunning(job, now);
       // Prompts without a client id get only these: they are the whole progress signal then.
       if (wasQueued || (job.done.size !== before && !job.ownSocket))
-        emit(job, { type: 'status', snapshot: snapshotOf(job) });
+        emit({ type: 'status', snapshot: snapshotOf(job) });
       return {};
     }
     case 'executed': {
@@ -64,12 +64,12 @@ export function applyEvent(job: JobRecord, ev: ComfyEvent, now: number): EventOu
       const images = imagesOf(ev.output);
       if (images.length > 0) {
         job.images.push(...images);
-        emit(job, { type: 'images', node: ev.node, images });
+        emit({ type: 'images', node: ev.node, images });
       }
       return {};
     }
     case 'preview':
-      emit(job, {
+      emit({
         type: 'preview',
         node: ev.node_id ?? job.node,
         mime: ev.mime,

@@ -1,3 +1,6 @@
 export { createJobTracker } from './job-tracker.ts';
 export type { JobTracker, JobTrackerOptions, TrackerStats } from './job-tracker.ts';
 export { imagesOf, percentOf, snapshotOf, statusFromHistory } from './job-record.ts';
+export type { JobRepository, JobState, StoredJob } from './job-repository.ts';
+export { createMemoryJobRepository } from './memory-job-repository.ts';
+export { EVENT_BUFFER, EVENT_ID_BLOCK } from './job-events.ts';

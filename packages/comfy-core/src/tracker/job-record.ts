@@ -7,12 +7,13 @@ import type {
   Workflow,
 } from '@comfy-gateway/schema';
 import { isFinalJobStatus } from '@comfy-gateway/schema';
-import type { ComfyHistoryEntry, JobListener, TrackedEvent } from '../types.ts';
+import type { ComfyHistoryEntry } from '../types.ts';
+import type { JobState, StoredJob } from './job-repository.ts';
 
-/** Events kept per job for resuming streams; previews are never kept. */
-export const EVENT_BUFFER = 500;
+/** Hands an event to the job's subscribers (the event bus numbers and buffers it). */
+export type Emit = (event: StreamEvent) => void;
 
-/** Everything the tracker knows about one prompt. */
+/** Everything the tracker knows about one prompt: the durable `JobState` plus live progress. */
 export interface JobRecord {
   id: string;
   status: JobStatus;
@@ -29,10 +30,6 @@ export interface JobRecord {
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;
-  events: TrackedEvent[];
-  nextEventId: number;
-  listeners: Set<JobListener>;
-  waiters: Set<(s: JobSnapshot) => void>;
   /** ComfyUI's queue number, when known. */
   number: number | null;
   /** Seen alive upstream (an event, or in /queue): missing from both /queue and history is then final. */
@@ -41,6 +38,8 @@ export interface JobRecord {
   cancelRequested: boolean;
   /** Final state came from polling, not from the socket. */
   endedByPolling: boolean;
+  /** Followed again after a restart: polled until it ends, as its events may go to an old client id. */
+  restored: boolean;
 }
 
 export function newRecord(
@@ -63,17 +62,43 @@ export function newRecord(
     createdAt: o.now,
     startedAt: null,
     finishedAt: null,
-    events: [],
-    nextEventId: 1,
-    listeners: new Set(),
-    waiters: new Set(),
     number: o.number ?? null,
     seen: false,
     missingPasses: 0,
     cancelRequested: false,
     endedByPolling: false,
+    restored: false,
   };
 }
+
+/** A record rebuilt from what the repository holds (restart, or answering for a pruned job). */
+export function recordFromStored(stored: StoredJob): JobRecord {
+  const job = newRecord(stored.promptId, {
+    ...(stored.prompt ? { prompt: stored.prompt } : {}),
+    ownSocket: stored.ownSocket,
+    now: stored.createdAt,
+  });
+  job.status = stored.status;
+  job.images = [...stored.images];
+  job.error = stored.error ?? undefined;
+  job.startedAt = stored.startedAt;
+  job.finishedAt = stored.finishedAt;
+  return job;
+}
+
+/** The durable part of a record, as the repository stores it (with what was known at accept). */
+export const stateOf = (job: JobRecord, eventIdFloor: number): JobState & StoredJob => ({
+  promptId: job.id,
+  status: job.status,
+  images: [...job.images],
+  error: job.error ?? null,
+  startedAt: job.startedAt,
+  finishedAt: job.finishedAt,
+  eventIdFloor,
+  prompt: job.prompt ?? null,
+  ownSocket: job.ownSocket,
+  createdAt: job.createdAt,
+});
 
 /** Whole-run percent: finished nodes plus the current node's steps, over the nodes that will run. */
 const SAMPLERS = new Set(['KSampler', 'KSamplerAdvanced', 'SamplerCustom', 'SamplerCustomAdvanced']);
@@ -129,25 +154,6 @@ export function snapshotOf(job: JobRecord): JobSnapshot {
     started_at: job.startedAt,
     finished_at: job.finishedAt,
   };
-}
-
-/** Appends an event with the next id (previews get none and are not kept), then tells listeners. */
-export function emit(job: JobRecord, event: StreamEvent): void {
-  let tracked: TrackedEvent;
-  if (event.type === 'preview') {
-    tracked = { id: '', event };
-  } else {
-    tracked = { id: String(job.nextEventId++), event };
-    job.events.push(tracked);
-    if (job.events.length > EVENT_BUFFER) job.events.splice(0, job.events.length - EVENT_BUFFER);
-  }
-  for (const l of job.listeners) {
-    try {
-      l(tracked);
-    } catch {
-      // A broken subscriber must not stop the others.
-    }
-  }
 }
 
 /** Collects `{filename, subfolder, type}` entries from a node's UI output (images, gifs, ...). */

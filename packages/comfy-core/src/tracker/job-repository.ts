@@ -14,6 +14,7 @@ export interface JobState {
   /**
    * Event ids up to this one may have been handed out: after a restart numbering continues above
    * it (ids may skip, never repeat). The tracker reserves ids in blocks so this is not per event.
+   * Once the job is final it is exactly the id of its `done` event.
    */
   eventIdFloor: number;
 }
@@ -31,7 +32,10 @@ export interface StoredJob extends JobState {
  * in-memory one serves tests and embedders. Async so another database dialect fits unchanged.
  */
 export interface JobRepository {
-  /** Writes the tracker-owned fields; a job the repository has no row for is created. */
+  /**
+   * Writes the tracker-owned fields; a job the repository has no row for is created. The tracker
+   * passes a whole `StoredJob` (prompt, ownSocket, createdAt too); a repository may ignore those.
+   */
   saveState(state: JobState): Promise<void>;
   /** The stored job, for answering after the in-memory record is gone. */
   load(promptId: string): Promise<StoredJob | undefined>;

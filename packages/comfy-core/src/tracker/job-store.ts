@@ -1,38 +1,84 @@
-import type { JobError, JobSnapshot, JobStatus } from '@comfy-gateway/schema';
-import { GatewayError } from '../errors.ts';
-import type { JobListener, MetricHook, TrackedEvent } from '../types.ts';
-import { emit, isFinal, snapshotOf } from './job-record.ts';
-import type { JobRecord } from './job-record.ts';
+import type { JobError, JobSnapshot, JobStatus, StreamEvent } from '@comfy-gateway/schema';
+import type { ErrorHook, JobListener, MetricHook } from '../types.ts';
+import { createJobEvents } from './job-events.ts';
+import { isFinal, snapshotOf, stateOf } from './job-record.ts';
+import type { Emit, JobRecord } from './job-record.ts';
+import type { JobRepository } from './job-repository.ts';
+import { createJobWriter } from './job-writer.ts';
 
 export interface JobStoreOptions {
   now: () => number;
-  /** Finished jobs kept: at most this many, none longer than retainMs after they ended. */
+  /** Finished jobs kept in memory: at most this many, none longer than retainMs after they ended. */
   retain: number;
   retainMs: number;
   metric: MetricHook;
+  repository: JobRepository;
+  onError: ErrorHook;
 }
 
-/** The tracker's job table: final transitions, listeners, waiters and bounded retention. */
+/**
+ * The tracker's job table: records in memory, their events on the bus, their durable state
+ * written through the repository whenever it changes (never per progress step).
+ */
 export function createJobStore(opts: JobStoreOptions) {
   const jobs = new Map<string, JobRecord>();
+  const bus = createJobEvents();
+  const writer = createJobWriter({ repository: opts.repository, onError: opts.onError });
+  const savedKeys = new WeakMap<JobRecord, string>();
   const endListeners = new Set<(s: JobSnapshot) => void>();
+
+  /** Saves the job when a durable field changed since the last save; progress alone does not. */
+  const persist = (job: JobRecord, floor = bus.ids(job.id)?.floor ?? 0): void => {
+    const key = JSON.stringify([
+      job.status,
+      job.images.length,
+      job.error?.code,
+      job.startedAt,
+      job.finishedAt,
+      floor,
+    ]);
+    if (savedKeys.get(job) === key) return;
+    savedKeys.set(job, key);
+    writer.save(stateOf(job, floor));
+  };
 
   /** Finished jobs without listeners go when too many or too old; active ones always stay. */
   const prune = () => {
-    const finished = [...jobs.values()].filter((j) => isFinal(j) && j.listeners.size === 0);
+    const finished = [...jobs.values()].filter((j) => isFinal(j) && bus.listenerCount(j.id) === 0);
     const excess = Math.max(0, finished.length - opts.retain);
     const cutoff = opts.now() - opts.retainMs;
     finished.forEach((j, i) => {
-      if (i < excess || (j.finishedAt ?? 0) < cutoff) jobs.delete(j.id);
+      if (i < excess || (j.finishedAt ?? 0) < cutoff) {
+        jobs.delete(j.id);
+        bus.drop(j.id);
+      }
     });
   };
 
+  const emitter =
+    (job: JobRecord): Emit =>
+    (event: StreamEvent) =>
+      bus.emit(job.id, event);
+
   return {
     jobs,
+    bus,
+    writer,
     prune,
+    persist,
+    emitter,
     active: () => [...jobs.values()].filter((j) => !isFinal(j)),
 
-    /** The one way into a final state: status, error, done, in that order, exactly once. */
+    /** Takes a record in: its events continue above `floor`; saved at once (accepted or restored). */
+    add(job: JobRecord, floor: number): void {
+      jobs.set(job.id, job);
+      bus.open(job.id, { floor, onReserve: (f) => persist(job, f) });
+    },
+
+    /**
+     * The one way into a final state: status, error, done, in that order, exactly once. The saved
+     * floor is then the `done` event's id: no later id exists, and a resume from it is complete.
+     */
     finish(job: JobRecord, status: JobStatus, error?: JobError): void {
       if (isFinal(job)) return;
       job.status = status;
@@ -40,13 +86,13 @@ export function createJobStore(opts: JobStoreOptions) {
       if (error) job.error = error;
       job.queuePosition = null;
       const snap = snapshotOf(job);
-      emit(job, { type: 'status', snapshot: snap });
+      const emit = emitter(job);
+      emit({ type: 'status', snapshot: snap });
       if (error && status !== 'cancelled')
-        emit(job, { type: 'error', code: error.code ?? status, message: error.message, details: error });
-      emit(job, { type: 'done', snapshot: snap });
+        emit({ type: 'error', code: error.code ?? status, message: error.message, details: error });
+      emit({ type: 'done', snapshot: snap });
+      persist(job, bus.ids(job.id)?.last ?? 0);
       opts.metric('job_end', { status, followed_by: job.ownSocket ? 'socket' : 'polling' });
-      for (const w of job.waiters) w(snap);
-      job.waiters.clear();
       for (const l of endListeners) l(snap);
       prune();
     },
@@ -56,40 +102,16 @@ export function createJobStore(opts: JobStoreOptions) {
       return () => endListeners.delete(listener);
     },
 
-    eventsSince(promptId: string, lastEventId?: string): TrackedEvent[] {
-      const job = jobs.get(promptId);
-      if (!job) return [];
-      const after = Number(lastEventId ?? 0);
-      return job.events.filter((e) => Number(e.id) > (Number.isFinite(after) ? after : 0));
-    },
-
+    /** Live events of one job; a finished job is pruned once its last listener goes. */
     subscribe(promptId: string, listener: JobListener): () => void {
-      const job = jobs.get(promptId);
-      if (!job) return () => undefined;
-      job.listeners.add(listener);
+      const off = bus.subscribe(promptId, listener);
       return () => {
-        job.listeners.delete(listener);
-        if (isFinal(job)) prune();
+        off();
+        const job = jobs.get(promptId);
+        if (job && isFinal(job)) prune();
       };
-    },
-
-    waitForEnd(promptId: string, o: { signal?: AbortSignal } = {}): Promise<JobSnapshot> {
-      const job = jobs.get(promptId);
-      if (!job) return Promise.reject(new GatewayError('NOT_FOUND', `prompt ${promptId} is not tracked`));
-      if (isFinal(job)) return Promise.resolve(snapshotOf(job));
-      return new Promise((resolve, reject) => {
-        const done = (s: JobSnapshot) => {
-          o.signal?.removeEventListener('abort', abort);
-          resolve(s);
-        };
-        const abort = () => {
-          job.waiters.delete(done);
-          reject(o.signal?.reason ?? new Error('aborted'));
-        };
-        if (o.signal?.aborted) return abort();
-        o.signal?.addEventListener('abort', abort, { once: true });
-        job.waiters.add(done);
-      });
     },
   };
 }
+
+export type JobStore = ReturnType<typeof createJobStore>;

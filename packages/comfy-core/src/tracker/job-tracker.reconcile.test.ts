@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isGatewayError } from '../errors.ts';
 import { entry, f, IMG, item, NORMAL, P, rig, start, success, types } from './event-fixtures.ts';
-import { EVENT_BUFFER } from './job-record.ts';
+import { EVENT_BUFFER } from './job-events.ts';
 
 beforeEach(() => void vi.useFakeTimers());
 afterEach(() => void vi.useRealTimers());

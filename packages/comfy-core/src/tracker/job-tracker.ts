@@ -1,13 +1,17 @@
+import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { JobSnapshot, Workflow } from '@comfy-gateway/schema';
 import type { ComfyClient } from '../client/comfy-client.ts';
 import type { ComfyEvent } from '../client/events.ts';
 import { defaultTimers } from '../timers.ts';
-import type { MetricHook, Timers } from '../types.ts';
+import { GatewayError } from '../errors.ts';
+import type { ErrorHook, JobListener, MetricHook, Timers, TrackedEvent } from '../types.ts';
 import { applyEvent } from './apply-event.ts';
 import { createEarlyEvents } from './early-events.ts';
-import { emit, isFinal, newRecord, snapshotOf } from './job-record.ts';
-import { createJobStore } from './job-store.ts';
+import { isFinal, newRecord, recordFromStored, snapshotOf } from './job-record.ts';
 import type { JobRecord } from './job-record.ts';
+import type { JobRepository, StoredJob } from './job-repository.ts';
+import { createJobStore } from './job-store.ts';
+import { createMemoryJobRepository } from './memory-job-repository.ts';
 import { absorbHistory, applyQueue, VANISHED } from './reconcile-job.ts';
 
 export interface JobTrackerOptions {
@@ -22,9 +26,13 @@ export interface JobTrackerOptions {
   retainFinished?: number;
   /** ... and none longer than this after they ended. */
   retainFinishedMs?: number;
+  /** Where job state is kept (accepted, each state change); in memory unless given. */
+  repository?: JobRepository;
   now?: () => number;
   timers?: Timers;
   onMetric?: MetricHook;
+  /** Errors that must not break the event path (failed writes, background polls). */
+  onError?: ErrorHook;
 }
 
 export interface TrackerStats {
@@ -41,11 +49,15 @@ export function createJobTracker(opts: JobTrackerOptions) {
   const pollMs = opts.pollIntervalMs ?? 1000;
   const silenceMs = opts.silenceMs ?? 5000;
   const metric: MetricHook = opts.onMetric ?? (() => undefined);
+  const onError: ErrorHook = opts.onError ?? (() => undefined);
+  const repository = opts.repository ?? createMemoryJobRepository({ now });
   const store = createJobStore({
     now,
     retain: opts.retainFinished ?? 1000,
     retainMs: opts.retainFinishedMs ?? 60 * 60_000,
     metric,
+    repository,
+    onError,
   });
   const early = createEarlyEvents(now);
   const stats: TrackerStats = { rescues: 0, vanished: 0, reconciles: 0 };
@@ -56,7 +68,7 @@ export function createJobTracker(opts: JobTrackerOptions) {
   let queueRefresh: unknown = null;
   let closed = false;
 
-  const { jobs, active, finish, prune } = store;
+  const { jobs, active, finish, prune, persist, emitter, bus } = store;
 
   /** One pass over every active prompt: `/queue` once, then `/history/{id}` for the ones not in it. */
   const reconcileOnce = async () => {
@@ -66,12 +78,16 @@ export function createJobTracker(opts: JobTrackerOptions) {
     metric('reconcile');
     const queue = await opts.client.getQueue();
     for (const job of list) {
-      if (isFinal(job) || applyQueue(job, queue, now())) continue;
+      if (isFinal(job)) continue;
+      if (applyQueue(job, queue, now(), emitter(job))) {
+        persist(job);
+        continue;
+      }
       const entry = await opts.client.getHistory(job.id);
       if (isFinal(job)) continue;
       if (entry) {
-        const { status, error } = absorbHistory(job, entry);
-        if (job.ownSocket) {
+        const { status, error } = absorbHistory(job, entry, emitter(job));
+        if (job.ownSocket && !job.restored) {
           stats.rescues++;
           metric('rescue');
         }
@@ -99,7 +115,7 @@ export function createJobTracker(opts: JobTrackerOptions) {
     if (list.length === 0) return false;
     return (
       !socketUp ||
-      list.some((j) => !j.ownSocket || j.missingPasses > 0 || j.cancelRequested) ||
+      list.some((j) => !j.ownSocket || j.restored || j.missingPasses > 0 || j.cancelRequested) ||
       now() - lastEventAt >= silenceMs
     );
   };
@@ -107,7 +123,9 @@ export function createJobTracker(opts: JobTrackerOptions) {
   const tick = () => {
     timer = null;
     if (closed) return;
-    const run = needsPolling() ? reconcile().catch(() => undefined) : Promise.resolve();
+    const run = needsPolling()
+      ? reconcile().catch((err: unknown) => onError('tracker.poll', err))
+      : Promise.resolve();
     void run.finally(() => schedule());
   };
 
@@ -123,16 +141,86 @@ export function createJobTracker(opts: JobTrackerOptions) {
       queueRefresh = null;
       opts.client
         .getQueue()
-        .then((q) => active().forEach((j) => applyQueue(j, q, now())))
-        .catch(() => undefined);
+        .then((q) => active().forEach((j) => applyQueue(j, q, now(), emitter(j)) && persist(j)))
+        .catch((err: unknown) => onError('tracker.queuePositions', err));
     }, 50);
   };
 
   const apply = (job: JobRecord, ev: ComfyEvent) => {
-    const outcome = applyEvent(job, ev, now());
+    const outcome = applyEvent(job, ev, now(), emitter(job));
     if (outcome.final) finish(job, outcome.final, outcome.error);
+    else persist(job);
     // The end marker without a final event (missed frames): ask history at once.
-    if (outcome.ended && !isFinal(job)) void reconcile().catch(() => undefined);
+    if (outcome.ended && !isFinal(job))
+      void reconcile().catch((err: unknown) => onError('tracker.reconcile', err));
+  };
+
+  /** Takes a record in, announces it, replays early socket events and saves it. */
+  const adopt = (job: JobRecord, floor: number) => {
+    store.add(job, floor);
+    const emit = emitter(job);
+    emit({ type: 'status', snapshot: snapshotOf(job) });
+    if (!job.ownSocket) {
+      emit({
+        type: 'warning',
+        code: 'followed_by_polling',
+        message:
+          'queued with a client_id other than the gateway\u2019s: progress is followed by polling, without step detail',
+      });
+    }
+    persist(job);
+    for (const ev of early.take(job.id)) if (!isFinal(job)) apply(job, ev);
+    refreshPositions();
+    prune();
+  };
+
+  /** An unfinished stored job followed again: ids continue above its floor, polled until it ends. */
+  const adoptStored = (stored: StoredJob): JobRecord => {
+    const job = recordFromStored(stored);
+    job.restored = true;
+    adopt(job, stored.eventIdFloor);
+    return job;
+  };
+
+  /** The stored job, after this process's own writes to it have landed. */
+  const loadStored = async (promptId: string): Promise<StoredJob | undefined> => {
+    await store.writer.settled(promptId);
+    return repository.load(promptId);
+  };
+
+  /**
+   * Finds a prompt this process does not hold: in the repository (a final job is answered from
+   * it as stored; an unfinished one is followed again), else on ComfyUI (queue, then history).
+   */
+  const lookup = async (promptId: string): Promise<JobSnapshot | undefined> => {
+    const known = jobs.get(promptId);
+    if (known) return snapshotOf(known);
+    const stored = await loadStored(promptId);
+    const afterLoad = jobs.get(promptId);
+    if (afterLoad) return snapshotOf(afterLoad);
+    if (stored && isFinalJobStatus(stored.status)) return snapshotOf(recordFromStored(stored));
+    if (stored) {
+      const job = adoptStored(stored);
+      schedule();
+      return snapshotOf(job);
+    }
+    const queue = await opts.client.getQueue();
+    const item = [...queue.running, ...queue.pending].find((q) => q.prompt_id === promptId);
+    const entry = item ? null : await opts.client.getHistory(promptId);
+    if (!item && !entry) return undefined;
+    const raced = jobs.get(promptId);
+    if (raced) return snapshotOf(raced);
+    const prompt = item?.prompt ?? entry?.prompt.prompt;
+    const job = newRecord(promptId, { ...(prompt ? { prompt } : {}), ownSocket: false, now: now() });
+    store.add(job, 0);
+    emitter(job)({ type: 'status', snapshot: snapshotOf(job) });
+    if (item) applyQueue(job, queue, now(), emitter(job));
+    if (entry) {
+      const { status, error } = absorbHistory(job, entry, emitter(job));
+      finish(job, status, error);
+    } else persist(job);
+    schedule();
+    return snapshotOf(job);
   };
 
   return {
@@ -145,7 +233,14 @@ export function createJobTracker(opts: JobTrackerOptions) {
      */
     track(
       promptId: string,
-      o: { prompt?: Workflow; ownSocket: boolean; number?: number; queuePosition?: number },
+      o: {
+        prompt?: Workflow;
+        ownSocket: boolean;
+        number?: number;
+        queuePosition?: number;
+        /** Event ids start above this (a job known from an earlier life). */
+        eventIdFloor?: number;
+      },
     ): JobSnapshot {
       let job = jobs.get(promptId);
       if (!job) {
@@ -156,19 +251,7 @@ export function createJobTracker(opts: JobTrackerOptions) {
           now: now(),
         });
         if (o.queuePosition !== undefined) job.queuePosition = o.queuePosition;
-        jobs.set(promptId, job);
-        emit(job, { type: 'status', snapshot: snapshotOf(job) });
-        if (!o.ownSocket) {
-          emit(job, {
-            type: 'warning',
-            code: 'followed_by_polling',
-            message:
-              'queued with a client_id other than the gateway\u2019s: progress is followed by polling, without step detail',
-          });
-        }
-        for (const ev of early.take(promptId)) if (!isFinal(job)) apply(job, ev);
-        refreshPositions();
-        prune();
+        adopt(job, o.eventIdFloor ?? 0);
       }
       schedule();
       return snapshotOf(job);
@@ -179,37 +262,63 @@ export function createJobTracker(opts: JobTrackerOptions) {
       return job ? snapshotOf(job) : undefined;
     },
 
-    /** Looks a prompt up on ComfyUI (queue, then history) and tracks it if it exists there. */
-    async lookup(promptId: string): Promise<JobSnapshot | undefined> {
-      const known = jobs.get(promptId);
-      if (known) return snapshotOf(known);
-      const queue = await opts.client.getQueue();
-      const item = [...queue.running, ...queue.pending].find((q) => q.prompt_id === promptId);
-      const entry = item ? null : await opts.client.getHistory(promptId);
-      if (!item && !entry) return undefined;
-      const raced = jobs.get(promptId);
-      if (raced) return snapshotOf(raced);
-      const prompt = item?.prompt ?? entry?.prompt.prompt;
-      const job = newRecord(promptId, { ...(prompt ? { prompt } : {}), ownSocket: false, now: now() });
-      jobs.set(promptId, job);
-      emit(job, { type: 'status', snapshot: snapshotOf(job) });
-      if (item) applyQueue(job, queue, now());
-      if (entry) {
-        const { status, error } = absorbHistory(job, entry);
-        finish(job, status, error);
+    lookup,
+
+    /**
+     * Follows again every unfinished job the repository holds (after a restart); the next
+     * reconcile pass settles each against ComfyUI's queue and history. Returns how many.
+     */
+    async restore(): Promise<number> {
+      const list = await repository.listUnfinished();
+      let n = 0;
+      for (const stored of list) {
+        if (jobs.has(stored.promptId) || isFinalJobStatus(stored.status)) continue;
+        adoptStored(stored);
+        n++;
       }
       schedule();
-      return snapshotOf(job);
+      return n;
     },
 
+    /** The repository the tracker writes to (the stream answers finished jobs from it). */
+    repository,
+
+    /** Resolves once every state write so far has landed (tests, shutdown). */
+    flush: store.writer.flush,
+
     /** Buffered events after `lastEventId` (all when absent), for resuming a stream. */
-    eventsSince: store.eventsSince,
+    eventsSince(promptId: string, lastEventId?: string): TrackedEvent[] {
+      const after = Number(lastEventId ?? 0);
+      return bus.since(promptId, Number.isFinite(after) ? after : 0);
+    },
 
     /** Live events of one prompt; attach before reading `eventsSince` so nothing falls between. */
-    subscribe: store.subscribe,
+    subscribe: (promptId: string, listener: JobListener): (() => void) => store.subscribe(promptId, listener),
 
-    /** Resolves with the final snapshot; rejects when `signal` aborts or the prompt is not tracked. */
-    waitForEnd: store.waitForEnd,
+    /** Resolves with the final snapshot; rejects when `signal` aborts or the prompt is unknown. */
+    async waitForEnd(promptId: string, o: { signal?: AbortSignal } = {}): Promise<JobSnapshot> {
+      const snap = jobs.has(promptId) ? snapshotOf(jobs.get(promptId) as JobRecord) : await lookup(promptId);
+      if (!snap) throw new GatewayError('NOT_FOUND', `prompt ${promptId} is not tracked`);
+      const job = jobs.get(promptId);
+      if (!job || isFinal(job)) return job ? snapshotOf(job) : snap;
+      return new Promise((resolve, reject) => {
+        const off = store.subscribe(promptId, (e) => {
+          if (e.event.type !== 'done') return;
+          cleanup();
+          resolve(e.event.snapshot);
+        });
+        const abort = () => {
+          cleanup();
+          reject(o.signal?.reason ?? new Error('aborted'));
+        };
+        const cleanup = () => {
+          off();
+          o.signal?.removeEventListener('abort', abort);
+        };
+        if (o.signal?.aborted) return abort();
+        o.signal?.addEventListener('abort', abort, { once: true });
+      });
+    },
 
     /** Feeds one socket event in; events of prompts not tracked yet are kept for `track()`. */
     handleEvent(ev: ComfyEvent): void {
@@ -236,14 +345,14 @@ export function createJobTracker(opts: JobTrackerOptions) {
     /** Ends every active prompt (ComfyUI unreachable for good), so no stream hangs. */
     failActive(code: string, message: string): void {
       for (const job of active()) {
-        emit(job, { type: 'warning', code, message });
+        emitter(job)({ type: 'warning', code, message });
         finish(job, 'failed', { code, message });
       }
     },
 
     /** Tells everyone following an active prompt (e.g. the connection was lost). */
     warnActive(code: string, message: string): void {
-      for (const job of active()) emit(job, { type: 'warning', code, message });
+      for (const job of active()) emitter(job)({ type: 'warning', code, message });
     },
 
     /** Reads `/queue` and `/history/{id}` for every active prompt; concurrent calls share one pass. */

@@ -1,10 +1,10 @@
 import type { JobError, JobStatus } from '@comfy-gateway/schema';
 import type { ComfyHistoryEntry, ComfyQueue } from '../types.ts';
-import { emit, imagesOf, isFinal, snapshotOf, statusFromHistory } from './job-record.ts';
-import type { JobRecord } from './job-record.ts';
+import { imagesOf, isFinal, snapshotOf, statusFromHistory } from './job-record.ts';
+import type { Emit, JobRecord } from './job-record.ts';
 
 /** Applies `/queue` to one job; false when the prompt is in neither list. */
-export function applyQueue(job: JobRecord, queue: ComfyQueue, now: number): boolean {
+export function applyQueue(job: JobRecord, queue: ComfyQueue, now: number, emit: Emit): boolean {
   const running = queue.running.find((q) => q.prompt_id === job.id);
   if (running) {
     job.seen = true;
@@ -14,7 +14,7 @@ export function applyQueue(job: JobRecord, queue: ComfyQueue, now: number): bool
       job.status = 'running';
       job.queuePosition = null;
       job.startedAt ??= now;
-      emit(job, { type: 'status', snapshot: snapshotOf(job) });
+      emit({ type: 'status', snapshot: snapshotOf(job) });
     }
     return true;
   }
@@ -25,7 +25,7 @@ export function applyQueue(job: JobRecord, queue: ComfyQueue, now: number): bool
   job.number ??= queue.pending[pos]?.number ?? null;
   if (job.status === 'queued' && job.queuePosition !== pos) {
     job.queuePosition = pos;
-    emit(job, { type: 'status', snapshot: snapshotOf(job) });
+    emit({ type: 'status', snapshot: snapshotOf(job) });
   }
   return true;
 }
@@ -34,6 +34,7 @@ export function applyQueue(job: JobRecord, queue: ComfyQueue, now: number): bool
 export function absorbHistory(
   job: JobRecord,
   entry: ComfyHistoryEntry,
+  emit: Emit,
 ): { status: JobStatus; error?: JobError } {
   if (isFinal(job)) return { status: job.status };
   const found = Object.values(entry.outputs).flatMap((o) => imagesOf(o));
@@ -42,7 +43,7 @@ export function absorbHistory(
   const fresh = found.filter((r) => !job.images.some((i) => same(i, r)));
   if (fresh.length > 0) {
     job.images.push(...fresh);
-    emit(job, { type: 'images', node: null, images: fresh });
+    emit({ type: 'images', node: null, images: fresh });
   }
   job.prompt ??= entry.prompt.prompt;
   job.number ??= entry.prompt.number;
