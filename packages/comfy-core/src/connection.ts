@@ -162,8 +162,6 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
         clientId?: string;
         extraData?: Record<string, unknown>;
         front?: boolean;
-        /** The id the gateway picked (written to its ledger before this call). */
-        promptId?: string;
         signal?: AbortSignal;
       } = {},
     ) {
@@ -175,7 +173,6 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
           ...(o.promptId ? { prompt_id: o.promptId } : {}),
           ...(o.extraData ? { extra_data: o.extraData } : {}),
           ...(o.front ? { front: true } : {}),
-          ...(o.promptId ? { prompt_id: o.promptId } : {}),
         },
         o.signal ? { signal: o.signal } : {},
       );

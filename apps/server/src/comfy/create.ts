@@ -1,5 +1,5 @@
 import { createComfyConnection } from '@comfy-gateway/comfy-core';
-import type { JobRepository, WebSocketCtor } from '@comfy-gateway/comfy-core';
+import type { WebSocketCtor } from '@comfy-gateway/comfy-core';
 import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/schema';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
@@ -13,7 +13,6 @@ import type { PresetsService } from '../presets/presets-service.ts';
 import { createJobAcceptor } from '../jobs/accept-job.ts';
 import { createJobsQueries } from '../jobs/jobs-queries.ts';
 import { createSqliteJobLedger } from '../jobs/sqlite-job-ledger.ts';
-import { followIntoLedger } from '../jobs/tracker-bridge.ts';
 import { createComfyMetrics } from './comfy-metrics.ts';
 import type { ComfyMetrics } from './comfy-metrics.ts';
 import { createIdempotencyStore } from './idempotency.ts';
@@ -27,8 +26,6 @@ export interface ComfyDeps {
   db: Db;
   logger: Logger;
   presets: PresetsService;
-  /** Where the tracker keeps job state (the ledger); in memory when absent. */
-  jobRepository?: JobRepository;
   /** Tests shorten the tracker's polling. */
   tuning?: { pollIntervalMs?: number; silenceMs?: number; giveUpAfterMs?: number };
 }
@@ -39,6 +36,8 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
   let metrics: ComfyMetrics | null = null;
   let gallery: GalleryService | null = null;
   const log = deps.logger.child({ component: 'comfy' });
+  // The ledger is the tracker's repository too: one table, written at acceptance and every change.
+  const ledger = createSqliteJobLedger(deps.db);
   const connection = app.comfy_enabled
     ? createComfyConnection({
         baseUrl: app.comfy_api_url,
@@ -53,7 +52,7 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
         healthIntervalMs: app.comfy_health_interval_s * 1000,
         objectInfoTtlMs: app.comfy_object_info_ttl_s * 1000,
         ...(deps.tuning ?? {}),
-        ...(deps.jobRepository ? { repository: deps.jobRepository } : {}),
+        repository: ledger.repository,
         // Handled failures (a state write, a background poll): logged, never thrown at a caller.
         onError: (where, err) => log.warn({ err, where }, 'ComfyUI background operation failed'),
         onStateChange: (from, to, reason) => {
@@ -66,18 +65,12 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
   const viewCache = connection
     ? createViewCache({ dir: app.comfy_image_dir, baseUrl: app.comfy_api_url })
     : null;
-  const ledger = createSqliteJobLedger(deps.db);
   const conn = () => {
     if (!connection)
       throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled (COMFY_ENABLED=false)');
     return connection;
   };
-  const accept = createJobAcceptor({
-    config,
-    ledger,
-    conn,
-    afterQueue: (promptId) => followIntoLedger(conn().tracker, ledger, promptId),
-  });
+  const accept = createJobAcceptor({ config, ledger, conn });
   const ops = createComfyOps({ config, connection, idempotency, viewCache, ledger, accept });
   const text2img = createText2Img({ ops, presets: deps.presets, idempotency, accept });
   const ingest = createIngestFromComfy({

@@ -29,8 +29,6 @@ export function createJobAcceptor(deps: {
   ledger: JobLedger;
   conn: () => ComfyConnection;
   now?: () => number;
-  /** Called once ComfyUI took the prompt. */
-  afterQueue?: (promptId: string) => void;
 }) {
   const now = deps.now ?? Date.now;
   // Submits between their cap check and ComfyUI's answer: counted so the cap holds under bursts.
@@ -79,7 +77,6 @@ export function createJobAcceptor(deps: {
           promptId,
           ...(s.clientId !== undefined ? { clientId: s.clientId } : {}),
         });
-        deps.afterQueue?.(res.prompt_id);
         return { prompt_id: res.prompt_id, client_id: res.client_id };
       } catch (err) {
         await deps.ledger.remove(promptId);

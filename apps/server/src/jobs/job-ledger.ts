@@ -1,5 +1,4 @@
-// comfy-core does not export the contract yet (helper "core" adds it); the file is the contract.
-import type { JobRepository } from '../../../../packages/comfy-core/src/tracker/job-repository.ts';
+import type { JobRepository } from '@comfy-gateway/comfy-core';
 import type { ImageRef, JobError, JobKind, JobStatus, Workflow } from '@comfy-gateway/schema';
 
 /** One row of the ledger, as the server code sees it (whatever the database). */

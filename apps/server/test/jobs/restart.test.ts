@@ -101,13 +101,14 @@ describe('restart: the gateway killed with SIGKILL in the middle of 20 jobs', ()
       const after = ids.map((id) =>
         fetch(`${second.url}/api/comfy/stream/${id}`, { headers: auth }).then((r) => readSse(untilCut(r))),
       );
+      // Marked handled here; awaited (with a deadline) below.
+      for (const p of after) p.catch(() => undefined);
       for (const id of ids) {
         await expect
           .poll(async () => isFinalJobStatus((await status(id)).status), { timeout: 60_000, interval: 100 })
           .toBe(true);
       }
-      const streams = await Promise.all(after);
-      for (const [i, id] of ids.entries()) {
+      for (const id of ids) {
         const truth = await simHistory(sim.url, id);
         expect(truth?.status.status_str, id).toBe('success');
         const snap = await status(id);
@@ -116,6 +117,18 @@ describe('restart: the gateway killed with SIGKILL in the middle of 20 jobs', ()
         expect(snap.images, id).toEqual(
           images.map((im) => ({ filename: im.filename, subfolder: im.subfolder, type: im.type })),
         );
+      }
+      const streams = await Promise.all(
+        after.map((p, i) =>
+          Promise.race([
+            p,
+            new Promise<never>((_, reject) =>
+              setTimeout(() => reject(new Error(`stream of job ${i} did not end`)), 20_000).unref(),
+            ),
+          ]),
+        ),
+      );
+      for (const [i, id] of ids.entries()) {
         const events = streams[i] ?? [];
         expect(events.at(-1)?.event, id).toBe('done');
         // Ids never go backwards: what follows the restart is numbered above what came before.
