@@ -44,6 +44,10 @@ export interface ServerConfig {
   presetsDir: string | null;
   trustProxy: boolean;
   queueMaxPending: number | null;
+  /** Unfinished jobs one user may have (`USER_MAX_ACTIVE_JOBS`); an admin may set a user's own. */
+  userMaxActiveJobs: number;
+  /** `COMFY_NODE_ALLOWLIST`: the only node classes a workflow may use; null allows all. */
+  nodeAllowlist: ReadonlySet<string> | null;
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   metricsToken: string | null;
   /** Failed logins per client address across all emails, per minute. */
@@ -89,6 +93,8 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     presetsDir: readPresetsDir(env, cwd),
     trustProxy: readVar(env, 'TRUST_PROXY', boolVar) ?? false,
     queueMaxPending: readVar(env, 'QUEUE_MAX_PENDING', intVar(1, 1_000_000)) ?? null,
+    userMaxActiveJobs: readVar(env, 'USER_MAX_ACTIVE_JOBS', intVar(1, 1_000_000)) ?? 20,
+    nodeAllowlist: readNodeAllowlist(env),
     metricsToken: readVar(env, 'METRICS_TOKEN', { ...stringVar, secret: true }) ?? null,
     loginIpRateLimitPerMin: readVar(env, 'LOGIN_IP_RATE_LIMIT_PER_MIN', intVar(1, 1_000_000)) ?? 30,
     loginHashConcurrency: readVar(env, 'LOGIN_HASH_CONCURRENCY', intVar(1, 64)) ?? 2,
@@ -164,6 +170,18 @@ function readAdmin(env: Env): ServerConfig['admin'] {
   if (!parsed.success)
     throw new ConfigError(`ADMIN_EMAIL: expected an email address, got ${JSON.stringify(email)}`);
   return { email: parsed.data, password };
+}
+
+function readNodeAllowlist(env: Env): ReadonlySet<string> | null {
+  const raw = readVar(env, 'COMFY_NODE_ALLOWLIST', stringVar);
+  if (raw === undefined) return null;
+  const classes = raw
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  if (classes.length === 0)
+    throw new ConfigError('COMFY_NODE_ALLOWLIST: expected comma-separated node class names');
+  return new Set(classes);
 }
 
 function readWebDir(env: Env, cwd: string): string | null {

@@ -251,8 +251,12 @@ describe('/api/comfy against the simulator', () => {
     await expect.poll(() => tracker.get(running)?.status).toBe('running');
     const state = await json(await app.request('/api/comfy/queue', { token: app.adminToken }));
     expect(state).toEqual({
-      running: [{ prompt_id: running, number: expect.any(Number), position: 0, ours: true }],
-      pending: [{ prompt_id: pending, number: expect.any(Number), position: 0, ours: true }],
+      running: [
+        { prompt_id: running, number: expect.any(Number), position: 0, ours: true, mine: true, owner_id: 1 },
+      ],
+      pending: [
+        { prompt_id: pending, number: expect.any(Number), position: 0, ours: true, mine: true, owner_id: 1 },
+      ],
     });
     const c1 = await json(
       await app.request(`/api/comfy/cancel/${pending}`, { token: app.adminToken, method: 'POST' }),

@@ -17,6 +17,8 @@ export const userSchema = z.object({
   role: roleSchema,
   active: z.boolean(),
   created_at: z.number(),
+  /** This user's cap on unfinished jobs; null: the server default (USER_MAX_ACTIVE_JOBS). */
+  max_active_jobs: z.int().nullable().optional(),
 });
 export type User = z.infer<typeof userSchema>;
 
@@ -38,6 +40,8 @@ export const patchUserInputSchema = z
     active: z.boolean().optional(),
     role: roleSchema.optional(),
     password: passwordSchema.optional(),
+    /** Cap on this user's unfinished jobs; null restores the server default. */
+    max_active_jobs: z.int().min(0).max(100_000).nullable().optional(),
   })
   .refine((p) => Object.keys(p).length > 0, 'nothing to change');
 export type PatchUserInput = z.infer<typeof patchUserInputSchema>;

@@ -24,12 +24,20 @@ export const historySummarySchema = z.object({
 });
 export type HistorySummary = z.infer<typeof historySummarySchema>;
 
+/**
+ * One queue entry. The caller's own prompts (admins: all) come in full; other users' only as a
+ * position, without an id.
+ */
 export const queueItemSchema = z.object({
-  prompt_id: z.string(),
-  number: z.number(),
+  prompt_id: z.string().optional(),
+  number: z.number().optional(),
   position: z.int().nonnegative(),
   /** True when the prompt was queued through this gateway. */
   ours: z.boolean(),
+  /** True when the caller queued it. */
+  mine: z.boolean(),
+  /** Admins only: who queued it (null: another program, straight on ComfyUI). */
+  owner_id: z.int().nullable().optional(),
 });
 export const queueStateSchema = z.object({
   running: z.array(queueItemSchema),

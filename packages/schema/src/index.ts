@@ -7,6 +7,7 @@ export * from './health.ts';
 export * from './history.ts';
 export * from './image.ts';
 export * from './job.ts';
+export * from './jobs.ts';
 export * from './object-info.ts';
 export * from './text2img.ts';
 export * from './workflow.ts';

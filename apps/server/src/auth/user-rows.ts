@@ -8,6 +8,7 @@ export interface UserRow {
   role: Role;
   active: number;
   created_at: number;
+  max_active_jobs: number | null;
 }
 
 /** Milliseconds since the epoch; injected so tests can move time. */
@@ -25,6 +26,7 @@ export function toUser(row: UserRow): User {
     role: row.role,
     active: row.active === 1,
     created_at: row.created_at,
+    max_active_jobs: row.max_active_jobs,
   };
 }
 

@@ -76,6 +76,8 @@ export function createUserService(db: Db, clock: Clock, deps: UserServiceDeps) {
           db.prepare('UPDATE users SET active = ? WHERE id = ?').run(patch.active ? 1 : 0, id);
         if (patch.role !== undefined)
           db.prepare('UPDATE users SET role = ? WHERE id = ?').run(patch.role, id);
+        if (patch.max_active_jobs !== undefined)
+          db.prepare('UPDATE users SET max_active_jobs = ? WHERE id = ?').run(patch.max_active_jobs, id);
         if (hash !== undefined) db.prepare('UPDATE users SET password_hash = ? WHERE id = ?').run(hash, id);
         if (deactivated || hash !== undefined)
           revokeCredentials(

@@ -1,5 +1,5 @@
 import { createComfyConnection } from '@comfy-gateway/comfy-core';
-import type { JobRepository, JobStream, StreamOptions, WebSocketCtor } from '@comfy-gateway/comfy-core';
+import type { JobStream, StreamOptions, WebSocketCtor } from '@comfy-gateway/comfy-core';
 import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/schema';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
@@ -10,6 +10,10 @@ import type { GalleryService } from '../gallery/gallery-service.ts';
 import type { Metrics } from '../http/metrics.ts';
 import type { ReadinessResult } from '../http/probes.ts';
 import type { PresetsService } from '../presets/presets-service.ts';
+import { createJobAcceptor } from '../jobs/accept-job.ts';
+import type { Caller } from '../jobs/job-access.ts';
+import { createJobsQueries } from '../jobs/jobs-queries.ts';
+import { createSqliteJobLedger } from '../jobs/sqlite-job-ledger.ts';
 import { createComfyMetrics } from './comfy-metrics.ts';
 import type { ComfyMetrics } from './comfy-metrics.ts';
 import { createIdempotencyStore } from './idempotency.ts';
@@ -23,8 +27,6 @@ export interface ComfyDeps {
   db: Db;
   logger: Logger;
   presets: PresetsService;
-  /** Where the tracker keeps job state (the ledger); in memory when absent. */
-  jobRepository?: JobRepository;
   /** Tests shorten the tracker's polling. */
   tuning?: { pollIntervalMs?: number; silenceMs?: number; giveUpAfterMs?: number };
 }
@@ -35,6 +37,8 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
   let metrics: ComfyMetrics | null = null;
   let gallery: GalleryService | null = null;
   const log = deps.logger.child({ component: 'comfy' });
+  // The ledger is the tracker's repository too: one table, written at acceptance and every change.
+  const ledger = createSqliteJobLedger(deps.db);
   const connection = app.comfy_enabled
     ? createComfyConnection({
         baseUrl: app.comfy_api_url,
@@ -49,7 +53,7 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
         healthIntervalMs: app.comfy_health_interval_s * 1000,
         objectInfoTtlMs: app.comfy_object_info_ttl_s * 1000,
         ...(deps.tuning ?? {}),
-        ...(deps.jobRepository ? { repository: deps.jobRepository } : {}),
+        repository: ledger.repository,
         // Handled failures (a state write, a background poll): logged, never thrown at a caller.
         onError: (where, err) => log.warn({ err, where }, 'ComfyUI background operation failed'),
         onStateChange: (from, to, reason) => {
@@ -62,11 +66,18 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
   const viewCache = connection
     ? createViewCache({ dir: app.comfy_image_dir, baseUrl: app.comfy_api_url })
     : null;
-  const ops = createComfyOps({ config, connection, idempotency, viewCache });
-  const text2img = createText2Img({ ops, presets: deps.presets, idempotency });
+  const conn = () => {
+    if (!connection)
+      throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled (COMFY_ENABLED=false)');
+    return connection;
+  };
+  const accept = createJobAcceptor({ config, ledger, conn });
+  const ops = createComfyOps({ config, connection, idempotency, viewCache, ledger, accept });
+  const text2img = createText2Img({ ops, presets: deps.presets, idempotency, accept });
   const ingest = createIngestFromComfy({
     config,
     ops,
+    ledger,
     gallery: () => {
       if (!gallery) throw new Error('gallery not attached');
       return gallery;
@@ -82,14 +93,18 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
 
     /**
      * A prompt's events for the stream adapters (SSE, tRPC `onStatus`), already subscribed.
-     * NOT_FOUND before anything is sent; `ended` when the caller has the final event already.
+     * NOT_FOUND (also for someone else's prompt) before anything is sent; `ended` when the caller
+     * has the final event already.
      */
-    async openStream(promptId: string, o: StreamOptions): Promise<JobStream> {
+    async openStream(promptId: string, caller: Caller, o: StreamOptions): Promise<JobStream> {
+      await ops.authorizePrompt(promptId, caller);
       const stream = await ops.conn().tracker.openStream(promptId, o);
       if (!stream) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
       return stream;
     },
     ingestFromComfy: (input: IngestFromComfyInput, user: User): Promise<IngestResult> => ingest(input, user),
+    jobs: createJobsQueries(ledger),
+    ledger,
 
     /** Wires what exists only after the services are built (gallery, metrics). */
     attachServices(s: { gallery: GalleryService; metrics: Metrics }) {

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
-import { comfyQueueRequestSchema, promptIdSchema } from '@comfy-gateway/schema';
+import { comfyQueueRequestSchema, jobListQuerySchema, promptIdSchema } from '@comfy-gateway/schema';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { currentUser } from '../auth/middleware.ts';
@@ -70,13 +70,27 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
     res.json(await comfy.queue(body, { user: currentUser(req), idempotencyKey: idempotencyKeyOf(req) }));
   });
 
-  r.get('/queue', async (_req, res) => void res.json(await comfy.queueState()));
+  r.get('/queue', async (req, res) => void res.json(await comfy.queueState(currentUser(req))));
 
-  r.get('/status/:prompt_id', async (req, res) => void res.json(await comfy.status(promptIdOf(req))));
+  r.get('/status/:prompt_id', async (req, res) => {
+    res.json(await comfy.status(promptIdOf(req), currentUser(req)));
+  });
 
-  r.get('/history/:prompt_id', async (req, res) => void res.json(await comfy.history(promptIdOf(req))));
+  r.get('/history/:prompt_id', async (req, res) => {
+    res.json(await comfy.history(promptIdOf(req), currentUser(req)));
+  });
 
-  r.post('/cancel/:prompt_id', async (req, res) => void res.json(await comfy.cancel(promptIdOf(req))));
+  r.post('/cancel/:prompt_id', async (req, res) => {
+    res.json(await comfy.cancel(promptIdOf(req), currentUser(req)));
+  });
+
+  r.get('/jobs', async (req, res) => {
+    res.json(await comfy.jobs.list(parseOrThrow(jobListQuerySchema, req.query), currentUser(req)));
+  });
+
+  r.get('/jobs/:prompt_id', async (req, res) => {
+    res.json(await comfy.jobs.byId(promptIdOf(req), currentUser(req)));
+  });
 
   r.get('/object-info', async (req, res) => {
     const info = await comfy.objectInfo({ refresh: refreshOf(req) });
@@ -90,6 +104,7 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
 
   r.get('/view', viewLimit, async (req, res) => {
     const ref = parseViewParams(req.query as Record<string, unknown>);
+    await comfy.authorizeView(ref, currentUser(req));
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     const source = await comfy.view(ref, { signal: abort.signal });
@@ -110,7 +125,9 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
 
   r.get('/stream/:prompt_id', async (req, res) => {
     const previews = ['1', 'true'].includes(String(req.query['previews'] ?? ''));
-    await streamPromptEvents(req, res, comfy, { promptId: promptIdOf(req), previews });
+    const user = currentUser(req);
+    await comfy.authorizePrompt(promptIdOf(req), user);
+    await streamPromptEvents(req, res, comfy, { promptId: promptIdOf(req), previews, user });
   });
 
   return r;

@@ -1,25 +1,38 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ComfyConnection } from '@comfy-gateway/comfy-core';
+import type { CacheResult } from '@comfy-gateway/comfy-core/cache';
+import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type {
+  ComfyObjectInfo,
   ComfyQueueRequest,
   ComfyQueueResponse,
   Health,
   HistorySummary,
   ImageRef,
   JobSnapshot,
+  QueueItem,
   QueueState,
   User,
 } from '@comfy-gateway/schema';
 import { GatewayError } from '../errors.ts';
 import type { ServerConfig } from '../env.ts';
+import type { JobAcceptor } from '../jobs/accept-job.ts';
+import { isAdmin, requireJob, unknownPrompt } from '../jobs/job-access.ts';
+import type { Caller } from '../jobs/job-access.ts';
+import type { JobLedger } from '../jobs/job-ledger.ts';
+import { historyFromLedger, snapshotFromLedger } from '../jobs/job-record.ts';
+import { guardWorkflow } from '../jobs/workflow-guard.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { pendingHistory, summarizeHistory } from './history-summary.ts';
 import type { ViewCache, ViewSource } from './view-cache.ts';
 import { mimeFor } from './view-cache.ts';
 
+/** `?refresh=1` of object_info reaches ComfyUI at most once per this window; others share it. */
+const OBJECT_INFO_REFRESH_MS = 10_000;
+
 export interface CallContext {
-  user: Pick<User, 'id'>;
+  user: Pick<User, 'id' | 'role'>;
   idempotencyKey?: string | undefined;
 }
 
@@ -29,8 +42,13 @@ export function createComfyOps(deps: {
   connection: ComfyConnection | null;
   idempotency: IdempotencyStore;
   viewCache: ViewCache | null;
+  ledger: JobLedger;
+  accept: JobAcceptor;
+  now?: () => number;
 }) {
-  const { config, idempotency } = deps;
+  const { config, idempotency, ledger } = deps;
+  const now = deps.now ?? Date.now;
+  let lastRefresh: { at: number; result: Promise<CacheResult<ComfyObjectInfo>> } | null = null;
 
   /** The connection, or 503 COMFY_DISABLED when the integration is off. */
   const conn = (): ComfyConnection => {
@@ -39,26 +57,38 @@ export function createComfyOps(deps: {
     return deps.connection;
   };
 
-  const checkQueueCap = (c: ComfyConnection) => {
-    const cap = config.queueMaxPending;
-    if (cap !== null && c.tracker.activeCount() >= cap) {
-      throw new GatewayError(
-        'RATE_LIMITED',
-        `the gateway already has ${cap} unfinished prompts (QUEUE_MAX_PENDING)`,
-      );
-    }
+  /** Live state from the tracker, else the ledger, else (admins only) ComfyUI's own lists. */
+  const status = async (promptId: string, caller: Caller): Promise<JobSnapshot> => {
+    const c = conn();
+    const row = await requireJob(ledger, promptId, caller);
+    const live = c.tracker.get(promptId);
+    if (live) return live;
+    if (row) return snapshotFromLedger(row);
+    const found = await c.tracker.lookup(promptId);
+    if (!found) throw unknownPrompt(promptId);
+    return found;
   };
 
-  const status = async (promptId: string): Promise<JobSnapshot> => {
+  /** object_info; a forced refresh reaches ComfyUI once per window, later callers share it. */
+  const objectInfo = (o: { refresh?: boolean } = {}): Promise<CacheResult<ComfyObjectInfo>> => {
     const c = conn();
-    const snap = c.tracker.get(promptId) ?? (await c.tracker.lookup(promptId));
-    if (!snap) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
-    return snap;
+    if (!o.refresh) return c.getObjectInfo();
+    if (lastRefresh && now() - lastRefresh.at < OBJECT_INFO_REFRESH_MS)
+      return lastRefresh.result.catch(() => c.getObjectInfo());
+    const result = c.getObjectInfo({ refresh: true });
+    lastRefresh = { at: now(), result };
+    return result;
   };
 
   return {
     conn,
     status,
+    objectInfo,
+
+    /** 404 unless the caller owns the prompt (admins: any); the gate before a stream opens. */
+    async authorizePrompt(promptId: string, caller: Caller): Promise<void> {
+      await status(promptId, caller);
+    },
 
     health(): Health {
       const base = { status: 'ok' as const, enabled: config.app.comfy_enabled };
@@ -82,31 +112,49 @@ export function createComfyOps(deps: {
     },
 
     async queue(input: ComfyQueueRequest, ctx: CallContext): Promise<ComfyQueueResponse> {
-      const c = conn();
+      conn();
+      // Before the idempotency hash walks the body: a hostile depth must not reach any recursion.
+      guardWorkflow(input.workflow, { allowlist: config.nodeAllowlist });
       const { value } = await idempotency.run(
         { key: ctx.idempotencyKey, userId: ctx.user.id, route: 'queue', body: input },
-        async () => {
-          checkQueueCap(c);
-          const res = await c.queue(input.workflow, input.client_id ? { clientId: input.client_id } : {});
-          return { prompt_id: res.prompt_id, client_id: res.client_id };
-        },
+        () =>
+          deps.accept({
+            workflow: input.workflow,
+            kind: 'workflow',
+            params: null,
+            clientId: input.client_id,
+            user: ctx.user,
+            idempotencyKey: ctx.idempotencyKey,
+          }),
       );
       return value;
     },
 
-    async history(promptId: string): Promise<HistorySummary> {
+    /** ComfyUI's history when it still has it, else the tracker's or the ledger's. */
+    async history(promptId: string, caller: Caller): Promise<HistorySummary> {
       const c = conn();
-      const entry = await c.client.getHistory(promptId);
+      const row = await requireJob(ledger, promptId, caller);
+      // A finished job stays answerable from the ledger while ComfyUI is away.
+      const entry = await c.client.getHistory(promptId).catch((err: unknown) => {
+        if (row && isFinalJobStatus(row.status)) return null;
+        throw err;
+      });
       if (entry) return summarizeHistory(promptId, entry);
-      const snap = c.tracker.get(promptId) ?? (await c.tracker.lookup(promptId));
-      if (!snap) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
-      return pendingHistory(snap);
+      const live = c.tracker.get(promptId);
+      if (live && !isFinalJobStatus(live.status)) return pendingHistory(live);
+      if (row)
+        return isFinalJobStatus(row.status)
+          ? historyFromLedger(row)
+          : pendingHistory(snapshotFromLedger(row));
+      const found = live ?? (await c.tracker.lookup(promptId));
+      if (!found) throw unknownPrompt(promptId);
+      return pendingHistory(found);
     },
 
     /** Pending: removed from the queue; running: interrupted; finished: nothing to do. */
-    async cancel(promptId: string): Promise<{ prompt_id: string; cancelled: boolean }> {
+    async cancel(promptId: string, caller: Caller): Promise<{ prompt_id: string; cancelled: boolean }> {
       const c = conn();
-      const snap = await status(promptId);
+      const snap = await status(promptId, caller);
       if (snap.status !== 'queued' && snap.status !== 'running')
         return { prompt_id: promptId, cancelled: false };
       c.tracker.markCancelRequested(promptId);
@@ -117,25 +165,37 @@ export function createComfyOps(deps: {
       return { prompt_id: promptId, cancelled: true };
     },
 
-    async queueState(): Promise<QueueState> {
+    /** The caller's own items in full; other users' as positions only (admins: all, with owners). */
+    async queueState(caller: Caller): Promise<QueueState> {
       const c = conn();
       const q = await c.client.getQueue();
-      const item = (x: (typeof q.running)[number], position: number) => ({
-        prompt_id: x.prompt_id,
-        number: x.number,
-        position,
-        ours: x.extra_data['client_id'] === c.clientId || c.tracker.get(x.prompt_id) !== undefined,
-      });
+      const owners = await ledger.ownersOf([...q.running, ...q.pending].map((x) => x.prompt_id));
+      const item = (x: (typeof q.running)[number], position: number): QueueItem => {
+        const owner = owners.get(x.prompt_id);
+        const mine = owner === caller.id;
+        const ours =
+          owner !== undefined ||
+          x.extra_data['client_id'] === c.clientId ||
+          c.tracker.get(x.prompt_id) !== undefined;
+        if (isAdmin(caller))
+          return { prompt_id: x.prompt_id, number: x.number, position, ours, mine, owner_id: owner ?? null };
+        if (mine) return { prompt_id: x.prompt_id, number: x.number, position, ours, mine };
+        return { position, ours, mine };
+      };
       return { running: q.running.map((x) => item(x, 0)), pending: q.pending.map((x, i) => item(x, i)) };
     },
 
-    objectInfo: (o: { refresh?: boolean } = {}) => conn().getObjectInfo(o),
-
     async nodeInfo(nodeClass: string, o: { refresh?: boolean } = {}) {
-      const info = await conn().getObjectInfo(o);
+      const info = await objectInfo(o);
       const node = info.value[nodeClass];
       if (!node) throw new GatewayError('NOT_FOUND', `ComfyUI has no node class ${nodeClass}`);
       return { ...info, value: { [nodeClass]: node } };
+    },
+
+    /** 404 unless the file is among the images of a job the caller owns (admins: any file). */
+    async authorizeView(ref: ImageRef, caller: Caller): Promise<void> {
+      if (isAdmin(caller) || (await ledger.ownsImage(caller.id, ref))) return;
+      throw new GatewayError('NOT_FOUND', 'no such image');
     },
 
     /** Image bytes as a stream: from the disk cache, else from ComfyUI (copied into the cache). */

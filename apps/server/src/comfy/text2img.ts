@@ -10,6 +10,7 @@ import type { WorkflowIssue } from '@comfy-gateway/comfy-core/builder';
 import { MAX_SEED, text2ImgParamsSchema } from '@comfy-gateway/schema';
 import type { ComfyObjectInfo, ComfyText2ImgResponse, Preset } from '@comfy-gateway/schema';
 import { GatewayError, validationError } from '../errors.ts';
+import type { JobAcceptor } from '../jobs/accept-job.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import type { CallContext, ComfyOps } from './service.ts';
 
@@ -52,6 +53,7 @@ export function createText2Img(deps: {
   ops: ComfyOps;
   presets: PresetLookup;
   idempotency: IdempotencyStore;
+  accept: JobAcceptor;
 }) {
   return async (raw: unknown, ctx: CallContext): Promise<ComfyText2ImgResponse> => {
     const conn = deps.ops.conn();
@@ -98,7 +100,13 @@ export function createText2Img(deps: {
         }
         const check = validateWorkflow(built.workflow, info, built.fieldOf);
         if (!check.ok) throw unsupportedError(check.issues);
-        const queued = await deps.ops.queue({ workflow: built.workflow }, { user: ctx.user });
+        const queued = await deps.accept({
+          workflow: built.workflow,
+          kind: 'text2img',
+          params: { ...params, seed, ...(built.presetId ? { preset: built.presetId } : {}) },
+          user: ctx.user,
+          idempotencyKey: ctx.idempotencyKey,
+        });
         return {
           prompt_id: queued.prompt_id,
           client_id: queued.client_id,

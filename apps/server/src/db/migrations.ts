@@ -80,4 +80,42 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE user_id IN (SELECT id FROM users WHERE role = 'admin');
     `,
   },
+  {
+    version: 2,
+    name: 'jobs',
+    sql: `
+      CREATE TABLE jobs (
+        prompt_id TEXT PRIMARY KEY,
+        owner_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('workflow', 'text2img')),
+        params_json TEXT,
+        workflow_json TEXT,
+        workflow_hash TEXT,
+        status TEXT NOT NULL,
+        error_json TEXT,
+        images_json TEXT NOT NULL DEFAULT '[]',
+        priority INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER,
+        idempotency_key TEXT,
+        backend TEXT,
+        event_id_floor INTEGER NOT NULL DEFAULT 0,
+        own_socket INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE INDEX jobs_owner_created ON jobs(owner_id, created_at DESC, prompt_id DESC);
+      CREATE INDEX jobs_created ON jobs(created_at DESC, prompt_id DESC);
+      CREATE INDEX jobs_unfinished ON jobs(owner_id)
+        WHERE status NOT IN ('completed', 'failed', 'interrupted', 'cancelled');
+      CREATE TABLE job_images (
+        prompt_id TEXT NOT NULL REFERENCES jobs(prompt_id) ON DELETE CASCADE,
+        type TEXT NOT NULL,
+        subfolder TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        PRIMARY KEY (prompt_id, type, subfolder, filename)
+      );
+      CREATE INDEX job_images_file ON job_images(filename, subfolder, type);
+      ALTER TABLE users ADD COLUMN max_active_jobs INTEGER;
+    `,
+  },
 ];

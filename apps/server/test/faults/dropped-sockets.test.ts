@@ -21,7 +21,8 @@ const HEAP_TOLERANCE_MB = 15;
 
 describe('fault: sockets dropped every few hundred ms', () => {
   it('200 jobs end in their true final state and every stream ends with done', async () => {
-    await using app = await startComfyApp({ nodeMs: 4 });
+    // 200 jobs from one user: above the default per-user cap (USER_MAX_ACTIVE_JOBS) on purpose.
+    await using app = await startComfyApp({ nodeMs: 4 }, { USER_MAX_ACTIVE_JOBS: '1000' });
     await app.connected();
     const baseline = await heapMb();
     const tracker = app.services.comfy.conn().tracker;

@@ -1,4 +1,9 @@
-import { comfyQueueRequestSchema, ingestFromComfyInputSchema, promptIdSchema } from '@comfy-gateway/schema';
+import {
+  comfyQueueRequestSchema,
+  ingestFromComfyInputSchema,
+  jobListQuerySchema,
+  promptIdSchema,
+} from '@comfy-gateway/schema';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { tracked } from '@trpc/server';
 import * as z from 'zod';
@@ -25,14 +30,22 @@ export const comfyRouter = {
     ),
   status: authedProcedure
     .input(promptInput)
-    .query(({ ctx, input }) => ctx.services.comfy.status(input.prompt_id)),
+    .query(({ ctx, input }) => ctx.services.comfy.status(input.prompt_id, ctx.user)),
   history: authedProcedure
     .input(promptInput)
-    .query(({ ctx, input }) => ctx.services.comfy.history(input.prompt_id)),
+    .query(({ ctx, input }) => ctx.services.comfy.history(input.prompt_id, ctx.user)),
   cancel: authedProcedure
     .input(promptInput)
-    .mutation(({ ctx, input }) => ctx.services.comfy.cancel(input.prompt_id)),
-  queueState: authedProcedure.query(({ ctx }) => ctx.services.comfy.queueState()),
+    .mutation(({ ctx, input }) => ctx.services.comfy.cancel(input.prompt_id, ctx.user)),
+  queueState: authedProcedure.query(({ ctx }) => ctx.services.comfy.queueState(ctx.user)),
+  jobs: {
+    list: authedProcedure
+      .input(jobListQuerySchema)
+      .query(({ ctx, input }) => ctx.services.comfy.jobs.list(input, ctx.user)),
+    byId: authedProcedure
+      .input(promptInput)
+      .query(({ ctx, input }) => ctx.services.comfy.jobs.byId(input.prompt_id, ctx.user)),
+  },
   objectInfo: authedProcedure.input(refreshInput).query(async ({ ctx, input }) => {
     const info = await ctx.services.comfy.objectInfo({ refresh: input?.refresh ?? false });
     return { info: info.value, hash: info.hash, stale: info.stale, warning: info.warning ?? null };
@@ -51,7 +64,7 @@ export const comfyRouter = {
   onStatus: authedProcedure
     .input(promptInput.extend({ lastEventId: z.string().nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
-      const stream = await ctx.services.comfy.openStream(input.prompt_id, {
+      const stream = await ctx.services.comfy.openStream(input.prompt_id, ctx.user, {
         after: input.lastEventId,
         signal,
       });

@@ -1,0 +1,161 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migrate, openDb } from '../db/open-db.ts';
+import type { Db } from '../db/open-db.ts';
+import type { AcceptedJob } from './job-ledger.ts';
+import { createSqliteJobLedger } from './sqlite-job-ledger.ts';
+
+async function tempDb(): Promise<{ db: Db } & AsyncDisposable> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cg-ledger-'));
+  const db = openDb(dir);
+  for (const email of ['a@x.io', 'b@x.io'])
+    db.prepare("INSERT INTO users (email, password_hash, role, created_at) VALUES (?, 'x', 'user', 0)").run(
+      email,
+    );
+  return {
+    db,
+    async [Symbol.asyncDispose]() {
+      db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const job = (promptId: string, o: Partial<AcceptedJob> = {}): AcceptedJob => ({
+  promptId,
+  ownerId: 1,
+  kind: 'workflow',
+  params: null,
+  workflow: { '1': { class_type: 'EmptyImage', inputs: {} } },
+  workflowHash: 'h',
+  priority: 0,
+  idempotencyKey: null,
+  ownSocket: true,
+  createdAt: 1000,
+  ...o,
+});
+
+const state = (promptId: string, status: 'running' | 'completed', images = 0) => ({
+  promptId,
+  status,
+  images: Array.from({ length: images }, (_, i) => ({
+    filename: `${promptId}_${i}.png`,
+    subfolder: '',
+    type: 'output' as const,
+  })),
+  error: null,
+  startedAt: 2000,
+  finishedAt: status === 'completed' ? 5000 : null,
+  eventIdFloor: 40,
+});
+
+describe('SQLite job ledger', () => {
+  it('accepts up to the per-user cap of unfinished jobs, counting only that user', async () => {
+    await using t = await tempDb();
+    const ledger = createSqliteJobLedger(t.db);
+    expect(await ledger.accept(job('a1'), { maxActive: 2 })).toBe(true);
+    expect(await ledger.accept(job('a2'), { maxActive: 2 })).toBe(true);
+    expect(await ledger.accept(job('a3'), { maxActive: 2 })).toBe(false);
+    expect(await ledger.accept(job('b1', { ownerId: 2 }), { maxActive: 2 })).toBe(true);
+    // A job that ended frees its slot.
+    await ledger.repository.saveState(state('a1', 'completed'));
+    expect(await ledger.accept(job('a3'), { maxActive: 2 })).toBe(true);
+    expect(await ledger.byId('nope')).toBeUndefined();
+  });
+
+  it('saves tracker state over the accepted row, keeps the floor from going back, and indexes images', async () => {
+    await using t = await tempDb();
+    const ledger = createSqliteJobLedger(t.db);
+    await ledger.accept(job('p1', { kind: 'text2img', params: { caption: 'x', seed: 3 } }), { maxActive: 5 });
+    await ledger.repository.saveState(state('p1', 'completed', 2));
+    await ledger.repository.saveState({ ...state('p1', 'completed', 2), eventIdFloor: 10 });
+    const row = await ledger.byId('p1');
+    expect(row).toMatchObject({
+      promptId: 'p1',
+      ownerId: 1,
+      kind: 'text2img',
+      params: { caption: 'x', seed: 3 },
+      status: 'completed',
+      startedAt: 2000,
+      finishedAt: 5000,
+      eventIdFloor: 40,
+      ownSocket: true,
+    });
+    expect(row?.images.map((i) => i.filename)).toEqual(['p1_0.png', 'p1_1.png']);
+    const file = { filename: 'p1_1.png', subfolder: '', type: 'output' as const };
+    expect(await ledger.ownsImage(1, file)).toBe(true);
+    expect(await ledger.ownsImage(2, file)).toBe(false);
+    expect(await ledger.ownsImage(1, { ...file, type: 'temp' })).toBe(false);
+    expect(await ledger.ownsImage(1, { ...file, subfolder: 'x' })).toBe(false);
+  });
+
+  it('creates an ownerless row for a prompt it never accepted (admins only), and lists unfinished jobs', async () => {
+    await using t = await tempDb();
+    const ledger = createSqliteJobLedger(t.db, () => 777);
+    await ledger.repository.saveState(state('foreign', 'running'));
+    await ledger.accept(job('mine'), { maxActive: 5 });
+    await ledger.accept(job('done'), { maxActive: 5 });
+    await ledger.repository.saveState(state('done', 'completed'));
+    expect(await ledger.repository.load('foreign')).toMatchObject({
+      promptId: 'foreign',
+      status: 'running',
+      ownSocket: false,
+      prompt: null,
+      createdAt: 777,
+    });
+    expect((await ledger.repository.listUnfinished()).map((j) => j.promptId).sort()).toEqual([
+      'foreign',
+      'mine',
+    ]);
+    expect([...(await ledger.ownersOf(['foreign', 'mine', 'zzz'])).entries()]).toEqual([
+      ['foreign', null],
+      ['mine', 1],
+    ]);
+    await ledger.remove('mine');
+    expect(await ledger.byId('mine')).toBeUndefined();
+  });
+
+  it('pages newest first with an opaque cursor and filters by status, kind and owner', async () => {
+    await using t = await tempDb();
+    const ledger = createSqliteJobLedger(t.db);
+    for (let i = 0; i < 7; i++) {
+      await ledger.accept(
+        job(`p${i}`, { createdAt: 1000 + Math.floor(i / 2), kind: i % 2 ? 'text2img' : 'workflow' }),
+        {
+          maxActive: 100,
+        },
+      );
+    }
+    await ledger.accept(job('other', { ownerId: 2, createdAt: 5000 }), { maxActive: 100 });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await ledger.list({ owner: 1, limit: 3, cursor });
+      seen.push(...page.items.map((j) => j.promptId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(['p6', 'p5', 'p4', 'p3', 'p2', 'p1', 'p0']);
+    const text = await ledger.list({ owner: 1, kind: 'text2img', limit: 50 });
+    expect(text.items.map((j) => j.promptId)).toEqual(['p5', 'p3', 'p1']);
+    await ledger.repository.saveState(state('p2', 'completed'));
+    expect(
+      (await ledger.list({ owner: 1, status: 'completed', limit: 50 })).items.map((j) => j.promptId),
+    ).toEqual(['p2']);
+    expect((await ledger.list({ owner: 'all', limit: 1 })).items[0]?.promptId).toBe('other');
+    await expect(ledger.list({ owner: 1, limit: 3, cursor: 'garbage' })).rejects.toMatchObject({
+      code: 'VALIDATION_ERROR',
+      message: expect.stringContaining('cursor'),
+    });
+  });
+
+  it('applies migrations missing from the record even when a later version already ran (gaps)', async () => {
+    await using t = await tempDb();
+    t.db.exec('DROP TABLE job_images; DROP TABLE jobs; DELETE FROM schema_migrations WHERE version = 2');
+    t.db.exec('ALTER TABLE users DROP COLUMN max_active_jobs');
+    t.db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (3, 'later', 0)").run();
+    expect(migrate(t.db)).toBe(1);
+    expect(t.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
+  });
+});
