@@ -23,15 +23,19 @@ export function openDb(rootDir: string): Db {
   return db;
 }
 
-/** Applies the migrations newer than the recorded version; returns how many ran. */
+/**
+ * Applies every migration not yet recorded, in version order; returns how many ran. Gaps are fine:
+ * a version merged later than a higher one (parallel branches) still runs.
+ */
 export function migrate(db: Db): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
-  const current = row.v ?? 0;
+  const done = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
   let applied = 0;
-  for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
+  for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+    if (done.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
