@@ -66,7 +66,7 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
   const sendCached = createCachedSender();
   const viewLimit = createRateLimiter({ limit: config.comfyViewRateLimitPerMin, windowMs: 60_000 });
 
-  r.get('/health', (_req, res) => void res.json(comfy.health()));
+  r.get('/health', (req, res) => void res.json(comfy.health(currentUser(req))));
 
   r.post('/queue', async (req, res) => {
     const body = parseOrThrow(comfyQueueRequestSchema, req.body);

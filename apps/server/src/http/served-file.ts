@@ -35,7 +35,6 @@ export function servedAs(filename: string, contentType: string | null): ServedAs
 
 /** RFC 6266: an ASCII `filename=` for every client, `filename*=UTF-8''` when the name is not ASCII. */
 export function dispositionOf(filename: string, type: 'inline' | 'attachment'): string {
-  // eslint-disable-next-line no-control-regex
   const ascii = /^[\x20-\x7e]*$/.test(filename);
   return contentDisposition(filename, {
     type,
