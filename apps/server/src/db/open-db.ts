@@ -27,14 +27,14 @@ export function openDb(rootDir: string): Db {
  * Applies every migration not yet recorded, in version order; returns how many ran. Gaps are fine:
  * a version merged later than a higher one (parallel branches) still runs.
  */
-export function migrate(db: Db): number {
+export function migrate(db: Db, migrations: typeof MIGRATIONS = MIGRATIONS): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   const done = new Set(
     (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
   );
   let applied = 0;
-  for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
