@@ -2,7 +2,11 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate } from './open-db.ts';
 
-const m = (version: number) => ({ version, name: `m${version}`, sql: `CREATE TABLE t${version} (x INTEGER);` });
+const m = (version: number) => ({
+  version,
+  name: `m${version}`,
+  sql: `CREATE TABLE t${version} (x INTEGER);`,
+});
 
 describe('migrate', () => {
   it('runs a lower version merged after a higher one (gaps are fine)', () => {

@@ -31,7 +31,9 @@ export function migrate(db: Db, migrations: typeof MIGRATIONS = MIGRATIONS): num
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   const done = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
   );
   let applied = 0;
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {

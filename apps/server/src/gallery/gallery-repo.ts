@@ -61,9 +61,7 @@ export function createGalleryRepo(db: Db) {
     /** Newest first; `owner` null pages over every owner's items. */
     page(owner: number | null, after: [string, string] | null, limit: number): GalleryRow[] {
       return (
-        after
-          ? nextPage.all({ owner, at: after[0], id: after[1], limit })
-          : firstPage.all({ owner, limit })
+        after ? nextPage.all({ owner, at: after[0], id: after[1], limit }) : firstPage.all({ owner, limit })
       ) as GalleryRow[];
     },
     remove(id: string): void {

@@ -60,7 +60,9 @@ describe('gallery isolation over REST', () => {
     expect((await t.request(`/api/gallery/${item.id}/file`, { token: a.token })).status).toBe(200);
 
     // Once the id really is unknown, B gets byte-for-byte the same answers.
-    expect((await t.request(`/api/gallery/${item.id}`, { token: a.token, method: 'DELETE' })).status).toBe(204);
+    expect((await t.request(`/api/gallery/${item.id}`, { token: a.token, method: 'DELETE' })).status).toBe(
+      204,
+    );
     for (const [name, p, method] of [
       ['detail', `/api/gallery/${item.id}`, 'GET'],
       ['file', `/api/gallery/${item.id}/file`, 'GET'],
@@ -81,7 +83,9 @@ describe('gallery isolation over REST', () => {
     };
     expect(own.sidecar.ingested_by.email).toBe('alice@example.com');
     expect(own.sidecar.workflow).toEqual(SECRET_WORKFLOW);
-    const aList = (await (await t.request('/api/gallery', { token: a.token })).json()) as { items: { id: string }[] };
+    const aList = (await (await t.request('/api/gallery', { token: a.token })).json()) as {
+      items: { id: string }[];
+    };
     expect(aList.items.map((i) => i.id)).toEqual([item.id]);
 
     const ids = async (q: string) =>
@@ -96,9 +100,9 @@ describe('gallery isolation over REST', () => {
     expect(await ids(`?user=${b.id}&limit=1`)).toEqual([bItem.id]);
     expect(await ids('?user=9999')).toEqual([]);
     expect((await t.request(`/api/gallery/${item.id}/file`, { token: t.adminToken })).status).toBe(200);
-    expect((await t.request(`/api/gallery/${item.id}`, { token: t.adminToken, method: 'DELETE' })).status).toBe(
-      204,
-    );
+    expect(
+      (await t.request(`/api/gallery/${item.id}`, { token: t.adminToken, method: 'DELETE' })).status,
+    ).toBe(204);
     expect((await t.request(`/api/gallery/${item.id}`, { token: a.token })).status).toBe(404);
   });
 
@@ -111,7 +115,10 @@ describe('gallery isolation over REST', () => {
       const res = await t.request(`/api/gallery${q}`, { token: b.token });
       expect(res.status).toBe(403);
       const body = (await res.json()) as { error: { code: string; message: string } };
-      expect(body.error).toEqual({ code: 'FORBIDDEN', message: "user: only admins may list other users' items" });
+      expect(body.error).toEqual({
+        code: 'FORBIDDEN',
+        message: "user: only admins may list other users' items",
+      });
     }
     const bad = await t.request('/api/gallery?user=alice', { token: b.token });
     expect(bad.status).toBe(400);
@@ -135,7 +142,10 @@ describe('per-owner dedup over one stored file', () => {
     expectNoLeak(JSON.stringify(fromB.item), item.id);
     const bDetail = await (await t.request(`/api/gallery/${fromB.item.id}`, { token: b.token })).text();
     expectNoLeak(bDetail, item.id);
-    expect(JSON.parse(bDetail)).toMatchObject({ caption: 'bob', sidecar: { ingested_by: { email: 'bob@example.com' } } });
+    expect(JSON.parse(bDetail)).toMatchObject({
+      caption: 'bob',
+      sidecar: { ingested_by: { email: 'bob@example.com' } },
+    });
 
     // One stored file (same inode), two sidecars.
     const fileA = path.join(t.rootDir, item.path);
@@ -143,15 +153,17 @@ describe('per-owner dedup over one stored file', () => {
     expect((await stat(fileA)).ino).toBe((await stat(fileB)).ino);
     expect(item.sidecar_path).not.toBe(fromB.item.sidecar_path);
 
-    expect((await t.request(`/api/gallery/${item.id}`, { token: a.token, method: 'DELETE' })).status).toBe(204);
+    expect((await t.request(`/api/gallery/${item.id}`, { token: a.token, method: 'DELETE' })).status).toBe(
+      204,
+    );
     const kept = await t.request(`/api/gallery/${fromB.item.id}/file`, { token: b.token });
     expect(kept.status).toBe(200);
     expect(Buffer.from(await kept.arrayBuffer())).toEqual(bytes);
     await expect(stat(path.join(t.rootDir, item.sidecar_path))).rejects.toThrow();
 
-    expect((await t.request(`/api/gallery/${fromB.item.id}`, { token: b.token, method: 'DELETE' })).status).toBe(
-      204,
-    );
+    expect(
+      (await t.request(`/api/gallery/${fromB.item.id}`, { token: b.token, method: 'DELETE' })).status,
+    ).toBe(204);
     await expect(stat(fileB)).rejects.toThrow();
   });
 
@@ -160,7 +172,12 @@ describe('per-owner dedup over one stored file', () => {
     const db = openDb(root);
     try {
       let now = Date.parse('2026-01-01T10:00:00Z');
-      const gallery = await createGalleryService({ rootDir: root, db, maxBytes: 1 << 20, clock: { now: () => now } });
+      const gallery = await createGalleryService({
+        rootDir: root,
+        db,
+        maxBytes: 1 << 20,
+        clock: { now: () => now },
+      });
       const bytes = makePng();
       const ingest = (user: { id: number; email: string }) =>
         gallery.ingestStream({
@@ -180,7 +197,9 @@ describe('per-owner dedup over one stored file', () => {
 
       await gallery.remove(a.id, { id: 1, role: 'user' });
       expect(await readFile(path.join(root, b.path))).toEqual(bytes);
-      await expect(gallery.remove(b.id, { id: 1, role: 'user' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(gallery.remove(b.id, { id: 1, role: 'user' })).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
 
       // The index rebuilt from the sidecars keeps B's item with B as owner.
       db.prepare('DELETE FROM gallery').run();
@@ -230,7 +249,9 @@ describe('gallery isolation over tRPC', () => {
     await using aws = trpcWs(t, a.token);
     expect((await aws.client.gallery.list.query({ limit: 50 })).items.map((i) => i.id)).toEqual([item.id]);
     await using adminWs = trpcWs(t, t.adminToken);
-    expect((await adminWs.client.gallery.list.query({ limit: 50, user: a.id })).items.map((i) => i.id)).toEqual([item.id]);
+    expect(
+      (await adminWs.client.gallery.list.query({ limit: 50, user: a.id })).items.map((i) => i.id),
+    ).toEqual([item.id]);
   });
 });
 
@@ -240,7 +261,9 @@ describe('migration 3 (gallery-owners)', () => {
     try {
       // A database as version 1 left it.
       const old = new Database(path.join(root, DB_FILE_NAME));
-      old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+      old.exec(
+        `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+      );
       const v1 = MIGRATIONS.find((m) => m.version === 1);
       old.exec(v1?.sql ?? '');
       old.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run('initial');
@@ -266,9 +289,10 @@ describe('migration 3 (gallery-owners)', () => {
             .run(id, 'a'.repeat(64), `${id}.json`, owner);
         expect(() => insert('bbbbbbbbbbbbbbbb', 8)).not.toThrow();
         expect(() => insert('cccccccccccccccc', 7)).toThrow(/UNIQUE/);
-        expect(
-          db.prepare('SELECT version, name FROM schema_migrations WHERE version = 3').get(),
-        ).toEqual({ version: 3, name: 'gallery-owners' });
+        expect(db.prepare('SELECT version, name FROM schema_migrations WHERE version = 3').get()).toEqual({
+          version: 3,
+          name: 'gallery-owners',
+        });
       } finally {
         db.close();
       }

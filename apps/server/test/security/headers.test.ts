@@ -29,7 +29,10 @@ async function webDir(): Promise<string> {
       `<body><div style="display: contents"><script>${BOOT}</script></div></body></html>`,
   );
   await mkdir(path.join(dir, 'about'));
-  await writeFile(path.join(dir, 'about', 'index.html'), `<html><body><script>${OTHER}</script></body></html>`);
+  await writeFile(
+    path.join(dir, 'about', 'index.html'),
+    `<html><body><script>${OTHER}</script></body></html>`,
+  );
   return dir;
 }
 
@@ -132,6 +135,10 @@ describe('open /metrics warning', () => {
       logger,
     });
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ level: 40, host: '0.0.0.0', msg: expect.stringMatching(/METRICS_TOKEN/) });
+    expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
+      level: 40,
+      host: '0.0.0.0',
+      msg: expect.stringMatching(/METRICS_TOKEN/),
+    });
   });
 });

@@ -35,7 +35,9 @@ export function trpcWs(t: Pick<TestApp, 'url'>, token: string): { client: Trpc }
 }
 
 /** The rejection of a promise (a tRPC call expected to fail), for matching `data.code` and `message`. */
-export async function failureOf(p: Promise<unknown>): Promise<{ message: string; data: Record<string, unknown> }> {
+export async function failureOf(
+  p: Promise<unknown>,
+): Promise<{ message: string; data: Record<string, unknown> }> {
   const err = await p.then(
     () => {
       throw new Error('expected the call to fail');
