@@ -16,7 +16,7 @@ const withKey = { idempotency_key: z.string().min(1).max(200).optional() };
 
 /** The ComfyUI integration over tRPC: the same service calls as `/api/comfy`. */
 export const comfyRouter = {
-  health: authedProcedure.query(({ ctx }) => ctx.services.comfy.health()),
+  health: authedProcedure.query(({ ctx }) => ctx.services.comfy.health(ctx.user)),
   queue: authedProcedure
     .input(comfyQueueRequestSchema.extend(withKey))
     .mutation(({ ctx, input: { idempotency_key, ...body } }) =>
