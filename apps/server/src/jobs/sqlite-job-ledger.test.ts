@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { migrate, openDb } from '../db/open-db.ts';
+import { openDb } from '../db/open-db.ts';
 import type { Db } from '../db/open-db.ts';
 import type { AcceptedJob } from './job-ledger.ts';
 import { createSqliteJobLedger } from './sqlite-job-ledger.ts';
@@ -148,14 +148,5 @@ describe('SQLite job ledger', () => {
       code: 'VALIDATION_ERROR',
       message: expect.stringContaining('cursor'),
     });
-  });
-
-  it('applies migrations missing from the record even when a later version already ran (gaps)', async () => {
-    await using t = await tempDb();
-    t.db.exec('DROP TABLE job_images; DROP TABLE jobs; DELETE FROM schema_migrations WHERE version = 2');
-    t.db.exec('ALTER TABLE users DROP COLUMN max_active_jobs');
-    t.db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (3, 'later', 0)").run();
-    expect(migrate(t.db)).toBe(1);
-    expect(t.db.prepare('SELECT COUNT(*) AS n FROM jobs').get()).toEqual({ n: 0 });
   });
 });
