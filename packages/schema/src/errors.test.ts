@@ -1,12 +1,20 @@
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
-import { ERROR_HTTP_STATUS, errorBodySchema, toFieldErrors } from './errors.ts';
+import { ERROR_CODE_BY_STATUS, ERROR_HTTP_STATUS, errorBodySchema, toFieldErrors } from './errors.ts';
 
 describe('error table', () => {
   it('maps every code to a 4xx or 5xx status', () => {
     for (const status of Object.values(ERROR_HTTP_STATUS)) expect(status).toBeGreaterThanOrEqual(400);
     expect(ERROR_HTTP_STATUS.RATE_LIMITED).toBe(429);
     expect(ERROR_HTTP_STATUS.COMFY_UNAVAILABLE).toBe(503);
+  });
+
+  it('reads a bare status as the first code listed with it', () => {
+    for (const [status, code] of Object.entries(ERROR_CODE_BY_STATUS))
+      expect(code && ERROR_HTTP_STATUS[code]).toBe(Number(status));
+    expect(ERROR_CODE_BY_STATUS[400]).toBe('VALIDATION_ERROR');
+    expect(ERROR_CODE_BY_STATUS[503]).toBe('COMFY_UNAVAILABLE');
+    expect(ERROR_CODE_BY_STATUS[418]).toBeUndefined();
   });
 
   it('validates the error body', () => {
