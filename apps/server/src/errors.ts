@@ -1,5 +1,5 @@
 import { ERROR_CODE_BY_STATUS, ERROR_HTTP_STATUS, toFieldErrors } from '@comfy-gateway/schema';
-import type { ErrorBody, ErrorCode, FieldErrors } from '@comfy-gateway/schema';
+import type { ErrorBody, FieldErrors } from '@comfy-gateway/schema';
 import * as z from 'zod';
 import { GatewayError, isGatewayError } from '@comfy-gateway/comfy-core';
 

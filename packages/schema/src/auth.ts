@@ -54,3 +54,9 @@ export const createApiTokenInputSchema = z.object({
 });
 export const createdApiTokenSchema = apiTokenSchema.extend({ token: z.string() });
 export type CreatedApiToken = z.infer<typeof createdApiTokenSchema>;
+
+/** List routes answer `{items}` objects, so fields can be added without breaking clients. */
+export const userListSchema = z.object({ items: z.array(userSchema) });
+export type UserList = z.infer<typeof userListSchema>;
+export const apiTokenListSchema = z.object({ items: z.array(apiTokenSchema) });
+export type ApiTokenList = z.infer<typeof apiTokenListSchema>;
