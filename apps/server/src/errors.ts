@@ -1,4 +1,4 @@
-import { ERROR_CODE_BY_STATUS, ERROR_HTTP_STATUS, toFieldErrors } from '@comfy-gateway/schema';
+import { ERROR_CODE_BY_STATUS, ERROR_HTTP_STATUS, issuePaths, toFieldErrors } from '@comfy-gateway/schema';
 import type { ErrorBody, FieldErrors } from '@comfy-gateway/schema';
 import * as z from 'zod';
 import { GatewayError, isGatewayError } from '@comfy-gateway/comfy-core';
@@ -14,8 +14,10 @@ export function isZodError(err: unknown): err is z.ZodError {
 export function validationError(issues: readonly z.core.$ZodIssue[], prefix?: string): GatewayError {
   const fields: FieldErrors = toFieldErrors(issues);
   const first = issues[0];
-  const path = first ? [prefix, ...first.path.map(String)].filter(Boolean).join('.') : prefix;
-  const message = first ? `${path || 'input'}: ${first.message}` : 'invalid input';
+  const firstPath = first ? (issuePaths(first)[0] ?? []) : [];
+  const path = [prefix, ...firstPath.map(String)].filter(Boolean).join('.');
+  const why = first?.code === 'unrecognized_keys' ? 'unknown field' : first?.message;
+  const message = first ? `${path || 'input'}: ${why}` : 'invalid input';
   return new GatewayError('VALIDATION_ERROR', message, { fields });
 }
 

@@ -22,6 +22,11 @@ describe('error table', () => {
     expect(errorBodySchema.safeParse({ error: { code: 'WAT', message: 'x' } }).success).toBe(false);
   });
 
+  it('reports an unknown key at the key itself', () => {
+    const r = z.strictObject({ caption: z.string() }).safeParse({ caption: 'x', captionn: 'oops' });
+    expect(toFieldErrors(r.error?.issues ?? [])).toEqual({ captionn: ['unknown field'] });
+  });
+
   it('flattens zod issues per field', () => {
     const r = z.object({ a: z.object({ b: z.int() }), c: z.string() }).safeParse({ a: { b: 'x' } });
     expect(toFieldErrors(r.error?.issues ?? [])).toMatchInlineSnapshot(`

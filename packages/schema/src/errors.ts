@@ -48,12 +48,21 @@ export type ErrorBody = z.infer<typeof errorBodySchema>;
 export const fieldErrorsSchema = z.record(z.string(), z.array(z.string()));
 export type FieldErrors = z.infer<typeof fieldErrorsSchema>;
 
+/** Where an issue points: an unknown key is reported at the key itself, not at its object. */
+export function issuePaths(issue: z.core.$ZodIssue): PropertyKey[][] {
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => [...issue.path, key]);
+  return [issue.path];
+}
+
 /** Turns zod issues into `{ "a.b": ["message"] }`, the shape forms show per field. */
 export function toFieldErrors(issues: readonly z.core.$ZodIssue[]): FieldErrors {
   const fields: FieldErrors = {};
   for (const issue of issues) {
-    const key = issue.path.length > 0 ? issue.path.map(String).join('.') : '_';
-    (fields[key] ??= []).push(issue.message);
+    const unknownKey = issue.code === 'unrecognized_keys';
+    for (const path of issuePaths(issue)) {
+      const key = path.length > 0 ? path.map(String).join('.') : '_';
+      (fields[key] ??= []).push(unknownKey ? 'unknown field' : issue.message);
+    }
   }
   return fields;
 }
