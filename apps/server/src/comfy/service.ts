@@ -11,6 +11,7 @@ import type {
   QueueState,
   User,
 } from '@comfy-gateway/schema';
+import { comfyQueueResponseSchema } from '@comfy-gateway/schema';
 import { GatewayError } from '../errors.ts';
 import type { ServerConfig } from '../env.ts';
 import type { IdempotencyStore } from './idempotency.ts';
@@ -84,7 +85,13 @@ export function createComfyOps(deps: {
     async queue(input: ComfyQueueRequest, ctx: CallContext): Promise<ComfyQueueResponse> {
       const c = conn();
       const { value } = await idempotency.run(
-        { key: ctx.idempotencyKey, userId: ctx.user.id, route: 'queue', body: input },
+        {
+          key: ctx.idempotencyKey,
+          userId: ctx.user.id,
+          route: 'queue',
+          body: input,
+          response: comfyQueueResponseSchema,
+        },
         async () => {
           checkQueueCap(c);
           const res = await c.queue(input.workflow, input.client_id ? { clientId: input.client_id } : {});

@@ -8,7 +8,7 @@ import {
   validateWorkflow,
 } from '@comfy-gateway/comfy-core/builder';
 import type { WorkflowIssue } from '@comfy-gateway/comfy-core/builder';
-import { MAX_SEED, text2ImgParamsSchema } from '@comfy-gateway/schema';
+import { MAX_SEED, comfyText2ImgResponseSchema, text2ImgParamsSchema } from '@comfy-gateway/schema';
 import type { ComfyObjectInfo, ComfyText2ImgResponse, Preset } from '@comfy-gateway/schema';
 import { GatewayError, validationError } from '../errors.ts';
 import type { IdempotencyStore } from './idempotency.ts';
@@ -100,7 +100,13 @@ export function createText2Img(deps: {
     const params = parsed.data;
 
     const { value } = await deps.idempotency.run(
-      { key: ctx.idempotencyKey, userId: ctx.user.id, route: 'text2img', body: merged },
+      {
+        key: ctx.idempotencyKey,
+        userId: ctx.user.id,
+        route: 'text2img',
+        body: merged,
+        response: comfyText2ImgResponseSchema,
+      },
       async () => {
         const info = (await conn.getObjectInfo()).value;
         const seed = params.seed ?? randomInt(0, Math.min(MAX_SEED, 2 ** 48 - 1));
