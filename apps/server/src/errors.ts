@@ -1,28 +1,9 @@
-import { ERROR_CODE_BY_STATUS, ERROR_HTTP_STATUS, toFieldErrors } from '@comfy-gateway/schema';
-import type { ErrorBody, ErrorCode, FieldErrors } from '@comfy-gateway/schema';
-import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { ERROR_CODE_BY_STATUS, ERROR_HTTP_STATUS, issuePaths, toFieldErrors } from '@comfy-gateway/schema';
+import type { ErrorBody, FieldErrors } from '@comfy-gateway/schema';
 import * as z from 'zod';
 import { GatewayError, isGatewayError } from '@comfy-gateway/comfy-core';
 
 export { GatewayError, isGatewayError };
-
-/** Each gateway code's tRPC code; the HTTP status comes from `ERROR_HTTP_STATUS`. */
-export const ERROR_TRPC_CODE = {
-  VALIDATION_ERROR: 'BAD_REQUEST',
-  COMFY_VALIDATION: 'BAD_REQUEST',
-  UNAUTHORIZED: 'UNAUTHORIZED',
-  FORBIDDEN: 'FORBIDDEN',
-  NOT_FOUND: 'NOT_FOUND',
-  CONFLICT: 'CONFLICT',
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  RATE_LIMITED: 'TOO_MANY_REQUESTS',
-  INTERNAL: 'INTERNAL_SERVER_ERROR',
-  UPSTREAM_ERROR: 'BAD_GATEWAY',
-  COMFY_DISABLED: 'SERVICE_UNAVAILABLE',
-  COMFY_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
-  COMFY_TIMEOUT: 'GATEWAY_TIMEOUT',
-} as const satisfies Record<ErrorCode, TRPC_ERROR_CODE_KEY>;
 
 /** Structural zod check: tRPC and our own parsing may hold different ZodError classes. */
 export function isZodError(err: unknown): err is z.ZodError {
@@ -33,8 +14,10 @@ export function isZodError(err: unknown): err is z.ZodError {
 export function validationError(issues: readonly z.core.$ZodIssue[], prefix?: string): GatewayError {
   const fields: FieldErrors = toFieldErrors(issues);
   const first = issues[0];
-  const path = first ? [prefix, ...first.path.map(String)].filter(Boolean).join('.') : prefix;
-  const message = first ? `${path || 'input'}: ${first.message}` : 'invalid input';
+  const firstPath = first ? (issuePaths(first)[0] ?? []) : [];
+  const path = [prefix, ...firstPath.map(String)].filter(Boolean).join('.');
+  const why = first?.code === 'unrecognized_keys' ? 'unknown field' : first?.message;
+  const message = first ? `${path || 'input'}: ${why}` : 'invalid input';
   return new GatewayError('VALIDATION_ERROR', message, { fields });
 }
 

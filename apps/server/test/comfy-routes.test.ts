@@ -333,6 +333,10 @@ describe('/api/comfy against the simulator', () => {
     expect(Object.keys(paths)).toEqual(
       expect.arrayContaining(['/api/comfy/text2img', '/api/comfy/stream/{prompt_id}', '/api/comfy/view']),
     );
-    expect(JSON.stringify(paths['/api/comfy/text2img']?.['post']?.requestBody)).toContain('"maximum":4096');
+    expect(JSON.stringify(paths['/api/comfy/text2img']?.['post']?.requestBody)).toContain(
+      '#/components/schemas/Text2ImgRequest',
+    );
+    const schemas = (doc['components'] as { schemas: Record<string, unknown> }).schemas;
+    expect(JSON.stringify(schemas['Text2ImgRequest'])).toContain('"maximum":4096');
   });
 });

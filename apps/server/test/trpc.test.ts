@@ -160,18 +160,19 @@ describe('tRPC over WebSocket', () => {
     }
   });
 
-  it('rejects a bad token on connect and closes the socket', async () => {
+  it('answers calls on a socket with a bad token UNAUTHORIZED, then closes it (4401)', async () => {
     await using t = await startTestApp();
     const ws = new WebSocket(`${t.url.replace('http', 'ws')}/trpc?connectionParams=1`);
     const messages: unknown[] = [];
     ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString('utf8'))));
     await new Promise((resolve) => ws.once('open', resolve));
     ws.send(JSON.stringify({ method: 'connectionParams', data: { token: 'cgs_forged' } }));
+    ws.send(JSON.stringify({ id: 7, method: 'query', params: { path: 'auth.me', input: { json: null } } }));
     const code = await new Promise<number>((resolve) => ws.once('close', resolve));
-    expect(code).toBeGreaterThan(0);
+    expect(code).toBe(4401);
     expect(messages[0]).toMatchObject({
-      id: null,
-      error: { json: { data: { code: 'UNAUTHORIZED', httpStatus: 401 } } },
+      id: 7,
+      error: { json: { code: -32001, data: { code: 'UNAUTHORIZED', httpStatus: 401 } } },
     });
   });
 

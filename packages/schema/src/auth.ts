@@ -83,3 +83,9 @@ export const changePasswordInputSchema = z.object({
   new_password: passwordSchema,
 });
 export type ChangePasswordInput = z.infer<typeof changePasswordInputSchema>;
+
+/** List routes answer `{items}` objects, so fields can be added without breaking clients. */
+export const userListSchema = z.object({ items: z.array(userSchema) });
+export type UserList = z.infer<typeof userListSchema>;
+export const apiTokenListSchema = z.object({ items: z.array(apiTokenSchema) });
+export type ApiTokenList = z.infer<typeof apiTokenListSchema>;

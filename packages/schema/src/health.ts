@@ -28,3 +28,13 @@ export const healthSchema = z.object({
     .optional(),
 });
 export type Health = z.infer<typeof healthSchema>;
+
+/** `GET /healthz`: the process is up. */
+export const livenessSchema = z.object({ status: z.literal('ok') });
+
+/** `GET /readyz` (200 or 503): every readiness check by name. */
+export const readinessSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() })),
+});
+export type Readiness = z.infer<typeof readinessSchema>;

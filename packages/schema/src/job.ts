@@ -62,3 +62,7 @@ export type JobSnapshot = z.infer<typeof jobSnapshotSchema>;
 /** The seed's open-shaped status: a snapshot, with room for server-specific keys. */
 export const comfyStatusSchema = jobSnapshotSchema.loose();
 export type ComfyStatus = z.infer<typeof comfyStatusSchema>;
+
+/** The answer to a cancel: `cancelled` is false when the prompt had already ended. */
+export const cancelResultSchema = z.object({ prompt_id: z.string(), cancelled: z.boolean() });
+export type CancelResult = z.infer<typeof cancelResultSchema>;

@@ -1,21 +1,44 @@
 import { createHash } from 'node:crypto';
+import type * as z from 'zod';
 import type { Db } from '../db/open-db.ts';
 import { GatewayError, fieldError } from '../errors.ts';
 
 const TTL_MS = 24 * 3_600_000;
 const KEY_RE = /^[\x21-\x7e]{1,200}$/;
 
-export interface IdempotentCall {
+export interface IdempotentCall<T> {
   /** The `Idempotency-Key` header; absent means the call simply runs. */
   key: string | undefined;
   userId: number;
   route: string;
   body: unknown;
+  /** The answer's schema: a stored answer is parsed with it when replayed, never just cast. */
+  response: z.ZodType<T>;
 }
 
 export interface IdempotencyStore {
   /** Runs `fn` once per key, user and route; a repeat with the same body gets the stored answer. */
-  run<T>(call: IdempotentCall, fn: () => Promise<T>): Promise<{ value: T; replayed: boolean }>;
+  run<T>(call: IdempotentCall<T>, fn: () => Promise<T>): Promise<{ value: T; replayed: boolean }>;
+}
+
+/** A stored answer that no longer parses (corrupt, or from an older shape): never run twice. */
+function unreadable(): GatewayError {
+  return new GatewayError(
+    'CONFLICT',
+    'Idempotency-Key: the stored answer for this key can no longer be read; use a new key',
+  );
+}
+
+function parseStored<T>(json: string, schema: z.ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw unreadable();
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw unreadable();
+  return parsed.data;
 }
 
 /** Stable JSON (sorted keys), so `{a,b}` and `{b,a}` count as the same body. */
@@ -52,6 +75,7 @@ export function createIdempotencyStore(db: Db, now: () => number = Date.now): Id
       const running = inflight.get(id);
       if (running) {
         if (running.hash !== hash) throw conflict();
+        // The running call is this same route's, so its promise yields this `T`.
         return { value: (await running.promise) as Awaited<ReturnType<typeof fn>>, replayed: true };
       }
       prune.run(now() - TTL_MS);
@@ -59,7 +83,7 @@ export function createIdempotencyStore(db: Db, now: () => number = Date.now): Id
         { body_hash: string; response_json: string } | undefined;
       if (row) {
         if (row.body_hash !== hash) throw conflict();
-        return { value: JSON.parse(row.response_json), replayed: true };
+        return { value: parseStored(row.response_json, call.response), replayed: true };
       }
       const promise = fn();
       inflight.set(id, { hash, promise });

@@ -15,6 +15,7 @@ import type {
   QueueState,
   User,
 } from '@comfy-gateway/schema';
+import { comfyQueueResponseSchema } from '@comfy-gateway/schema';
 import { GatewayError } from '../errors.ts';
 import type { ServerConfig } from '../env.ts';
 import type { JobAcceptor } from '../jobs/accept-job.ts';
@@ -120,7 +121,13 @@ export function createComfyOps(deps: {
       // Before the idempotency hash walks the body: a hostile depth must not reach any recursion.
       guardWorkflow(input.workflow, { allowlist: config.nodeAllowlist });
       const { value } = await idempotency.run(
-        { key: ctx.idempotencyKey, userId: ctx.user.id, route: 'queue', body: input },
+        {
+          key: ctx.idempotencyKey,
+          userId: ctx.user.id,
+          route: 'queue',
+          body: input,
+          response: comfyQueueResponseSchema,
+        },
         () =>
           deps.accept({
             workflow: input.workflow,

@@ -3,11 +3,12 @@ import {
   applyPresetDefaults,
   buildText2Img,
   listOptions,
+  MAX_AVAILABLE,
   suggest,
   validateWorkflow,
 } from '@comfy-gateway/comfy-core/builder';
 import type { WorkflowIssue } from '@comfy-gateway/comfy-core/builder';
-import { MAX_SEED, text2ImgParamsSchema } from '@comfy-gateway/schema';
+import { MAX_SEED, comfyText2ImgResponseSchema, text2ImgParamsSchema } from '@comfy-gateway/schema';
 import type { ComfyObjectInfo, ComfyText2ImgResponse, Preset } from '@comfy-gateway/schema';
 import { GatewayError, validationError } from '../errors.ts';
 import type { JobAcceptor } from '../jobs/accept-job.ts';
@@ -33,19 +34,48 @@ function defaultsFrom(info: ComfyObjectInfo) {
   };
 }
 
-/** A 400 listing each field ComfyUI cannot satisfy, with close matches to pick from. */
+/** "; nothing close; available: a, b (first 20 of 57)": what to pick from when no match is close. */
+function availableHint(values: readonly string[], total: number): string {
+  const more = total > values.length ? ` (first ${values.length} of ${total})` : '';
+  return values.length > 0 ? `; nothing close, available: ${values.join(', ')}${more}` : '';
+}
+
+/** A 400 listing each field ComfyUI cannot satisfy, with close matches or else what it offers. */
 function unsupportedError(issues: WorkflowIssue[]): GatewayError {
   const fields: Record<string, string[]> = {};
   const suggestions: Record<string, string[]> = {};
+  const available: Record<string, string[]> = {};
   for (const issue of issues) {
     (fields[issue.field] ??= []).push(issue.message);
     if (issue.suggestions.length > 0) suggestions[issue.field] = issue.suggestions;
+    else if (issue.available && issue.available.length > 0) available[issue.field] = issue.available;
   }
   const first = issues[0];
+  const hint =
+    first && first.suggestions.length === 0
+      ? availableHint(first.available ?? [], first.available_count ?? 0)
+      : '';
   const message = first
-    ? `${first.field}: ${first.message}`
+    ? `${first.field}: ${first.message}${hint}`
     : 'the workflow does not fit this ComfyUI server';
-  return new GatewayError('VALIDATION_ERROR', message, { fields, suggestions, issues });
+  const extra = Object.keys(available).length > 0 ? { available } : {};
+  return new GatewayError('VALIDATION_ERROR', message, { fields, suggestions, ...extra, issues });
+}
+
+/** 400 for a preset id that is not there: close ids, or else every id (the first 20). */
+function unknownPresetError(presetId: string, ids: string[]): GatewayError {
+  const options = suggest(presetId, ids);
+  const first = ids.slice(0, MAX_AVAILABLE);
+  const why = `unknown preset ${JSON.stringify(presetId)}`;
+  return new GatewayError(
+    'VALIDATION_ERROR',
+    `preset: ${why}${options.length === 0 ? availableHint(first, ids.length) : ''}`,
+    {
+      fields: { preset: [why] },
+      suggestions: { preset: options },
+      ...(options.length === 0 && first.length > 0 ? { available: { preset: first } } : {}),
+    },
+  );
 }
 
 /** Text-to-image: preset defaults, schema validation, graph building, a check against object_info, queueing. */
@@ -61,13 +91,7 @@ export function createText2Img(deps: {
     let preset: Preset | undefined;
     if (typeof presetId === 'string' && presetId !== '') {
       preset = await deps.presets.get(presetId);
-      if (!preset) {
-        const options = suggest(presetId, await deps.presets.ids());
-        throw new GatewayError('VALIDATION_ERROR', `preset: unknown preset ${JSON.stringify(presetId)}`, {
-          fields: { preset: [`unknown preset ${JSON.stringify(presetId)}`] },
-          suggestions: { preset: options },
-        });
-      }
+      if (!preset) throw unknownPresetError(presetId, await deps.presets.ids());
     }
     const merged =
       preset && raw && typeof raw === 'object'
@@ -78,26 +102,22 @@ export function createText2Img(deps: {
     const params = parsed.data;
 
     const { value } = await deps.idempotency.run(
-      { key: ctx.idempotencyKey, userId: ctx.user.id, route: 'text2img', body: merged },
+      {
+        key: ctx.idempotencyKey,
+        userId: ctx.user.id,
+        route: 'text2img',
+        body: merged,
+        response: comfyText2ImgResponseSchema,
+      },
       async () => {
         const info = (await conn.getObjectInfo()).value;
         const seed = params.seed ?? randomInt(0, Math.min(MAX_SEED, 2 ** 48 - 1));
-        let built: ReturnType<typeof buildText2Img>;
-        try {
-          built = buildText2Img(params, {
-            seed,
-            ...(preset && typeof presetId === 'string' ? { preset, presetId } : {}),
-            defaults: defaultsFrom(info),
-          });
-        } catch (err) {
-          const field = (err as { field?: unknown }).field;
-          if (typeof field === 'string' && err instanceof Error) {
-            throw new GatewayError('VALIDATION_ERROR', `${field}: ${err.message}`, {
-              fields: { [field]: [err.message] },
-            });
-          }
-          throw err;
-        }
+        // A template preset that cannot take a switch throws a VALIDATION_ERROR naming it.
+        const built = buildText2Img(params, {
+          seed,
+          ...(preset && typeof presetId === 'string' ? { preset, presetId } : {}),
+          defaults: defaultsFrom(info),
+        });
         const check = validateWorkflow(built.workflow, info, built.fieldOf);
         if (!check.ok) throw unsupportedError(check.issues);
         const queued = await deps.accept({

@@ -1,7 +1,7 @@
 import type { TokenScope, User } from '@comfy-gateway/schema';
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
-import { TRPCError } from '@trpc/server';
+import { GatewayError } from '../errors.ts';
 import { extractCredentials, isForeignOriginWrite } from '../auth/credentials.ts';
 import type { Services } from '../services.ts';
 
@@ -11,8 +11,8 @@ export interface Context {
   user: User | null;
   /** The token the caller presented, so `auth.logout` can end that session. */
   token: string | null;
-  /** Why the credentials were refused outright (cross-origin cookie write), else null. */
-  denied: string | null;
+  /** Why the credentials were refused (cross-origin cookie write, bad WebSocket token), else null. */
+  refused: GatewayError | null;
   /** Client address, for the login rate limit. */
   clientIp: string | null;
   /** Only for a context without a token (server-side callers): its scopes; null = all its role allows. */
@@ -24,7 +24,7 @@ export function createContextInner(opts: {
   services: Services;
   user: User | null;
   token?: string | null;
-  denied?: string | null;
+  refused?: GatewayError | null;
   clientIp?: string | null;
   scopes?: readonly TokenScope[] | null;
 }): Context {
@@ -32,7 +32,7 @@ export function createContextInner(opts: {
     services: opts.services,
     user: opts.user,
     token: opts.token ?? null,
-    denied: opts.denied ?? null,
+    refused: opts.refused ?? null,
     clientIp: opts.clientIp ?? null,
     scopes: opts.scopes ?? null,
   };
@@ -47,7 +47,7 @@ export function createHttpContextFactory(services: Services) {
       return createContextInner({
         services,
         user: null,
-        denied: 'cross-origin request with a session cookie refused',
+        refused: new GatewayError('FORBIDDEN', 'cross-origin request with a session cookie refused'),
       });
     }
     const user = services.auth.authenticate(creds.token);
@@ -57,7 +57,9 @@ export function createHttpContextFactory(services: Services) {
 
 /**
  * WebSocket: authenticates once per connection, from `connectionParams.token` or the upgrade
- * request's cookie/Bearer. Throwing here makes the adapter send the error and close the socket.
+ * request's cookie/Bearer. Bad credentials do not throw here: tRPC's adapter would then answer
+ * with an id-less error and close, which `@trpc/client` reports as "Unknown error" and retries.
+ * Instead every call on the socket is answered UNAUTHORIZED/FORBIDDEN (and `mount.ts` closes it).
  */
 export function createWsContextFactory(services: Services) {
   return ({ req, info }: CreateWSSContextFnOptions): Context => {
@@ -66,10 +68,12 @@ export function createWsContextFactory(services: Services) {
       typeof fromParams === 'string' && fromParams !== ''
         ? fromParams
         : (extractCredentials(req)?.token ?? null);
-    if (!token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required' });
+    const clientIp = req.socket.remoteAddress ?? null;
+    const refuse = (refused: GatewayError) => createContextInner({ services, user: null, refused, clientIp });
+    if (!token) return refuse(new GatewayError('UNAUTHORIZED', 'authentication required'));
     const user = services.auth.authenticate(token);
-    if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'invalid or expired token' });
-    if (!user.active) throw new TRPCError({ code: 'FORBIDDEN', message: 'account is deactivated' });
-    return createContextInner({ services, user, token, clientIp: req.socket.remoteAddress ?? null });
+    if (!user) return refuse(new GatewayError('UNAUTHORIZED', 'invalid or expired token'));
+    if (!user.active) return refuse(new GatewayError('FORBIDDEN', 'account is deactivated'));
+    return createContextInner({ services, user, token, clientIp });
   };
 }

@@ -1,40 +1,27 @@
 import type { ErrorCode, FieldErrors, TokenScope, User } from '@comfy-gateway/schema';
-import { toFieldErrors } from '@comfy-gateway/schema';
+import { ERROR_HTTP_STATUS, toFieldErrors } from '@comfy-gateway/schema';
 import { TRPCError, initTRPC } from '@trpc/server';
-import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import superjson from 'superjson';
 import { assertScope, effectiveScopes, requiredScope } from '../auth/scopes.ts';
-import { ERROR_TRPC_CODE, isGatewayError, isZodError, validationError } from '../errors.ts';
+import { isGatewayError, isZodError, validationError } from '../errors.ts';
 import { redactUpstream } from '../http/upstream-details.ts';
 import type { Context } from './context.ts';
-
-const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
-  PARSE_ERROR: 'VALIDATION_ERROR',
-  BAD_REQUEST: 'VALIDATION_ERROR',
-  UNAUTHORIZED: 'UNAUTHORIZED',
-  FORBIDDEN: 'FORBIDDEN',
-  NOT_FOUND: 'NOT_FOUND',
-  METHOD_NOT_SUPPORTED: 'NOT_FOUND',
-  CONFLICT: 'CONFLICT',
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
-  TOO_MANY_REQUESTS: 'RATE_LIMITED',
-  BAD_GATEWAY: 'UPSTREAM_ERROR',
-  SERVICE_UNAVAILABLE: 'COMFY_UNAVAILABLE',
-  GATEWAY_TIMEOUT: 'COMFY_TIMEOUT',
-};
+import { ERROR_TRPC_CODE, gatewayCodeOf, rpcCodeOf } from './error-codes.ts';
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
-  // Same table as the REST error handler: `data.code` is the gateway code, `data.fields` the form errors.
+  // Same table as the REST error handler: `data.code` is the gateway code, `data.fields` the form
+  // errors; a domain error also sets the JSON-RPC code and `httpStatus` (a subscription's error is
+  // never seen by `mapGatewayErrors`, and -32603 would make the SSE link retry forever).
   errorFormatter({ shape, error, ctx }) {
     const cause = error.cause;
-    let code: ErrorCode = FROM_TRPC[error.code] ?? 'INTERNAL';
+    let code: ErrorCode = gatewayCodeOf(error.code);
     let message = shape.message;
     let fields: FieldErrors | null = null;
     let details: unknown;
-    if (isGatewayError(cause)) {
+    const domain = isGatewayError(cause);
+    if (domain) {
       code = cause.code;
       details = cause.details;
       const f = (cause.details as { fields?: FieldErrors } | undefined)?.fields;
@@ -49,7 +36,13 @@ const t = initTRPC.context<Context>().create({
     ({ message, details } = redactUpstream({ code, message, details }, ctx?.user));
     const { stack: _stack, ...data } = shape.data;
     const extra = details !== undefined && code !== 'INTERNAL' ? { details } : {};
-    return { ...shape, message, data: { ...data, code, fields, ...extra } };
+    const status = domain ? { httpStatus: ERROR_HTTP_STATUS[code] } : {};
+    return {
+      ...shape,
+      ...(domain ? { code: rpcCodeOf(code) } : {}),
+      message,
+      data: { ...data, ...status, code, fields, ...extra },
+    };
   },
 });
 
@@ -71,7 +64,7 @@ export const publicProcedure = t.procedure.use(mapGatewayErrors);
 
 /** What the caller is now: the context's token re-checked (a WebSocket context outlives revocations). */
 function resolveCaller(ctx: Context): { user: User; scopes: TokenScope[]; session: string | null } {
-  if (ctx.denied) throw new TRPCError({ code: 'FORBIDDEN', message: ctx.denied });
+  if (ctx.refused) throw ctx.refused;
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required' });
   if (ctx.token === null) {
     // A pure context (server-side caller, tests): the user as stored, with the scopes it was given.

@@ -6,10 +6,11 @@ import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { extractCredentials, isForeignOrigin } from '../auth/credentials.ts';
 import { hashToken } from '../auth/tokens.ts';
-import { ERROR_TRPC_CODE, isGatewayError } from '../errors.ts';
+import { isGatewayError } from '../errors.ts';
+import { ERROR_TRPC_CODE } from './error-codes.ts';
 import type { Services } from '../services.ts';
 import { createHttpContextFactory, createWsContextFactory } from './context.ts';
 import type { Context } from './context.ts';
@@ -80,6 +81,15 @@ export function trpcHttpHandler(services: Services, logger: Logger): RequestHand
   };
 }
 
+const REFUSED_IDLE_MS = 10_000;
+
+/** 4401/4403: the WebSocket application codes for an unauthorized or forbidden caller. */
+function closeRefused(socket: WebSocket, ctx: Context): void {
+  const forbidden = ctx.refused?.code === 'FORBIDDEN';
+  if (socket.readyState === WebSocket.OPEN)
+    socket.close(forbidden ? 4403 : 4401, ctx.refused?.message.slice(0, 120) ?? 'refused');
+}
+
 function refuse(socket: Duplex, status: number, reason: string, extra = ''): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`);
 }
@@ -126,13 +136,28 @@ function registeringWsContext(services: Services) {
  */
 export function createTrpcWs(services: Services, logger: Logger, opts: { callsPerSecond: number }) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, WebSocket: BudgetedWebSocket });
+  const contextFor = registeringWsContext(services);
+  // Sockets whose credentials were refused: closed once a call has been answered with why.
+  const refusedSockets = new WeakMap<Context, WebSocket>();
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: registeringWsContext(services),
+    createContext(o) {
+      const ctx = contextFor(o);
+      if (ctx.refused) {
+        refusedSockets.set(ctx, o.res);
+        // A refused socket that never calls anything is not kept open either.
+        const idle = setTimeout(() => closeRefused(o.res, ctx), REFUSED_IDLE_MS);
+        o.res.once('close', () => clearTimeout(idle));
+      }
+      return ctx;
+    },
     maxBatchSize: WS_MAX_CALLS_PER_FRAME,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
-    onError({ error, path }) {
+    onError({ error, path, ctx }) {
+      const socket = ctx && refusedSockets.get(ctx);
+      // onError runs before the reply is sent; close after it.
+      if (socket && ctx) setImmediate(() => closeRefused(socket, ctx));
       if (error.code === 'INTERNAL_SERVER_ERROR')
         logger.error({ err: error.cause ?? error, path }, 'trpc ws error');
     },

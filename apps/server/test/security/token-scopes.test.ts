@@ -69,7 +69,7 @@ describe('API token scopes', () => {
       }),
       http.gallery.remove.mutate({ id: '0123456789abcdef' }),
       http.comfy.queue.mutate({ workflow: { '1': { class_type: 'X', inputs: {} } } }),
-      http.comfy.text2img.mutate({ prompt: 'a cat' }),
+      http.comfy.text2img.mutate({ caption: 'a cat' }),
       http.comfy.cancel.mutate({ prompt_id: 'p' }),
       http.auth.logout.mutate(),
     ];

@@ -40,7 +40,7 @@ const DETAIL_DAEMON_DEFAULTS = {
 /**
  * Turns parameters into an API-format graph: the minimal built-in text-to-image graph
  * (comfy-protocol §4.4) with each switch wired to its real node (§4.5), or a preset's template.
- * @throws TemplateFieldError (an Error with `field`) when a template preset cannot take a switch or LoRAs.
+ * @throws TemplateFieldError (a VALIDATION_ERROR naming the field) when a template preset cannot take a switch or LoRAs.
  * @throws RangeError when `opts.seed` is not an integer in 0..2^53-1.
  */
 export function buildText2Img(params: Text2ImgParams, opts: BuildOptions): BuiltWorkflow {

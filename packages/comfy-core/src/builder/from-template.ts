@@ -1,14 +1,15 @@
 import type { BindableParam, Preset, Text2ImgParams, Workflow } from '@comfy-gateway/schema';
+import { GatewayError } from '../errors.ts';
 import type { BuildOptions, BuiltWorkflow } from './build-text2img.ts';
 
-/** An Error naming the Text2ImgParams field a template cannot honour (the server makes it a 400). */
-export class TemplateFieldError extends Error {
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
+/** A VALIDATION_ERROR naming the Text2ImgParams field a template cannot honour (a 400 as it is). */
+export class TemplateFieldError extends GatewayError {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('VALIDATION_ERROR', `${field}: ${message}`, { fields: { [field]: [message] } });
     this.name = 'TemplateFieldError';
+    this.field = field;
   }
 }
 

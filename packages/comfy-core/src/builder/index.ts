@@ -7,5 +7,5 @@ export type { LoadedPresets, PresetLoadError } from './load-presets.ts';
 export { inputSpecs, listOptions } from './node-spec.ts';
 export type { InputSpec } from './node-spec.ts';
 export { suggest } from './suggest.ts';
-export { validateWorkflow } from './validate.ts';
+export { MAX_AVAILABLE, validateWorkflow } from './validate.ts';
 export type { ValidationResult, WorkflowIssue } from './validate.ts';

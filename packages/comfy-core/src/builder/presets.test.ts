@@ -58,7 +58,11 @@ describe('presets', () => {
     expect(w['1']?.inputs['ckpt_name']).toBe('v1-5-pruned-emaonly.safetensors');
     const withPag = text2ImgParamsSchema.parse({ ...params, pag: true });
     expect(() => buildText2Img(withPag, { seed: 3, preset })).toThrow(
-      expect.objectContaining({ field: 'pag' }),
+      expect.objectContaining({
+        field: 'pag',
+        code: 'VALIDATION_ERROR',
+        details: { fields: { pag: [expect.stringContaining('pag')] } },
+      }),
     );
     const withLora = text2ImgParamsSchema.parse({ ...params, loras: ['a.safetensors'] });
     expect(() => buildText2Img(withLora, { seed: 3, preset })).toThrow(

@@ -21,6 +21,21 @@ describe('validateWorkflow', () => {
     ]);
   });
 
+  it('lists the first 20 values the server offers, and how many there are', () => {
+    const checkpoints = Array.from(
+      { length: 25 },
+      (_, i) => `model_${String(i).padStart(2, '0')}.safetensors`,
+    );
+    const many = objectInfoFor({ checkpoints }) as ComfyObjectInfo;
+    const built = buildText2Img(text2ImgParamsSchema.parse({ caption: 'x', checkpoint: 'zzzz' }), {
+      seed: 1,
+    });
+    const r = validateWorkflow(built.workflow, many, built.fieldOf);
+    expect(r.ok ? [] : r.issues.map((i) => [i.field, i.suggestions, i.available, i.available_count])).toEqual(
+      [['checkpoint', [], checkpoints.slice(0, 20), 25]],
+    );
+  });
+
   it('names sampler, scheduler and the LoRA by position', () => {
     expect(
       issuesFor({

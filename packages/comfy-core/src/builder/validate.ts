@@ -11,7 +11,13 @@ export interface WorkflowIssue {
   code: 'missing_node_class' | 'value_not_in_list' | 'missing_input' | 'bad_link';
   message: string;
   suggestions: string[];
+  /** For `value_not_in_list`: the first values the server offers, and how many it offers. */
+  available?: string[];
+  available_count?: number;
 }
+
+/** How many offered values an issue lists (a server may have hundreds of LoRAs). */
+export const MAX_AVAILABLE = 20;
 
 /** Result of `validateWorkflow`. */
 export type ValidationResult = { ok: true } | { ok: false; issues: WorkflowIssue[] };
@@ -91,6 +97,8 @@ export function validateWorkflow(
           code: 'value_not_in_list',
           message: `${JSON.stringify(value)} is not available on this ComfyUI server`,
           suggestions: suggest(String(value), spec.options),
+          available: spec.options.slice(0, MAX_AVAILABLE),
+          available_count: spec.options.length,
         });
       }
     }

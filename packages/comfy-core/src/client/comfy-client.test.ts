@@ -144,6 +144,43 @@ describe('ComfyUI client edge cases', () => {
     expect((await client.getHistory('p1'))?.prompt.outputs).toEqual(['2']);
   });
 
+  it('parses queue items as tuples: 5 or 6 elements, pending sorted, a wrong item is UPSTREAM_ERROR', async () => {
+    const node = { class_type: 'EmptyImage', inputs: {} };
+    let queue: unknown = {
+      queue_running: [[7, 'run', { '1': node }, { client_id: 'c' }, ['1'], { sensitive: 'stripped' }]],
+      queue_pending: [
+        [9, 'b', { '1': node }, {}, [2]],
+        [8, 'a', { '1': node }],
+      ],
+    };
+    const fakeFetch: typeof fetch = async (input) => {
+      const path = new URL(String(input)).pathname;
+      const body =
+        path === '/queue'
+          ? queue
+          : { good: { prompt: [1, 'good', { '1': node }, {}, []] }, odd: { prompt: ['x'] } };
+      return new Response(JSON.stringify(body), { status: 200 });
+    };
+    const client = createComfyClient({ baseUrl: 'http://comfy.invalid', timeoutMs: 1000, fetch: fakeFetch });
+    const parsed = await client.getQueue();
+    expect(parsed.running).toEqual([
+      { number: 7, prompt_id: 'run', prompt: { '1': node }, extra_data: { client_id: 'c' }, outputs: ['1'] },
+    ]);
+    expect(parsed.pending.map((i) => [i.prompt_id, i.extra_data, i.outputs])).toEqual([
+      ['a', {}, []],
+      ['b', {}, ['2']],
+    ]);
+    queue = { queue_running: [], queue_pending: [[1, 42, {}]] };
+    const err = await client.getQueue().catch((e: unknown) => e);
+    expect(isGatewayError(err) && [err.code, err.message]).toEqual([
+      'UPSTREAM_ERROR',
+      'ComfyUI sent an unexpected body for /queue',
+    ]);
+    // A history entry that does not parse is dropped, not fatal for the page.
+    const page = await client.getHistoryPage({ maxItems: 10 });
+    expect(page.map((e) => e.prompt_id)).toEqual(['good']);
+  });
+
   it('caps history pages and passes the offset', async () => {
     const urls: string[] = [];
     const fakeFetch: typeof fetch = async (input) => {

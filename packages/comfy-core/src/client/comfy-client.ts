@@ -10,7 +10,7 @@ import type {
   Timers,
   ViewResult,
 } from '../types.ts';
-import { parseQueue, toQueueItem } from './parse-queue.ts';
+import { parseQueue } from './parse-queue.ts';
 import { comfyFetch, discard, readJson } from './request.ts';
 import type { FetchLike, RequestContext } from './request.ts';
 import {
@@ -179,7 +179,7 @@ export function createComfyClient(opts: ComfyClientOptions) {
 
 function toHistoryEntry(raw: RawHistoryEntry): ComfyHistoryEntry {
   return {
-    prompt: toQueueItem(raw.prompt),
+    prompt: raw.prompt,
     outputs: raw.outputs,
     // An entry without status is unusual; treat it as a failed run rather than guess success.
     status: raw.status ?? { status_str: 'error', completed: false, messages: [] },

@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { nodeInfoSchema } from '@comfy-gateway/schema';
+import { nodeInfoSchema, workflowNodeSchema } from '@comfy-gateway/schema';
 import type { NodeInfo } from '@comfy-gateway/schema';
+import type { ComfyQueueItem } from '../types.ts';
 
 // Loose on purpose: newer ComfyUI versions and custom nodes add fields; only what we read is checked.
 
@@ -19,16 +20,39 @@ export const promptErrorSchema = z.looseObject({
   node_errors: z.record(z.string(), z.unknown()).default({}),
 });
 
-/** `GET /queue`: items are `[number, prompt_id, prompt, extra_data, outputs]` arrays. */
+/**
+ * One queue item (and a history entry's `prompt`): `[number, prompt_id, prompt, extra_data,
+ * outputs_to_execute]`; newer servers append a 6th element, older ones may stop after the prompt.
+ */
+export const queueItemTupleSchema = z
+  .tuple(
+    [
+      z.number(),
+      z.string().min(1),
+      z.record(z.string(), workflowNodeSchema),
+      z.record(z.string(), z.unknown()).optional(),
+      z.array(z.union([z.string(), z.number()])).optional(),
+    ],
+    z.unknown(),
+  )
+  .transform(([number, prompt_id, prompt, extra_data = {}, outputs = []]): ComfyQueueItem => ({
+    number,
+    prompt_id,
+    prompt,
+    extra_data,
+    outputs: outputs.map(String),
+  }));
+
+/** `GET /queue`: running and pending items. */
 export const queueBodySchema = z.looseObject({
-  queue_running: z.array(z.array(z.unknown())).default([]),
-  queue_pending: z.array(z.array(z.unknown())).default([]),
+  queue_running: z.array(queueItemTupleSchema).default([]),
+  queue_pending: z.array(queueItemTupleSchema).default([]),
 });
 
 const historyMessageSchema = z.tuple([z.string(), z.record(z.string(), z.unknown())]);
 
 export const historyEntrySchema = z.looseObject({
-  prompt: z.array(z.unknown()),
+  prompt: queueItemTupleSchema,
   outputs: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   status: z
     .looseObject({
@@ -41,8 +65,18 @@ export const historyEntrySchema = z.looseObject({
 });
 export type RawHistoryEntry = z.infer<typeof historyEntrySchema>;
 
-/** `GET /history/{id}` and `GET /history?max_items=`: an object keyed by prompt id. */
-export const historyBodySchema = z.record(z.string(), historyEntrySchema);
+/**
+ * `GET /history/{id}` and `GET /history?max_items=`: an object keyed by prompt id. An entry that
+ * does not parse is dropped, so one odd run does not hide the rest of the page.
+ */
+export const historyBodySchema = z.record(z.string(), z.unknown()).transform((body) => {
+  const out: Record<string, RawHistoryEntry> = {};
+  for (const [id, raw] of Object.entries(body)) {
+    const parsed = historyEntrySchema.safeParse(raw);
+    if (parsed.success) out[id] = parsed.data;
+  }
+  return out;
+});
 
 export const systemStatsSchema = z.looseObject({
   system: z.looseObject({ comfyui_version: z.string().optional() }).optional(),

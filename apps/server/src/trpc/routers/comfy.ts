@@ -3,6 +3,7 @@ import {
   ingestFromComfyInputSchema,
   jobListQuerySchema,
   promptIdSchema,
+  text2ImgInputSchema,
 } from '@comfy-gateway/schema';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { tracked } from '@trpc/server';
@@ -23,8 +24,8 @@ export const comfyRouter = {
       ctx.services.comfy.queue(body, { user: ctx.user, idempotencyKey: idempotency_key }),
     ),
   text2img: authedProcedure
-    // The service validates (after applying preset defaults), so errors name the same fields as REST.
-    .input(z.looseObject({ idempotency_key: z.string().min(1).max(200).optional() }))
+    // Defaults are left to the service: a preset's come before the schema's (same errors as REST).
+    .input(text2ImgInputSchema.extend(withKey))
     .mutation(({ ctx, input: { idempotency_key, ...params } }) =>
       ctx.services.comfy.text2img(params, { user: ctx.user, idempotencyKey: idempotency_key }),
     ),

@@ -1,0 +1,187 @@
+import { IF_NONE_MATCH } from './openapi-operation.ts';
+import type { Param, RouteSpec } from './openapi-operation.ts';
+
+// A prompt id that cannot be one is a 404, as the routes check it.
+const PROMPT_ID = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' };
+
+const IDEMPOTENCY_KEY: Param = {
+  name: 'Idempotency-Key',
+  description: 'Repeats with the same key and body within 24 h get the first answer; another body is 409.',
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' },
+};
+const REFRESH: Param = {
+  name: 'refresh',
+  description: 'Bypass the cache and ask ComfyUI again.',
+  schema: { type: 'string', enum: ['1', 'true', 'yes'] },
+};
+// Every call that reaches ComfyUI: disabled or unreachable (503), a bad answer (502), too slow (504).
+const UPSTREAM = [502, 503, 504] as const;
+
+/** `/api/comfy/*`: the ComfyUI routes and the gallery ingest mounted beside them. */
+export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSpec>>> = {
+  '/api/comfy/health': {
+    get: {
+      operationId: 'getComfyHealth',
+      summary: 'Feature flag and ComfyUI connection state',
+      tag: 'comfy',
+      ok: { 200: { description: 'the integration state', body: 'Health' } },
+    },
+  },
+  '/api/comfy/queue': {
+    post: {
+      operationId: 'queuePrompt',
+      summary: 'Queue an API-format workflow',
+      tag: 'comfy',
+      headers: [IDEMPOTENCY_KEY],
+      body: 'QueueRequest',
+      ok: { 200: { description: 'queued', body: 'QueueResponse' } },
+      errors: [409, 429, ...UPSTREAM],
+    },
+    get: {
+      operationId: 'getQueue',
+      summary: 'The live ComfyUI queue',
+      tag: 'comfy',
+      ok: { 200: { description: 'running and pending prompts', body: 'QueueState' } },
+      errors: [...UPSTREAM],
+    },
+  },
+  '/api/comfy/text2img': {
+    post: {
+      operationId: 'text2img',
+      summary: 'Build and queue a text-to-image workflow (preset defaults applied first)',
+      tag: 'comfy',
+      headers: [IDEMPOTENCY_KEY],
+      body: 'Text2ImgRequest',
+      ok: { 200: { description: 'queued', body: 'Text2ImgResponse' } },
+      errors: [409, 429, ...UPSTREAM],
+    },
+  },
+  '/api/comfy/status/{prompt_id}': {
+    get: {
+      operationId: 'getPromptStatus',
+      summary: 'State, queue position, progress, images, error',
+      tag: 'comfy',
+      path: { prompt_id: PROMPT_ID },
+      ok: { 200: { description: 'the snapshot', body: 'JobSnapshot' } },
+      errors: [404, ...UPSTREAM],
+    },
+  },
+  '/api/comfy/history/{prompt_id}': {
+    get: {
+      operationId: 'getPromptHistory',
+      summary: 'Sanitized history of a prompt',
+      tag: 'comfy',
+      path: { prompt_id: PROMPT_ID },
+      ok: { 200: { description: 'the history', body: 'HistorySummary' } },
+      errors: [404, ...UPSTREAM],
+    },
+  },
+  '/api/comfy/cancel/{prompt_id}': {
+    post: {
+      operationId: 'cancelPrompt',
+      summary: 'Remove a pending prompt or interrupt a running one',
+      tag: 'comfy',
+      path: { prompt_id: PROMPT_ID },
+      ok: { 200: { description: 'cancelled, or already over', body: 'CancelResult' } },
+      errors: [404, ...UPSTREAM],
+    },
+  },
+  '/api/comfy/stream/{prompt_id}': {
+    get: {
+      operationId: 'streamPromptEvents',
+      summary: 'SSE: status, images, preview, warning, error, then done',
+      tag: 'comfy',
+      path: { prompt_id: PROMPT_ID },
+      query: [
+        {
+          name: 'previews',
+          description: 'Include preview images.',
+          schema: { type: 'string', enum: ['1', 'true'] },
+        },
+      ],
+      headers: [
+        { name: 'Last-Event-ID', description: 'Resume after this event id.', schema: { type: 'string' } },
+      ],
+      ok: {
+        200: { description: 'the event stream', body: 'sse' },
+        204: { description: 'the stream already ended at or before Last-Event-ID', body: 'empty' },
+      },
+      errors: [404, 429, ...UPSTREAM],
+    },
+  },
+  '/api/comfy/object-info': {
+    get: {
+      operationId: 'getObjectInfo',
+      summary: 'Cached object_info of every node class (ETag)',
+      tag: 'comfy',
+      query: [REFRESH],
+      headers: [IF_NONE_MATCH],
+      ok: {
+        200: { description: 'object_info', body: 'ObjectInfo' },
+        304: { description: 'unchanged since the given ETag', body: 'empty' },
+      },
+      errors: [...UPSTREAM],
+    },
+  },
+  '/api/comfy/object-info/{node_class}': {
+    get: {
+      operationId: 'getNodeInfo',
+      summary: 'object_info of one node class (ETag)',
+      tag: 'comfy',
+      path: { node_class: { type: 'string', minLength: 1 } },
+      query: [REFRESH],
+      headers: [IF_NONE_MATCH],
+      ok: {
+        200: { description: 'object_info with that one class', body: 'ObjectInfo' },
+        304: { description: 'unchanged since the given ETag', body: 'empty' },
+      },
+      errors: [404, ...UPSTREAM],
+    },
+  },
+  '/api/comfy/view': {
+    get: {
+      operationId: 'viewImage',
+      summary: 'Image bytes from ComfyUI, streamed (rate limited)',
+      tag: 'comfy',
+      query: [
+        {
+          name: 'filename',
+          description: 'A file name, not a path.',
+          required: true,
+          schema: { type: 'string', minLength: 1, maxLength: 255 },
+        },
+        {
+          name: 'subfolder',
+          description: 'Relative folder, no "..".',
+          schema: { type: 'string', maxLength: 255, default: '' },
+        },
+        {
+          name: 'type',
+          description: 'Which ComfyUI folder.',
+          schema: { type: 'string', enum: ['output', 'input', 'temp'], default: 'output' },
+        },
+      ],
+      ok: { 200: { description: 'the image', body: 'image' } },
+      errors: [400, 404, 429, ...UPSTREAM],
+    },
+  },
+  '/api/comfy/ingest': {
+    post: {
+      operationId: 'ingestImage',
+      summary: 'Store an image in the gallery: a multipart upload, or JSON to pull it from ComfyUI',
+      tag: 'gallery',
+      multipart: {
+        file: 'The image (PNG, JPEG or WebP).',
+        prompt_id: 'The prompt that made it.',
+        workflow: 'A JSON object: the workflow.',
+        metadata: 'A JSON object: anything else to keep.',
+      },
+      body: 'IngestFromComfyRequest',
+      ok: {
+        201: { description: 'stored', body: 'IngestResult' },
+        200: { description: 'the same bytes were already in the gallery', body: 'IngestResult' },
+      },
+      errors: [404, ...UPSTREAM],
+    },
+  },
+};
