@@ -3,7 +3,6 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { createHashGate } from '../../src/auth/hash-gate.ts';
 import { HTTP_TIMEOUTS, createHttpServer } from '../../src/server.ts';
 import { startComfyApp } from '../comfy-fixture.ts';
