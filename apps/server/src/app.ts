@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import compression from 'compression';
 import express, { Router } from 'express';
-import type { Express, Request, Response } from 'express';
+import type { Express, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { authRoutes } from './auth/routes.ts';
 import { requireUser } from './auth/middleware.ts';
@@ -44,13 +44,14 @@ export function createApp(deps: AppDeps): GatewayApp {
   const { config, services } = deps;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const sse = new SseRegistry();
-  const ws = createTrpcWs(services, logger);
+  const ws = createTrpcWs(services, logger, { callsPerSecond: config.wsMaxCallsPerSecond });
   let shuttingDown = false;
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.locals['sse'] = sse;
+  app.locals['connections'] = services.auth.connections;
   app.use(requestId(logger), accessLog(), metricsMiddleware(services.metrics));
   app.use(
     compression({
@@ -68,15 +69,14 @@ export function createApp(deps: AppDeps): GatewayApp {
   );
 
   const api = Router();
-  // JSON parsing lives here only: tRPC reads its own bodies and multipart is streamed.
-  api.use(express.json({ limit: '10mb' }));
   // Public, like the docs it is: describes the REST shim, reveals no data.
   const openApi = buildOpenApi();
   api.get('/openapi.json', (_req, res) => void res.json(openApi));
   api.use('/auth', markMount, authRoutes(services.auth));
   const authed = requireUser(services.auth);
   api.use('/gallery', markMount, authed, galleryRoutes(services.gallery));
-  api.use('/comfy', markMount, authed, comfyApi(deps));
+  // Bodies are parsed after authentication, per route (tRPC reads its own, multipart is streamed).
+  api.use('/comfy', markMount, authed, comfyJsonBody(), comfyApi(deps));
   api.use(notFound());
   app.use('/api', api);
 
@@ -100,6 +100,19 @@ export function createApp(deps: AppDeps): GatewayApp {
       await services.comfy.close();
     },
   };
+}
+
+/** Submits carry workflows and keep 10 MB; every other `/api/comfy` body is a few fields. */
+const COMFY_BODY_LIMITS: Record<string, string> = { '/queue': '10mb', '/text2img': '10mb' };
+
+function comfyJsonBody(): RequestHandler {
+  const parsers = new Map<string, RequestHandler>();
+  const parserFor = (limit: string) => {
+    let p = parsers.get(limit);
+    if (!p) parsers.set(limit, (p = express.json({ limit })));
+    return p;
+  };
+  return (req, res, next) => parserFor(COMFY_BODY_LIMITS[req.path] ?? '64kb')(req, res, next);
 }
 
 /** `/api/comfy`: the gallery ingest now; the ComfyUI integration mounts its routes here too. */

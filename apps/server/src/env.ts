@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { appConfigSchema, emailSchema, passwordSchema } from '@comfy-gateway/schema';
+import { PASSWORD_MIN_LENGTH, appConfigSchema, emailSchema, passwordSchema } from '@comfy-gateway/schema';
 import type { AppConfig } from '@comfy-gateway/schema';
+import { isCommonPassword } from './auth/password-policy.ts';
 import { ConfigError } from './config-error.ts';
 import { boolVar, enumVar, intVar, numberVar, readVar, stringVar, urlVar } from './env-vars.ts';
 import type { Env, VarSpec } from './env-vars.ts';
@@ -49,6 +50,17 @@ export interface ServerConfig {
   nodeAllowlist: ReadonlySet<string> | null;
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`. */
   metricsToken: string | null;
+  /** Failed logins per client address across all emails, per minute. */
+  loginIpRateLimitPerMin: number;
+  /** Password hashes at once, and logins waiting for one, before a login is refused with 429. */
+  loginHashConcurrency: number;
+  loginHashQueue: number;
+  /** Expiry of an API token created without `expires_in_days`. */
+  tokenDefaultExpiryDays: number;
+  /** Open SSE streams, tRPC subscriptions and WebSockets per user. */
+  userMaxStreams: number;
+  /** tRPC calls one WebSocket may make per second (a frame holds at most 50). */
+  wsMaxCallsPerSecond: number;
 }
 
 /**
@@ -84,6 +96,12 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     userMaxActiveJobs: readVar(env, 'USER_MAX_ACTIVE_JOBS', intVar(1, 1_000_000)) ?? 20,
     nodeAllowlist: readNodeAllowlist(env),
     metricsToken: readVar(env, 'METRICS_TOKEN', { ...stringVar, secret: true }) ?? null,
+    loginIpRateLimitPerMin: readVar(env, 'LOGIN_IP_RATE_LIMIT_PER_MIN', intVar(1, 1_000_000)) ?? 30,
+    loginHashConcurrency: readVar(env, 'LOGIN_HASH_CONCURRENCY', intVar(1, 64)) ?? 2,
+    loginHashQueue: readVar(env, 'LOGIN_HASH_QUEUE', intVar(0, 10_000)) ?? 16,
+    tokenDefaultExpiryDays: readVar(env, 'TOKEN_DEFAULT_EXPIRY_DAYS', intVar(1, 3650)) ?? 90,
+    userMaxStreams: readVar(env, 'USER_MAX_STREAMS', intVar(1, 100_000)) ?? 32,
+    wsMaxCallsPerSecond: readVar(env, 'WS_MAX_CALLS_PER_SECOND', intVar(1, 100_000)) ?? 100,
   };
 }
 
@@ -141,8 +159,8 @@ function stripUndefined(obj: Record<string, unknown>): Record<string, unknown> {
 function readAdmin(env: Env): ServerConfig['admin'] {
   const email = readVar(env, 'ADMIN_EMAIL', stringVar);
   const password = readVar(env, 'ADMIN_PASSWORD', {
-    schema: passwordSchema,
-    expected: 'at least 8 characters',
+    schema: passwordSchema.refine((p) => !isCommonPassword(p)),
+    expected: `at least ${PASSWORD_MIN_LENGTH} characters and not a common password`,
     secret: true,
   });
   if (email === undefined && password === undefined) return null;

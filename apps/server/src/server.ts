@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
@@ -16,6 +17,25 @@ export interface RunningGateway extends AsyncDisposable {
   close(graceMs?: number): Promise<void>;
 }
 
+/** Slow clients cannot hold sockets: headers within 15 s, the whole request (uploads) within 2 min. */
+export const HTTP_TIMEOUTS = { headersTimeoutMs: 15_000, requestTimeoutMs: 120_000 };
+
+/**
+ * The gateway's HTTP server with its timeouts. They bound receiving a request only: SSE streams
+ * and WebSockets stay open as long as they like once their request is in.
+ */
+export function createHttpServer(app: RequestListener, timeouts = HTTP_TIMEOUTS): Server {
+  return createServer(
+    {
+      headersTimeout: timeouts.headersTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      // Node checks the two timeouts on this interval (default 30 s, too coarse for headersTimeout).
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, timeouts.headersTimeoutMs / 4)),
+    },
+    app,
+  );
+}
+
 /** Starts the whole gateway (db, services, ComfyUI integration, HTTP + WS) on HOST:PORT. */
 export async function startGateway(
   config: ServerConfig,
@@ -30,7 +50,7 @@ export async function startGateway(
     logger.warn('no users: set ADMIN_EMAIL and ADMIN_PASSWORD');
 
   const gateway = createApp({ config, db, services, logger });
-  const server = createServer(gateway.app);
+  const server = createHttpServer(gateway.app);
   gateway.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -51,6 +51,10 @@ export async function createServices(
   const auth = createAuthService(db, clock, {
     sessionTtlMs: config.sessionTtlHours * 3_600_000,
     loginLimit: { limit: config.loginRateLimitPerMin, windowMs: 60_000 },
+    loginIpLimit: { limit: config.loginIpRateLimitPerMin, windowMs: 60_000 },
+    hashConcurrency: { concurrency: config.loginHashConcurrency, queue: config.loginHashQueue },
+    defaultExpiryDays: config.tokenDefaultExpiryDays,
+    maxStreamsPerUser: config.userMaxStreams,
   });
   auth.pruneSessions();
   const gallery = await createGalleryService({

@@ -114,14 +114,14 @@ describe('REST auth', () => {
     });
     expect(login.status).toBe(403);
 
-    // Reactivation does not bring the killed sessions back; API tokens work again.
+    // Reactivation does not bring the revoked sessions or API tokens back (issue 9 §4).
     await t.request(`/api/auth/users/${u.id}`, {
       method: 'PATCH',
       token: t.adminToken,
       json: { active: true },
     });
     expect((await t.request('/api/auth/me', { token: u.token })).status).toBe(401);
-    expect((await t.request('/api/auth/me', { token: apiToken })).status).toBe(200);
+    expect((await t.request('/api/auth/me', { token: apiToken })).status).toBe(401);
   });
 
   it('creates, lists and revokes API tokens', async () => {
@@ -166,7 +166,11 @@ describe('REST auth', () => {
   it('lets admins create users (201, duplicate 409) and refuses non-admins (403)', async () => {
     await using t = await startTestApp();
     const create = (token: string, email: string) =>
-      t.request('/api/auth/users', { method: 'POST', token, json: { email, password: 'password-123' } });
+      t.request('/api/auth/users', {
+        method: 'POST',
+        token,
+        json: { email, password: 'new-user-password-123' },
+      });
     const res = await create(t.adminToken, 'dave@example.com');
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ email: 'dave@example.com', role: 'user', active: true });

@@ -1,10 +1,14 @@
+import type { StreamEvent } from '@comfy-gateway/schema';
 import { createTRPCClient, createWSClient, httpBatchLink, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { subscriberCount } from '../src/comfy/subscriber-count.ts';
+import { createContextInner } from '../src/trpc/context.ts';
+import { createCallerFactory } from '../src/trpc/init.ts';
+import { appRouter } from '../src/trpc/router.ts';
 import type { AppRouter } from '../src/trpc/router-type.ts';
 import { readSse, samplerWorkflow, startComfyApp, tinyWorkflow } from './comfy-fixture.ts';
-
 
 describe('GET /api/comfy/stream/:prompt_id', () => {
   it('sends status, images and a final done, with ids, then ends', async () => {
@@ -176,5 +180,41 @@ describe('tRPC comfy router', () => {
     expect(viaWs.at(-1)).toBe('done');
     expect((await ws.comfy.status.query({ prompt_id })).status).toBe('completed');
     await wsClient.close();
+  });
+
+  it('onStatus is an adapter over the same stream: tracked ids, nothing after done, no leaked listener', async () => {
+    await using app = await startComfyApp({ stepMs: 5 });
+    await app.connected();
+    const user = app.services.auth.listUsers()[0] ?? null;
+    const ctx = createContextInner({ services: app.services, user });
+    const caller = createCallerFactory(appRouter)(ctx);
+    const { prompt_id } = await caller.comfy.queue({ workflow: samplerWorkflow(9, 3) });
+    const seen: { id: string; type: string }[] = [];
+    for await (const e of await caller.comfy.onStatus({ prompt_id })) {
+      // A server-side caller hands out tRPC's raw tracked envelopes: [id, data].
+      const [id, event] = e as unknown as [string, StreamEvent];
+      seen.push({ id, type: event.type });
+    }
+    expect(seen.map((e) => e.id)).toEqual(seen.map((_, i) => String(i + 1)));
+    expect(seen.at(-1)?.type).toBe('done');
+    const again: unknown[] = [];
+    for await (const e of await caller.comfy.onStatus({ prompt_id, lastEventId: seen.at(-1)?.id ?? '' }))
+      again.push(e);
+    expect(again).toEqual([]);
+    const unknown = await caller.comfy.onStatus({ prompt_id: 'no-such-prompt' });
+    await expect(unknown[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    const running = await caller.comfy.queue({ workflow: samplerWorkflow(10, 400) });
+    const ac = new AbortController();
+    const leaving = createCallerFactory(appRouter)(ctx, { signal: ac.signal });
+    const live = await leaving.comfy.onStatus({ prompt_id: running.prompt_id });
+    const reading = (async () => {
+      for await (const _ of live) ac.abort();
+    })();
+    await reading;
+    const tracker = app.services.comfy.conn().tracker;
+    await expect.poll(() => subscriberCount('trpc')).toBe(0);
+    expect(tracker.listenerCount(running.prompt_id)).toBe(0);
+    await caller.comfy.cancel({ prompt_id: running.prompt_id });
   });
 });

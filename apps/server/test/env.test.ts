@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       PORT: '8080',
       ADMIN_EMAIL: 'Boss@Example.com',
-      ADMIN_PASSWORD: 'long-enough',
+      ADMIN_PASSWORD: 'long-enough-pw',
       COMFY_VIEW_RATE_LIMIT_PER_MIN: '30',
       UPLOAD_MAX_BYTES: '1000',
       SESSION_TTL_HOURS: '1',
@@ -67,7 +67,7 @@ describe('loadConfig', () => {
       rootDir: '/tmp/root',
       host: '0.0.0.0',
       port: 8080,
-      admin: { email: 'boss@example.com', password: 'long-enough' },
+      admin: { email: 'boss@example.com', password: 'long-enough-pw' },
       comfyViewRateLimitPerMin: 30,
       uploadMaxBytes: 1000,
       sessionTtlHours: 1,
@@ -106,8 +106,8 @@ describe('loadConfig', () => {
 
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together and never echoes the password', () => {
     expect(() => loadConfig({ ADMIN_EMAIL: 'a@b.co' })).toThrow(/^ADMIN_PASSWORD: /);
-    expect(() => loadConfig({ ADMIN_PASSWORD: 'long-enough' })).toThrow(/^ADMIN_EMAIL: /);
-    expect(() => loadConfig({ ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'long-enough' })).toThrow(
+    expect(() => loadConfig({ ADMIN_PASSWORD: 'long-enough-pw' })).toThrow(/^ADMIN_EMAIL: /);
+    expect(() => loadConfig({ ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'long-enough-pw' })).toThrow(
       /^ADMIN_EMAIL: /,
     );
     let message = '';

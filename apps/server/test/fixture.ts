@@ -1,5 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createHttpServer } from '../src/server.ts';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -41,7 +41,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   });
   await services.auth.createUser({ email: ADMIN.email, password: ADMIN.password, role: 'admin' });
   const gateway = createApp({ config, db, services, logger: createLogger('silent') });
-  const server = createServer(gateway.app);
+  const server = createHttpServer(gateway.app);
   gateway.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -46,6 +46,7 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
   const client = createComfyClient({
     baseUrl: opts.baseUrl,
     timeoutMs: opts.timeoutMs,
+    timers,
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
   const socket = createComfySocket({

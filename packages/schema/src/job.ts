@@ -1,6 +1,10 @@
 import * as z from 'zod';
 import { imageRefSchema } from './image.ts';
 
+/** A ComfyUI prompt id as the gateway accepts it in paths and inputs (UUIDs and ComfyUI's own). */
+export const promptIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'not a prompt id');
+export type PromptId = z.infer<typeof promptIdSchema>;
+
 export const jobStatusSchema = z.enum([
   'queued',
   'running',

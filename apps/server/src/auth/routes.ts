@@ -1,24 +1,33 @@
 import {
+  changePasswordInputSchema,
   createApiTokenInputSchema,
   createUserInputSchema,
   loginInputSchema,
   patchUserInputSchema,
 } from '@comfy-gateway/schema';
-import { Router } from 'express';
+import express, { Router } from 'express';
 import type { Request } from 'express';
 import * as z from 'zod';
 import { parseOrThrow } from '../errors.ts';
 import type { AuthService } from './auth-service.ts';
 import { clearedSessionCookie, extractCredentials, sessionCookie } from './credentials.ts';
-import { currentUser, requireAdmin, requireUser } from './middleware.ts';
+import { currentAuth, currentUser, requireAdmin, requireUser } from './middleware.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive() });
+const userTokenParams = z.object({
+  id: z.coerce.number().int().positive(),
+  token_id: z.coerce.number().int().positive(),
+});
 
-/** `/api/auth/*`: login (public), logout, me, API tokens, and user management (admin). */
+/** Auth bodies are a few fields; login is public, so nothing large is ever parsed here. */
+export const AUTH_BODY_LIMIT = '8kb';
+
+/** `/api/auth/*`: login (public), logout, me, password, API tokens, and user management (admin). */
 export function authRoutes(auth: AuthService): Router {
   const r = Router();
   const authed = requireUser(auth);
   const secure = (req: Request) => req.secure;
+  r.use(express.json({ limit: AUTH_BODY_LIMIT }));
 
   r.post('/login', async (req, res) => {
     const input = parseOrThrow(loginInputSchema, req.body);
@@ -40,13 +49,21 @@ export function authRoutes(auth: AuthService): Router {
     res.json(currentUser(req));
   });
 
+  r.post('/password', authed, async (req, res) => {
+    const input = parseOrThrow(changePasswordInputSchema, req.body);
+    const cred = currentAuth(req);
+    await auth.changePassword(cred.user.id, input, cred.kind === 'session' ? cred.credential : undefined);
+    res.status(204).end();
+  });
+
   r.get('/tokens', authed, (req, res) => {
     res.json({ items: auth.listTokens(currentUser(req).id) });
   });
   r.post('/tokens', authed, (req, res) => {
     const input = parseOrThrow(createApiTokenInputSchema, req.body);
+    const cred = currentAuth(req);
     res.setHeader('Cache-Control', 'no-store');
-    res.status(201).json(auth.createToken(currentUser(req).id, input));
+    res.status(201).json(auth.createToken(cred.user, input, cred.scopes));
   });
   r.delete('/tokens/:id', authed, (req, res) => {
     auth.revokeToken(currentUser(req).id, parseOrThrow(idParam, req.params).id);
@@ -62,7 +79,19 @@ export function authRoutes(auth: AuthService): Router {
   });
   r.patch('/users/:id', ...admin, async (req, res) => {
     const { id } = parseOrThrow(idParam, req.params);
-    res.json(await auth.updateUser(id, parseOrThrow(patchUserInputSchema, req.body), currentUser(req).id));
+    const cred = currentAuth(req);
+    const keep = cred.kind === 'session' ? cred.credential : undefined;
+    res.json(await auth.updateUser(id, parseOrThrow(patchUserInputSchema, req.body), cred.user.id, keep));
+  });
+  r.get('/users/:id/tokens', ...admin, (req, res) => {
+    const { id } = parseOrThrow(idParam, req.params);
+    auth.requireUserExists(id);
+    res.json({ items: auth.listTokens(id) });
+  });
+  r.delete('/users/:id/tokens/:token_id', ...admin, (req, res) => {
+    const { id, token_id } = parseOrThrow(userTokenParams, req.params);
+    auth.revokeToken(id, token_id);
+    res.status(204).end();
   });
   return r;
 }

@@ -1,6 +1,9 @@
-import type { ApiToken, CreatedApiToken } from '@comfy-gateway/schema';
+import { DEFAULT_TOKEN_SCOPES } from '@comfy-gateway/schema';
+import type { ApiToken, CreateApiTokenInput, CreatedApiToken, TokenScope, User } from '@comfy-gateway/schema';
 import type { Db } from '../db/open-db.ts';
-import { GatewayError } from '../errors.ts';
+import { GatewayError, fieldError } from '../errors.ts';
+import type { OpenConnections } from './open-connections.ts';
+import { ROLE_SCOPES, parseScopes } from './scopes.ts';
 import { displayPrefix, generateToken, hashToken } from './tokens.ts';
 import type { Clock } from './user-rows.ts';
 
@@ -11,32 +14,66 @@ interface TokenRow {
   created_at: number;
   last_used_at: number | null;
   expires_at: number | null;
+  scopes: string;
 }
 
 const DAY_MS = 86_400_000;
 
 function toApiToken(row: TokenRow): ApiToken {
   const { id, name, prefix, created_at, last_used_at, expires_at } = row;
-  return { id, name, prefix, created_at, last_used_at, expires_at };
+  return { id, name, prefix, created_at, last_used_at, expires_at, scopes: parseScopes(row.scopes) };
 }
 
-/** Long-lived API tokens, managed by their owner; only the hash is stored. */
-export function createTokenService(db: Db, clock: Clock) {
+export interface TokenOptions {
+  /** Expiry of a token created without `expires_in_days`. */
+  defaultExpiryDays: number;
+}
+
+/** Long-lived API tokens, managed by their owner (and admins); only the hash is stored. */
+export function createTokenService(
+  db: Db,
+  clock: Clock,
+  opts: TokenOptions,
+  deps: { connections: OpenConnections },
+) {
+  const revokeRows = (userId: number, reason: string, where: string, ...args: unknown[]) => {
+    const rows = db
+      .prepare(
+        `UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL ${where} RETURNING token_hash`,
+      )
+      .all(clock.now(), userId, ...args) as { token_hash: string }[];
+    for (const r of rows) deps.connections.closeCredential(userId, r.token_hash, reason);
+    return rows.length;
+  };
+
   return {
-    /** Creates a token; the plain token is in the result and nowhere else, ever. */
+    /**
+     * Creates a token; the plain token is in the result and nowhere else, ever. Its scopes must be
+     * within the user's role and within `grantable` (the caller's own scopes: a token cannot mint
+     * a stronger one).
+     */
     createToken(
-      userId: number,
-      input: { name: string; expires_in_days?: number | undefined },
+      user: Pick<User, 'id' | 'role'>,
+      input: CreateApiTokenInput,
+      grantable: readonly TokenScope[] = ROLE_SCOPES[user.role],
     ): CreatedApiToken {
+      const scopes = input.scopes ?? [...DEFAULT_TOKEN_SCOPES];
+      for (const s of scopes) {
+        if (!ROLE_SCOPES[user.role].includes(s)) throw fieldError('scopes', `'${s}' is for admins only`);
+        if (!grantable.includes(s))
+          throw fieldError('scopes', `'${s}' is not among this credential's scopes`);
+      }
       const token = generateToken('api');
       const now = clock.now();
-      const expiresAt = input.expires_in_days === undefined ? null : now + input.expires_in_days * DAY_MS;
+      const expiresAt = now + (input.expires_in_days ?? opts.defaultExpiryDays) * DAY_MS;
+      const stored = scopes.join(',');
       const id = Number(
         db
           .prepare(
-            'INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+            'INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at, scopes) VALUES (?, ?, ?, ?, ?, ?, ?)',
           )
-          .run(userId, input.name, displayPrefix(token), hashToken(token), now, expiresAt).lastInsertRowid,
+          .run(user.id, input.name, displayPrefix(token), hashToken(token), now, expiresAt, stored)
+          .lastInsertRowid,
       );
       return {
         id,
@@ -45,6 +82,7 @@ export function createTokenService(db: Db, clock: Clock) {
         created_at: now,
         last_used_at: null,
         expires_at: expiresAt,
+        scopes: parseScopes(stored),
         token,
       };
     },
@@ -57,12 +95,18 @@ export function createTokenService(db: Db, clock: Clock) {
       return rows.map(toApiToken);
     },
 
-    /** Revokes one of the user's tokens; someone else's token is NOT_FOUND, not FORBIDDEN. */
+    /**
+     * Revokes one of the user's tokens and ends what it holds open; someone else's token is
+     * NOT_FOUND, not FORBIDDEN.
+     */
     revokeToken(userId: number, id: number): void {
-      const res = db
-        .prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL')
-        .run(clock.now(), id, userId);
-      if (res.changes === 0) throw new GatewayError('NOT_FOUND', `token ${id} not found`);
+      if (revokeRows(userId, 'token revoked', 'AND id = ?', id) === 0)
+        throw new GatewayError('NOT_FOUND', `token ${id} not found`);
+    },
+
+    /** Revokes every token of a user (password change, deactivation); returns how many. */
+    revokeAllTokens(userId: number, reason = 'token revoked'): number {
+      return revokeRows(userId, reason, '');
     },
   };
 }

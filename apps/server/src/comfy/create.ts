@@ -1,5 +1,5 @@
 import { createComfyConnection } from '@comfy-gateway/comfy-core';
-import type { WebSocketCtor } from '@comfy-gateway/comfy-core';
+import type { JobStream, StreamOptions, WebSocketCtor } from '@comfy-gateway/comfy-core';
 import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/schema';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
@@ -89,6 +89,16 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     connection,
     text2img,
     presets: deps.presets,
+
+    /**
+     * A prompt's events for the stream adapters (SSE, tRPC `onStatus`), already subscribed.
+     * NOT_FOUND before anything is sent; `ended` when the caller has the final event already.
+     */
+    async openStream(promptId: string, o: StreamOptions): Promise<JobStream> {
+      const stream = await ops.conn().tracker.openStream(promptId, o);
+      if (!stream) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
+      return stream;
+    },
     ingestFromComfy: (input: IngestFromComfyInput, user: User): Promise<IngestResult> => ingest(input, user),
     jobs: createJobsQueries(ledger),
     ledger,

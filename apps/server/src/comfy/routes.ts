@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
-import { comfyQueueRequestSchema, jobListQuerySchema } from '@comfy-gateway/schema';
+import { comfyQueueRequestSchema, jobListQuerySchema, promptIdSchema } from '@comfy-gateway/schema';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { currentUser } from '../auth/middleware.ts';
@@ -11,13 +11,11 @@ import type { ComfyGatewayService } from './create.ts';
 import { streamPromptEvents } from './sse-route.ts';
 import { parseViewParams } from './view-params.ts';
 
-const PROMPT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
-
 /** The prompt id path parameter, 404 for anything that cannot be one. */
 function promptIdOf(req: Request): string {
-  const id = String(req.params['prompt_id'] ?? '');
-  if (!PROMPT_ID.test(id)) throw new GatewayError('NOT_FOUND', 'unknown prompt id');
-  return id;
+  const id = promptIdSchema.safeParse(req.params['prompt_id']);
+  if (!id.success) throw new GatewayError('NOT_FOUND', 'unknown prompt id');
+  return id.data;
 }
 
 const idempotencyKeyOf = (req: Request) => req.get('idempotency-key') ?? undefined;
@@ -129,7 +127,7 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
     const previews = ['1', 'true'].includes(String(req.query['previews'] ?? ''));
     const user = currentUser(req);
     await comfy.authorizePrompt(promptIdOf(req), user);
-    await streamPromptEvents(req, res, comfy, { promptId: promptIdOf(req), previews, user });
+    await streamPromptEvents(req, res, comfy, { promptId: promptIdOf(req), previews });
   });
 
   return r;

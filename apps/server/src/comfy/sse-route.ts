@@ -1,10 +1,11 @@
 import type { TrackedEvent } from '@comfy-gateway/comfy-core';
-import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { Request, Response } from 'express';
 import { formatSseEvent, openSse } from '../http/sse.ts';
-import type { Caller } from '../jobs/job-access.ts';
 import type { ComfyGatewayService } from './create.ts';
 import { openSubscriber, subscriberCount } from './subscriber-count.ts';
+
+/** Reconnect delay suggested to clients (the SSE `retry:` field). */
+export const SSE_RETRY_MS = 3000;
 
 // Every subscriber of a prompt gets the same event object: format it once, not once per stream.
 const frames = new WeakMap<TrackedEvent, string>();
@@ -21,61 +22,34 @@ function frameOf(e: TrackedEvent): string {
 export const activeStreamCount = (): number => subscriberCount('sse');
 
 /**
- * `GET /stream/:id`: every event of the prompt, with ids; `Last-Event-ID` resumes after that id.
- * The listener is attached before the backfill is read, and ids dedupe the overlap, so a
- * resumed stream has no gaps and no repeats. Ends after `done`.
+ * `GET /stream/:id`: the prompt's events over SSE, an adapter over the tracker's `stream`.
+ * `Last-Event-ID` (or `?lastEventId`) resumes after that id; one at or past the final event gets
+ * 204, which tells a standard EventSource to stop reconnecting. Unknown prompts: a JSON 404.
  */
 export async function streamPromptEvents(
   req: Request,
   res: Response,
   comfy: ComfyGatewayService,
-  opts: { promptId: string; previews: boolean; user: Caller },
+  opts: { promptId: string; previews: boolean },
 ): Promise<void> {
-  await comfy.status(opts.promptId, opts.user); // 404 (a JSON error) before the stream starts
-  const tracker = comfy.conn().tracker;
-  const sse = openSse(req, res);
+  const query = req.query['lastEventId'];
+  const after = req.get('last-event-id') ?? (typeof query === 'string' ? query : undefined);
+  const abort = new AbortController();
+  const stream = await comfy.openStream(opts.promptId, {
+    after,
+    previews: opts.previews,
+    signal: abort.signal,
+  });
+  if (stream.ended) {
+    res.status(204).end();
+    return;
+  }
+  const sse = openSse(req, res, { retryMs: SSE_RETRY_MS });
   const release = openSubscriber('sse');
-  let lastSent = Number(sse.lastEventId ?? req.query['lastEventId'] ?? 0) || 0;
-  const queued: TrackedEvent[] = [];
-  let backfilled = false;
-
-  const send = (e: TrackedEvent) => {
-    if (sse.closed) return;
-    if (e.id === '') {
-      if (opts.previews) sse.sendFrame(frameOf(e));
-      return;
-    }
-    const n = Number(e.id);
-    if (n <= lastSent) return;
-    lastSent = n;
-    sse.sendFrame(frameOf(e));
-    if (e.event.type === 'done') sse.close();
-  };
-
-  const unsubscribe = tracker.subscribe(opts.promptId, (e) => (backfilled ? send(e) : queued.push(e)));
   sse.onClose(() => {
     release();
-    unsubscribe();
+    abort.abort();
   });
-  const backlog = tracker.eventsSince(opts.promptId, String(lastSent));
-  const first = backlog[0];
-  if (lastSent > 0 && first && Number(first.id) > lastSent + 1) {
-    // The buffer no longer holds what the client missed: say so, then give it the current state.
-    sse.send('warning', null, {
-      type: 'warning',
-      code: 'events_dropped',
-      message: 'some events were dropped; resuming from the current state',
-    });
-  }
-  for (const e of backlog) send(e);
-  backfilled = true;
-  for (const e of queued.splice(0)) send(e);
-  // Resumed after the final event: nothing more will come.
-  const snap = tracker.get(opts.promptId);
-  if (
-    snap &&
-    isFinalJobStatus(snap.status) &&
-    tracker.eventsSince(opts.promptId, String(lastSent)).length === 0
-  )
-    sse.close();
+  for await (const e of stream) sse.sendFrame(frameOf(e));
+  sse.close();
 }

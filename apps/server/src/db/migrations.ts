@@ -1,5 +1,14 @@
-/** Ordered schema changes; a migration never changes once released, new ones are appended. */
-export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
+/**
+ * Ordered schema changes; a migration never changes once released, new ones are appended.
+ * Versions may have gaps (branches number theirs in parallel); each runs once, by version.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'initial',
@@ -97,6 +106,16 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
       CREATE INDEX job_images_file ON job_images(filename, subfolder, type);
       ALTER TABLE users ADD COLUMN max_active_jobs INTEGER;
+    `,
+  },
+  {
+    version: 4,
+    name: 'token-scopes',
+    // Tokens made before scopes keep what they could do: admins' tokens keep the admin scope.
+    sql: `
+      ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'read,generate';
+      UPDATE api_tokens SET scopes = 'read,generate,admin'
+        WHERE user_id IN (SELECT id FROM users WHERE role = 'admin');
     `,
   },
 ];

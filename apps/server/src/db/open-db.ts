@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.ts';
+import type { Migration } from './migrations.ts';
 
 export type Db = Database.Database;
 
@@ -23,17 +24,18 @@ export function openDb(rootDir: string): Db {
   return db;
 }
 
-/**
- * Applies every migration not recorded yet, in version order; returns how many ran. Versions may
- * have gaps and may land out of order (branches merged later), so each is checked by itself.
- */
-export function migrate(db: Db): number {
+/** Applies every migration not yet recorded, in version order; returns how many ran. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-  const rows = db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[];
-  const done = new Set(rows.map((r) => r.version));
+  // A set, not MAX(version): a database that got version 4 before versions 2 and 3 existed still gets them.
+  const done = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
+  );
   let applied = 0;
-  for (const m of [...MIGRATIONS].sort((a, b) => a.version - b.version)) {
+  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);

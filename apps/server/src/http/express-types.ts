@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { User } from '@comfy-gateway/schema';
+import type { Authenticated } from '../auth/session-service.ts';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -15,6 +16,8 @@ declare global {
       mountPath?: string;
       /** How the credentials arrived; cookie requests get the Origin check. */
       authVia?: 'bearer' | 'cookie';
+      /** Set by `requireUser`: the credential, its scopes and its registry key. */
+      auth?: Authenticated;
     }
   }
 }

@@ -6,6 +6,8 @@ export interface WindowCounter {
   /** Counts one hit for `key`; `ok: false` once the window's limit is passed. */
   hit(key: string): { ok: true } | { ok: false; retryAfterS: number };
   reset(key: string): void;
+  /** Takes back one hit of `key` (a login that succeeded does not count against the limit). */
+  refund(key: string): void;
 }
 
 /** A fixed-window counter per key, pruned as it goes so idle keys do not accumulate. */
@@ -35,6 +37,10 @@ export function createWindowCounter(opts: {
     },
     reset(key) {
       windows.delete(key);
+    },
+    refund(key) {
+      const w = windows.get(key);
+      if (w && w.count > 0) w.count--;
     },
   };
 }

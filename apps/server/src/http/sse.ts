@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import type { OpenConnections } from '../auth/open-connections.ts';
 
 export interface SseStream {
   /** Sends one event; `id` feeds the client's Last-Event-ID on reconnect. */
@@ -39,10 +40,17 @@ export class SseRegistry {
 
 /**
  * Starts a Server-Sent Events response: no buffering (X-Accel-Buffering, no-transform so
- * compression stays out), a heartbeat comment every 15 s, cleanup when the client goes away.
+ * compression stays out), a heartbeat comment every 15 s, cleanup when the client goes away,
+ * and a `retry:` hint when `retryMs` is given.
  * Streams register with `req.app.locals.sse` when the app provides one.
  */
-export function openSse(req: Request, res: Response, opts: { heartbeatMs?: number } = {}): SseStream {
+export function openSse(
+  req: Request,
+  res: Response,
+  opts: { heartbeatMs?: number; retryMs?: number } = {},
+): SseStream {
+  // Before any header: a user at USER_MAX_STREAMS gets a plain 429.
+  const release = registerWithCredential(req, () => stream.close());
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -66,6 +74,8 @@ export function openSse(req: Request, res: Response, opts: { heartbeatMs?: numbe
   const heartbeat = setInterval(() => write(': heartbeat\n\n'), opts.heartbeatMs ?? 15_000);
   heartbeat.unref();
   res.on('close', finish);
+  // The client may have gone while the route was still deciding: `close` has fired already.
+  if (res.destroyed) finish();
 
   const stream: SseStream = {
     send(event, id, data) {
@@ -90,8 +100,21 @@ export function openSse(req: Request, res: Response, opts: { heartbeatMs?: numbe
     },
     lastEventId: req.get('last-event-id') ?? null,
   };
+  stream.onClose(release);
   const registry: unknown = req.app.locals['sse'];
   if (registry instanceof SseRegistry) registry.add(stream);
-  write(': connected\n\n');
+  write(
+    opts.retryMs === undefined ? ': connected\n\n' : `retry: ${Math.round(opts.retryMs)}\n: connected\n\n`,
+  );
   return stream;
+}
+
+/**
+ * Counts the stream against its user's cap and lets revoking its credential end it, when the app
+ * has an open-connections registry and the request went through `requireUser`.
+ */
+function registerWithCredential(req: Request, close: () => void): () => void {
+  const registry = req.app.locals['connections'] as OpenConnections | undefined;
+  if (!registry || !req.auth) return () => undefined;
+  return registry.open({ userId: req.auth.user.id, credential: req.auth.credential, kind: 'sse', close });
 }

@@ -1,4 +1,4 @@
-import type { User } from '@comfy-gateway/schema';
+import type { TokenScope, User } from '@comfy-gateway/schema';
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { TRPCError } from '@trpc/server';
@@ -15,6 +15,8 @@ export interface Context {
   denied: string | null;
   /** Client address, for the login rate limit. */
   clientIp: string | null;
+  /** Only for a context without a token (server-side callers): its scopes; null = all its role allows. */
+  scopes: readonly TokenScope[] | null;
 }
 
 /** Builds a context from already-resolved values; pure, so tests call it directly. */
@@ -24,6 +26,7 @@ export function createContextInner(opts: {
   token?: string | null;
   denied?: string | null;
   clientIp?: string | null;
+  scopes?: readonly TokenScope[] | null;
 }): Context {
   return {
     services: opts.services,
@@ -31,6 +34,7 @@ export function createContextInner(opts: {
     token: opts.token ?? null,
     denied: opts.denied ?? null,
     clientIp: opts.clientIp ?? null,
+    scopes: opts.scopes ?? null,
   };
 }
 

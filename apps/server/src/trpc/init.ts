@@ -1,8 +1,9 @@
-import type { ErrorCode, FieldErrors } from '@comfy-gateway/schema';
+import type { ErrorCode, FieldErrors, TokenScope, User } from '@comfy-gateway/schema';
 import { toFieldErrors } from '@comfy-gateway/schema';
 import { TRPCError, initTRPC } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import superjson from 'superjson';
+import { assertScope, effectiveScopes, requiredScope } from '../auth/scopes.ts';
 import { ERROR_TRPC_CODE, isGatewayError, isZodError, validationError } from '../errors.ts';
 import type { Context } from './context.ts';
 
@@ -65,21 +66,39 @@ export const createCallerFactory = t.createCallerFactory;
 /** Anyone may call it (only `auth.login`). */
 export const publicProcedure = t.procedure.use(mapGatewayErrors);
 
-/**
- * An active user may call it. The user is re-read on each call, since a WebSocket context lives
- * as long as the socket and the account may be deactivated meanwhile.
- */
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+/** What the caller is now: the context's token re-checked (a WebSocket context outlives revocations). */
+function resolveCaller(ctx: Context): { user: User; scopes: TokenScope[]; session: string | null } {
   if (ctx.denied) throw new TRPCError({ code: 'FORBIDDEN', message: ctx.denied });
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required' });
-  const user = ctx.services.auth.getUser(ctx.user.id);
-  if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'invalid or expired token' });
-  if (!user.active) throw new TRPCError({ code: 'FORBIDDEN', message: 'account is deactivated' });
-  return next({ ctx: { user } });
+  if (ctx.token === null) {
+    // A pure context (server-side caller, tests): the user as stored, with the scopes it was given.
+    const user = ctx.services.auth.getUser(ctx.user.id);
+    if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'invalid or expired token' });
+    return { user, scopes: effectiveScopes(user.role, ctx.scopes), session: null };
+  }
+  const found = ctx.services.auth.authenticateCredential(ctx.token);
+  if (!found) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'invalid or expired token' });
+  // The session hash lets a password change keep the session that made it.
+  const session = found.kind === 'session' ? found.credential : null;
+  return { user: found.user, scopes: found.scopes, session };
+}
+
+/**
+ * An active user may call it, with the scope its type needs: queries and subscriptions `read`,
+ * mutations `generate` (see `requiredScope`). The credential is re-checked on every call, since a
+ * WebSocket context lives as long as the socket and the credential may be revoked meanwhile.
+ */
+export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
+  const caller = resolveCaller(ctx);
+  if (!caller.user.active) throw new TRPCError({ code: 'FORBIDDEN', message: 'account is deactivated' });
+  // A GatewayError: `mapGatewayErrors` above turns it into FORBIDDEN with the message naming the scope.
+  assertScope(caller.scopes, requiredScope({ type }));
+  return next({ ctx: { user: caller.user, scopes: caller.scopes, session: caller.session } });
 });
 
-/** An active admin may call it (user management). */
+/** An active admin whose credential has the `admin` scope may call it (user management). */
 export const adminProcedure = authedProcedure.use(({ ctx, next }) => {
   if (ctx.user.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'admin role required' });
+  assertScope(ctx.scopes, 'admin');
   return next();
 });

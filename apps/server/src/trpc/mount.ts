@@ -1,48 +1,136 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { extractCredentials, isForeignOrigin } from '../auth/credentials.ts';
+import { hashToken } from '../auth/tokens.ts';
+import { ERROR_TRPC_CODE, isGatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { createHttpContextFactory, createWsContextFactory } from './context.ts';
+import type { Context } from './context.ts';
 import { appRouter } from './router.ts';
+import { BudgetedWebSocket, WS_MAX_CALLS_PER_FRAME } from './ws-call-budget.ts';
 
 export const TRPC_PATH = '/trpc';
 
-/** The HTTP side of `/trpc`: batched queries/mutations and SSE subscriptions. */
+/** Body limits: callers without a valid credential get a login-sized one; only submits get 10 MB. */
+const BODY_LIMITS = { anonymous: 8 * 1024, authed: 64 * 1024, submit: 10 * 1024 * 1024 };
+const SUBMIT_PROCEDURES = new Set(['comfy.queue', 'comfy.text2img']);
+
+/** WebSocket close code for a credential that was revoked while the socket was open. */
+export const WS_CLOSE_REVOKED = 4001;
+
+function procedureTypeOf(path: string): string | undefined {
+  // At run time `_def.procedures` is flat: "comfy.onStatus" -> procedure.
+  const procedures = appRouter._def.procedures as unknown as Record<
+    string,
+    { _def: { type: string } } | undefined
+  >;
+  return procedures[path]?._def.type;
+}
+
+/**
+ * The HTTP side of `/trpc`: batched queries/mutations and SSE subscriptions. The body limit is
+ * chosen from the credential before tRPC reads anything; a subscription stream counts against
+ * `USER_MAX_STREAMS` and ends when its credential is revoked.
+ */
 export function trpcHttpHandler(services: Services, logger: Logger): RequestHandler {
-  return createExpressMiddleware({
-    router: appRouter,
-    createContext: createHttpContextFactory(services),
-    allowBatching: true,
-    maxBatchSize: 50,
-    // Same cap as the REST JSON parser; without it tRPC buffers any body size.
-    maxBodySize: 10 * 1024 * 1024,
-    onError({ error, path }) {
-      if (error.code === 'INTERNAL_SERVER_ERROR')
-        logger.error({ err: error.cause ?? error, path }, 'trpc error');
-    },
-  });
+  const handler = (maxBodySize: number) =>
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: createHttpContextFactory(services),
+      allowBatching: true,
+      maxBatchSize: 50,
+      maxBodySize,
+      onError({ error, path }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR')
+          logger.error({ err: error.cause ?? error, path }, 'trpc error');
+      },
+    });
+  const handlers = {
+    anonymous: handler(BODY_LIMITS.anonymous),
+    authed: handler(BODY_LIMITS.authed),
+    submit: handler(BODY_LIMITS.submit),
+  };
+
+  return (req, res, next) => {
+    const creds = extractCredentials(req);
+    const found = creds ? services.auth.authenticateCredential(creds.token) : null;
+    if (!found?.user.active) return handlers.anonymous(req, res, next);
+    const paths = req.path.replace(/^\//, '').split(',');
+    if (req.method === 'GET' && paths.length === 1 && procedureTypeOf(paths[0] ?? '') === 'subscription') {
+      try {
+        const release = services.auth.connections.open({
+          userId: found.user.id,
+          credential: found.credential,
+          kind: 'trpc-sse',
+          close: () => res.destroy(),
+        });
+        res.once('close', release);
+      } catch (err) {
+        return next(err);
+      }
+    }
+    return (paths.some((p) => SUBMIT_PROCEDURES.has(p)) ? handlers.submit : handlers.authed)(req, res, next);
+  };
 }
 
 function refuse(socket: Duplex, status: number, reason: string, extra = ''): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n${extra}\r\n`);
 }
 
+/** A GatewayError as the TRPCError of the same table, so the adapter sends the right code. */
+function asTrpcError(err: unknown): unknown {
+  return isGatewayError(err)
+    ? new TRPCError({ code: ERROR_TRPC_CODE[err.code], message: err.message, cause: err })
+    : err;
+}
+
+/**
+ * WebSocket contexts register their socket per credential: `USER_MAX_STREAMS` applies, and a
+ * revoked credential closes the socket (calls on it are re-checked anyway).
+ */
+function registeringWsContext(services: Services) {
+  const create = createWsContextFactory(services);
+  return (opts: CreateWSSContextFnOptions): Context => {
+    const ctx = create(opts);
+    const socket = opts.res;
+    if (!ctx.user || !ctx.token) return ctx;
+    let release: () => void;
+    try {
+      release = services.auth.connections.open({
+        userId: ctx.user.id,
+        credential: hashToken(ctx.token),
+        kind: 'ws',
+        close: (reason) => socket.close(WS_CLOSE_REVOKED, reason),
+      });
+    } catch (err) {
+      throw asTrpcError(err);
+    }
+    socket.once('close', release);
+    if (socket.readyState !== socket.OPEN) release();
+    return ctx;
+  };
+}
+
 /**
  * The WebSocket side of `/trpc` on an existing HTTP server (noServer mode): only `/trpc`
  * upgrades; a cookie from a foreign Origin is refused; without `connectionParams` the upgrade
  * itself must carry valid credentials, with them the first message does (checked in the context).
+ * A frame holds at most 50 calls and a socket spends at most `callsPerSecond`.
  */
-export function createTrpcWs(services: Services, logger: Logger) {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+export function createTrpcWs(services: Services, logger: Logger, opts: { callsPerSecond: number }) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, WebSocket: BudgetedWebSocket });
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: createWsContextFactory(services),
+    createContext: registeringWsContext(services),
+    maxBatchSize: WS_MAX_CALLS_PER_FRAME,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError({ error, path }) {
       if (error.code === 'INTERNAL_SERVER_ERROR')
@@ -61,7 +149,10 @@ export function createTrpcWs(services: Services, logger: Logger) {
       if (!user) return refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n');
       if (!user.active) return refuse(socket, 403, 'Forbidden');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      (ws as BudgetedWebSocket).callsPerSecond = opts.callsPerSecond;
+      wss.emit('connection', ws, req);
+    });
   }
 
   return {

@@ -158,4 +158,22 @@ describe('ComfyUI client edge cases', () => {
       'http://comfy.invalid/history?max_items=200',
     ]);
   });
+
+  it('times calls out on the injected timers, not the wall clock', async () => {
+    const pending: (() => void)[] = [];
+    const timers = {
+      setTimeout: (fn: () => void) => pending.push(fn),
+      clearTimeout: () => undefined,
+    };
+    // Answers only when aborted, as a hung ComfyUI would.
+    const hung: typeof fetch = (_input, init) =>
+      new Promise((_resolve, reject) =>
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+      );
+    const client = createComfyClient({ baseUrl: 'http://comfy.invalid', timeoutMs: 10, fetch: hung, timers });
+    const call = codeOf(client.getQueue());
+    expect(pending).toHaveLength(1);
+    pending[0]?.();
+    expect(await call).toBe('COMFY_TIMEOUT');
+  });
 });

@@ -7,6 +7,7 @@ import type {
   ComfyQueue,
   QueuePromptInput,
   QueuePromptResult,
+  Timers,
   ViewResult,
 } from '../types.ts';
 import { parseQueue, toQueueItem } from './parse-queue.ts';
@@ -29,6 +30,8 @@ export interface ComfyClientOptions {
   timeoutMs: number;
   fetch?: FetchLike;
   headers?: Record<string, string>;
+  /** Timers for the per-call timeout (tests pass fakes). */
+  timers?: Timers;
 }
 
 /** The most history entries one page may ask for; the unbounded `/history` is never fetched. */
@@ -43,6 +46,7 @@ export function createComfyClient(opts: ComfyClientOptions) {
     timeoutMs: opts.timeoutMs,
     fetch: opts.fetch ?? globalThis.fetch,
     ...(opts.headers ? { headers: opts.headers } : {}),
+    ...(opts.timers ? { timers: opts.timers } : {}),
   };
   const getJson = async <S extends z.ZodType>(path: string, schema: S, o?: CallOptions) =>
     readJson(await comfyFetch(ctx, path, o ?? {}), path, schema);

@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import { GatewayError } from '../errors.ts';
-import type { CallOptions } from '../types.ts';
+import type { CallOptions, Timers } from '../types.ts';
 
 export type FetchLike = typeof globalThis.fetch;
 
@@ -9,6 +9,16 @@ export interface RequestContext {
   timeoutMs: number;
   fetch: FetchLike;
   headers?: Record<string, string>;
+  /** Injected timers for the per-call timeout; `AbortSignal.timeout` when absent. */
+  timers?: Timers;
+}
+
+/** `AbortSignal.timeout` on the injected timers (same reason: a `TimeoutError`). */
+function timeoutSignal(timers: Timers | undefined, ms: number): AbortSignal {
+  if (!timers) return AbortSignal.timeout(ms);
+  const ac = new AbortController();
+  timers.setTimeout(() => ac.abort(new DOMException('The operation timed out.', 'TimeoutError')), ms);
+  return ac.signal;
 }
 
 const NETWORK_CODES = new Set([
@@ -41,7 +51,7 @@ export async function comfyFetch(
   init: RequestInit & CallOptions = {},
 ): Promise<Response> {
   const { signal, timeoutMs = ctx.timeoutMs, ...rest } = init;
-  const timeout = AbortSignal.timeout(timeoutMs);
+  const timeout = timeoutSignal(ctx.timers, timeoutMs);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   try {
     return await ctx.fetch(ctx.baseUrl + path, {

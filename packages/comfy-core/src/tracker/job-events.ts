@@ -1,5 +1,5 @@
 import type { StreamEvent } from '@comfy-gateway/schema';
-import type { JobListener, TrackedEvent } from '../types.ts';
+import type { ErrorHook, JobListener, TrackedEvent } from '../types.ts';
 
 /** Events kept per job for resuming streams; previews are never kept. */
 export const EVENT_BUFFER = 500;
@@ -22,7 +22,7 @@ interface Channel {
  * Ids are per job and strictly increasing; a new block is reserved (and reported, so the tracker
  * persists it) while half of the current one is still left, so a restart continues above it.
  */
-export function createJobEvents() {
+export function createJobEvents(o: { onError?: ErrorHook } = {}) {
   const channels = new Map<string, Channel>();
 
   const nextId = (c: Channel): number => {
@@ -64,8 +64,9 @@ export function createJobEvents() {
       for (const l of [...c.listeners]) {
         try {
           l(tracked);
-        } catch {
+        } catch (err) {
           // A broken subscriber must not stop the others (nor the tracker).
+          o.onError?.('tracker.listener', err);
         }
       }
     },

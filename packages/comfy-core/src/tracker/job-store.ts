@@ -22,7 +22,7 @@ export interface JobStoreOptions {
  */
 export function createJobStore(opts: JobStoreOptions) {
   const jobs = new Map<string, JobRecord>();
-  const bus = createJobEvents();
+  const bus = createJobEvents({ onError: opts.onError });
   const writer = createJobWriter({ repository: opts.repository, onError: opts.onError });
   const savedKeys = new WeakMap<JobRecord, string>();
   const endListeners = new Set<(s: JobSnapshot) => void>();

@@ -12,7 +12,10 @@ import type { JobRecord } from './job-record.ts';
 import type { JobRepository, StoredJob } from './job-repository.ts';
 import { createJobStore } from './job-store.ts';
 import { createMemoryJobRepository } from './memory-job-repository.ts';
-import { absorbHistory, applyQueue, VANISHED } from './reconcile-job.ts';
+import { createJobPoller } from './job-poller.ts';
+import { absorbHistory, applyQueue } from './reconcile-job.ts';
+import { openJobStream } from './stream.ts';
+import type { JobStream, StreamOptions, StreamSource } from './stream.ts';
 
 export interface JobTrackerOptions {
   client: Pick<ComfyClient, 'getQueue' | 'getHistory'>;
@@ -35,19 +38,10 @@ export interface JobTrackerOptions {
   onError?: ErrorHook;
 }
 
-export interface TrackerStats {
-  /** Completions found by polling that the socket did not deliver. */
-  rescues: number;
-  vanished: number;
-  reconciles: number;
-}
-
 /** Keeps a state per prompt from socket events, with `/queue` and `/history` as the truth. */
 export function createJobTracker(opts: JobTrackerOptions) {
   const now = opts.now ?? Date.now;
   const timers = opts.timers ?? defaultTimers;
-  const pollMs = opts.pollIntervalMs ?? 1000;
-  const silenceMs = opts.silenceMs ?? 5000;
   const metric: MetricHook = opts.onMetric ?? (() => undefined);
   const onError: ErrorHook = opts.onError ?? (() => undefined);
   const repository = opts.repository ?? createMemoryJobRepository({ now });
@@ -60,91 +54,18 @@ export function createJobTracker(opts: JobTrackerOptions) {
     onError,
   });
   const early = createEarlyEvents(now);
-  const stats: TrackerStats = { rescues: 0, vanished: 0, reconciles: 0 };
-  let socketUp = false;
-  let lastEventAt = now();
-  let timer: unknown = null;
-  let reconciling: Promise<void> | null = null;
-  let queueRefresh: unknown = null;
-  let closed = false;
-
+  const poller = createJobPoller({
+    store,
+    client: opts.client,
+    now,
+    timers,
+    pollMs: opts.pollIntervalMs ?? 1000,
+    silenceMs: opts.silenceMs ?? 5000,
+    metric,
+    onError,
+  });
+  const { stats, reconcile, schedule, refreshPositions } = poller;
   const { jobs, active, finish, prune, persist, emitter, bus } = store;
-
-  /** One pass over every active prompt: `/queue` once, then `/history/{id}` for the ones not in it. */
-  const reconcileOnce = async () => {
-    const list = active();
-    if (list.length === 0) return;
-    stats.reconciles++;
-    metric('reconcile');
-    const queue = await opts.client.getQueue();
-    for (const job of list) {
-      if (isFinal(job)) continue;
-      if (applyQueue(job, queue, now(), emitter(job))) {
-        persist(job);
-        continue;
-      }
-      const entry = await opts.client.getHistory(job.id);
-      if (isFinal(job)) continue;
-      if (entry) {
-        const { status, error } = absorbHistory(job, entry, emitter(job));
-        if (job.ownSocket && !job.restored) {
-          stats.rescues++;
-          metric('rescue');
-        }
-        job.endedByPolling = true;
-        finish(job, status, error);
-      } else if (job.cancelRequested) {
-        // Deleted from the pending queue at the gateway's request: no history entry ever comes.
-        finish(job, 'cancelled');
-      } else if (++job.missingPasses >= (job.seen ? 1 : 2)) {
-        // Seen alive before: gone from both lists means ComfyUI lost it. Never seen: allow a grace pass.
-        stats.vanished++;
-        metric('vanished');
-        finish(job, 'failed', VANISHED);
-      }
-    }
-  };
-
-  const reconcile = (): Promise<void> =>
-    (reconciling ??= reconcileOnce().finally(() => {
-      reconciling = null;
-    }));
-
-  const needsPolling = () => {
-    const list = active();
-    if (list.length === 0) return false;
-    return (
-      !socketUp ||
-      list.some((j) => !j.ownSocket || j.restored || j.missingPasses > 0 || j.cancelRequested) ||
-      now() - lastEventAt >= silenceMs
-    );
-  };
-
-  const tick = () => {
-    timer = null;
-    if (closed) return;
-    const run = needsPolling()
-      ? reconcile().catch((err: unknown) => onError('tracker.poll', err))
-      : Promise.resolve();
-    void run.finally(() => schedule());
-  };
-
-  const schedule = () => {
-    if (closed || timer !== null || active().length === 0) return;
-    timer = timers.setTimeout(tick, pollMs);
-  };
-
-  /** Queue positions change on every `status` broadcast; refresh them once per burst. */
-  const refreshPositions = () => {
-    if (closed || queueRefresh !== null || !active().some((j) => j.status === 'queued')) return;
-    queueRefresh = timers.setTimeout(() => {
-      queueRefresh = null;
-      opts.client
-        .getQueue()
-        .then((q) => active().forEach((j) => applyQueue(j, q, now(), emitter(j)) && persist(j)))
-        .catch((err: unknown) => onError('tracker.queuePositions', err));
-    }, 50);
-  };
 
   const apply = (job: JobRecord, ev: ComfyEvent) => {
     const outcome = applyEvent(job, ev, now(), emitter(job));
@@ -192,24 +113,24 @@ export function createJobTracker(opts: JobTrackerOptions) {
    * Finds a prompt this process does not hold: in the repository (a final job is answered from
    * it as stored; an unfinished one is followed again), else on ComfyUI (queue, then history).
    */
-  const lookup = async (promptId: string): Promise<JobSnapshot | undefined> => {
+  const find = async (promptId: string): Promise<StreamSource | undefined> => {
     const known = jobs.get(promptId);
-    if (known) return snapshotOf(known);
+    if (known) return { live: known };
     const stored = await loadStored(promptId);
     const afterLoad = jobs.get(promptId);
-    if (afterLoad) return snapshotOf(afterLoad);
-    if (stored && isFinalJobStatus(stored.status)) return snapshotOf(recordFromStored(stored));
+    if (afterLoad) return { live: afterLoad };
+    if (stored && isFinalJobStatus(stored.status)) return { stored };
     if (stored) {
       const job = adoptStored(stored);
       schedule();
-      return snapshotOf(job);
+      return { live: job };
     }
     const queue = await opts.client.getQueue();
     const item = [...queue.running, ...queue.pending].find((q) => q.prompt_id === promptId);
     const entry = item ? null : await opts.client.getHistory(promptId);
     if (!item && !entry) return undefined;
     const raced = jobs.get(promptId);
-    if (raced) return snapshotOf(raced);
+    if (raced) return { live: raced };
     const prompt = item?.prompt ?? entry?.prompt.prompt;
     const job = newRecord(promptId, { ...(prompt ? { prompt } : {}), ownSocket: false, now: now() });
     store.add(job, 0);
@@ -220,7 +141,21 @@ export function createJobTracker(opts: JobTrackerOptions) {
       finish(job, status, error);
     } else persist(job);
     schedule();
-    return snapshotOf(job);
+    return { live: job };
+  };
+
+  const lookup = async (promptId: string): Promise<JobSnapshot | undefined> => {
+    const found = await find(promptId);
+    if (!found) return undefined;
+    return 'live' in found ? snapshotOf(found.live) : snapshotOf(recordFromStored(found.stored));
+  };
+
+  /** Opens a prompt's stream (undefined: unknown prompt); see `openJobStream`. */
+  const openStream = async (promptId: string, o: StreamOptions = {}): Promise<JobStream | undefined> => {
+    const found = await find(promptId);
+    // Pruned while the lookup settled: its events are gone, the repository answers instead.
+    if (found && 'live' in found && jobs.get(promptId) !== found.live) return openStream(promptId, o);
+    return found ? openJobStream(bus, found, o) : undefined;
   };
 
   return {
@@ -263,6 +198,21 @@ export function createJobTracker(opts: JobTrackerOptions) {
     },
 
     lookup,
+
+    openStream,
+
+    /**
+     * A prompt's events as one async iterable: subscribed before the backfill, deduplicated by id,
+     * ending after `done` or when `signal` aborts. Throws NOT_FOUND for an unknown prompt.
+     */
+    async *stream(promptId: string, o: StreamOptions = {}): AsyncGenerator<TrackedEvent> {
+      const s = await openStream(promptId, o);
+      if (!s) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
+      yield* s;
+    },
+
+    /** Listeners attached to a prompt right now (leak checks). */
+    listenerCount: (promptId: string): number => bus.listenerCount(promptId),
 
     /**
      * Follows again every unfinished job the repository holds (after a restart); the next
@@ -322,7 +272,7 @@ export function createJobTracker(opts: JobTrackerOptions) {
 
     /** Feeds one socket event in; events of prompts not tracked yet are kept for `track()`. */
     handleEvent(ev: ComfyEvent): void {
-      lastEventAt = now();
+      poller.noteEvent();
       if (ev.type === 'status') return refreshPositions();
       const explicit = 'prompt_id' in ev && ev.prompt_id ? ev.prompt_id : undefined;
       // Frames without a prompt id (type-1 previews, old progress) belong to the prompt running now.
@@ -362,22 +312,13 @@ export function createJobTracker(opts: JobTrackerOptions) {
     onEnd: store.onEnd,
 
     /** Socket down: active prompts are polled every pollIntervalMs until it is back. */
-    setSocketUp(up: boolean): void {
-      socketUp = up;
-      if (up) lastEventAt = now();
-      schedule();
-    },
+    setSocketUp: poller.setSocketUp,
 
     activeCount: () => active().length,
     queuedCount: () => active().filter((j) => j.status === 'queued').length,
     size: () => jobs.size,
 
-    close(): void {
-      closed = true;
-      if (timer !== null) timers.clearTimeout(timer);
-      if (queueRefresh !== null) timers.clearTimeout(queueRefresh);
-      timer = queueRefresh = null;
-    },
+    close: poller.close,
   };
 }
 

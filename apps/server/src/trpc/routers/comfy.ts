@@ -1,18 +1,16 @@
-import type { TrackedEvent } from '@comfy-gateway/comfy-core';
 import {
   comfyQueueRequestSchema,
   ingestFromComfyInputSchema,
-  isFinalJobStatus,
   jobListQuerySchema,
+  promptIdSchema,
 } from '@comfy-gateway/schema';
-import type { StreamEvent } from '@comfy-gateway/schema';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { tracked } from '@trpc/server';
 import * as z from 'zod';
 import { authedProcedure } from '../init.ts';
 import { openSubscriber } from '../../comfy/subscriber-count.ts';
 
-const promptInput = z.object({ prompt_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'not a prompt id') });
+const promptInput = z.object({ prompt_id: promptIdSchema });
 const refreshInput = z.object({ refresh: z.boolean().optional() }).optional();
 const withKey = { idempotency_key: z.string().min(1).max(200).optional() };
 
@@ -60,47 +58,27 @@ export const comfyRouter = {
     .mutation(({ ctx, input }) => ctx.services.comfy.ingestFromComfy(input, ctx.user)),
 
   /**
-   * A prompt's events, resumable: the listener is attached before the backfill, and every event
-   * is `tracked` with its id so a reconnecting client continues after the last one it saw.
+   * A prompt's events, resumable: an adapter over the tracker's `stream` (subscribed before the
+   * backfill); every event is `tracked` with its id so a reconnecting client continues after it.
    */
   onStatus: authedProcedure
     .input(promptInput.extend({ lastEventId: z.string().nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
-      const comfy = ctx.services.comfy;
-      await comfy.authorizePrompt(input.prompt_id, ctx.user);
-      const tracker = comfy.conn().tracker;
-      const pending: TrackedEvent[] = [];
-      let wake: (() => void) | null = null;
-      const release = openSubscriber('trpc');
-      const unsubscribe = tracker.subscribe(input.prompt_id, (e) => {
-        pending.push(e);
-        wake?.();
+      await ctx.services.comfy.authorizePrompt(input.prompt_id, ctx.user);
+      const stream = await ctx.services.comfy.openStream(input.prompt_id, {
+        after: input.lastEventId,
+        signal,
       });
-      // One abort listener for the whole subscription (one per wait leaked a listener per event).
-      const onAbort = () => wake?.();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const release = openSubscriber('trpc');
+      // Unnumbered notices (events_dropped) carry the last id, so a resume stays where it was.
+      let lastId = input.lastEventId ?? '';
       try {
-        let last = Number(input.lastEventId ?? 0) || 0;
-        pending.unshift(...tracker.eventsSince(input.prompt_id, String(last)));
-        while (!signal?.aborted) {
-          const e = pending.shift();
-          if (!e) {
-            const snap = tracker.get(input.prompt_id);
-            if (!snap || isFinalJobStatus(snap.status)) return;
-            await new Promise<void>((resolve) => (wake = resolve));
-            wake = null;
-            continue;
-          }
-          // Previews are lossy and unnumbered: SSE (`?previews=1`) carries them, this stays resumable.
-          if (e.id === '') continue;
-          if (Number(e.id) <= last) continue;
-          last = Number(e.id);
-          yield tracked(e.id, e.event as StreamEvent);
-          if (e.event.type === 'done') return;
+        for await (const e of stream) {
+          lastId = e.id || lastId;
+          if (lastId !== '') yield tracked(lastId, e.event);
         }
       } finally {
-        signal?.removeEventListener('abort', onAbort);
-        unsubscribe();
+        stream.close();
         release();
       }
     }),
