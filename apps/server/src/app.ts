@@ -13,9 +13,11 @@ import { mountIngestRoute } from './gallery/ingest-route.ts';
 import { galleryRoutes } from './gallery/routes.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
 import { accessLog, createLogger, requestId } from './http/logger.ts';
+import { warnIfMetricsOpen } from './http/metrics-exposure.ts';
 import { markMount, metricsMiddleware } from './http/metrics.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { probeRoutes } from './http/probes.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { SseRegistry } from './http/sse.ts';
 import type { Services } from './services.ts';
 import { TRPC_PATH, createTrpcWs, trpcHttpHandler } from './trpc/mount.ts';
@@ -46,6 +48,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const sse = new SseRegistry();
   const ws = createTrpcWs(services, logger, { callsPerSecond: config.wsMaxCallsPerSecond });
   let shuttingDown = false;
+  warnIfMetricsOpen(config, logger);
 
   const app = express();
   app.disable('x-powered-by');
@@ -53,6 +56,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.locals['sse'] = sse;
   app.locals['connections'] = services.auth.connections;
   app.use(requestId(logger), accessLog(), metricsMiddleware(services.metrics));
+  app.use(securityHeaders({ webDir: config.webDir }));
   app.use(
     compression({
       filter: (req, res) =>

@@ -47,6 +47,9 @@ async function galleryFiles(t: TestApp): Promise<string[]> {
     .sort();
 }
 
+/** A viewer that sees every owner's items. */
+const ANY_ADMIN = { id: 0, role: 'admin' } as const;
+
 const tmpFiles = (t: TestApp) => readdir(path.join(t.rootDir, 'generated', '.tmp'));
 
 async function errorOf(res: Response) {
@@ -81,7 +84,8 @@ describe('gallery ingest', () => {
       caption: 'a red fox',
     });
     expect(item.path).toBe(`generated/comfy/${day}/comfy_${item.hash.slice(0, 16)}.png`);
-    expect(item.sidecar_path).toBe(`generated/comfy/${day}/comfy_${item.hash.slice(0, 16)}.json`);
+    // Each item has its own sidecar (ids are per owner now); the stored file is named by the bytes.
+    expect(item.sidecar_path).toBe(`generated/comfy/${day}/comfy_${item.id}.json`);
     expect(await readFile(path.join(t.rootDir, item.path))).toEqual(png);
 
     const sidecar = gallerySidecarSchema.parse(
@@ -95,7 +99,7 @@ describe('gallery ingest', () => {
       workflow,
       metadata,
       file: {
-        name: `comfy_${item.id}.png`,
+        name: `comfy_${item.hash.slice(0, 16)}.png`,
         size: png.length,
         mime: 'image/png',
         width: 64,
@@ -213,7 +217,7 @@ describe('gallery ingest', () => {
     req.destroy();
     await waitFor(async () => (await tmpFiles(t)).length === 0);
     expect(await galleryFiles(t)).toEqual([]);
-    expect(t.services.gallery.list({ limit: 10 }).items).toEqual([]);
+    expect(t.services.gallery.list({ limit: 10 }, ANY_ADMIN).items).toEqual([]);
     expect((await t.request('/healthz')).status).toBe(200);
   });
 
@@ -297,11 +301,11 @@ describe('gallery routes', () => {
   it('rebuilds the index from the sidecars', async () => {
     await using t = await startTestApp();
     for (let i = 0; i < 3; i++) await ingest(t, makePng(30, 30 + i));
-    const before = t.services.gallery.list({ limit: 50 }).items;
+    const before = t.services.gallery.list({ limit: 50 }, ANY_ADMIN).items;
     t.db.prepare('DELETE FROM gallery').run();
-    expect(t.services.gallery.list({ limit: 50 }).items).toEqual([]);
+    expect(t.services.gallery.list({ limit: 50 }, ANY_ADMIN).items).toEqual([]);
     expect(await t.services.gallery.rebuildIndex()).toEqual({ indexed: 3, skipped: 0 });
-    expect(t.services.gallery.list({ limit: 50 }).items).toEqual(before);
+    expect(t.services.gallery.list({ limit: 50 }, ANY_ADMIN).items).toEqual(before);
   });
 });
 

@@ -62,9 +62,17 @@ export const ingestFromComfyInputSchema = z.object({
 });
 export type IngestFromComfyInput = z.infer<typeof ingestFromComfyInputSchema>;
 
+/** Whose items to list: a user id or `all`; only admins may name anyone but themselves. */
+export const galleryUserFilterSchema = z.union([
+  z.literal('all'),
+  z.int('must be a user id or "all"').positive('must be a user id or "all"'),
+]);
+export type GalleryUserFilter = z.infer<typeof galleryUserFilterSchema>;
+
 export const galleryListInputSchema = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.int().min(1).max(200).default(50),
+  user: galleryUserFilterSchema.optional(),
 });
 export const galleryListSchema = z.object({
   items: z.array(galleryItemSchema),

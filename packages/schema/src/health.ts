@@ -14,12 +14,13 @@ export const healthSchema = z.object({
   enabled: z.boolean(),
   service: z
     .object({
-      base_url: z.string(),
+      // Admins only (upstream details), like last_error.
+      base_url: z.string().optional(),
       timeout: z.number(),
       client_wired: z.boolean(),
       connection_state: connectionStateSchema,
       last_success_at: z.number().nullable(),
-      last_error: z.string().nullable(),
+      last_error: z.string().nullable().optional(),
       reconnect_attempts: z.int(),
       comfy_version: z.string().nullable(),
       active_jobs: z.int(),

@@ -11,6 +11,7 @@ import type { Metrics } from '../http/metrics.ts';
 import type { ReadinessResult } from '../http/probes.ts';
 import type { PresetsService } from '../presets/presets-service.ts';
 import { createJobAcceptor } from '../jobs/accept-job.ts';
+import type { Caller } from '../jobs/job-access.ts';
 import { createJobsQueries } from '../jobs/jobs-queries.ts';
 import { createSqliteJobLedger } from '../jobs/sqlite-job-ledger.ts';
 import { createComfyMetrics } from './comfy-metrics.ts';
@@ -92,9 +93,11 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
 
     /**
      * A prompt's events for the stream adapters (SSE, tRPC `onStatus`), already subscribed.
-     * NOT_FOUND before anything is sent; `ended` when the caller has the final event already.
+     * NOT_FOUND (also for someone else's prompt) before anything is sent; `ended` when the caller
+     * has the final event already.
      */
-    async openStream(promptId: string, o: StreamOptions): Promise<JobStream> {
+    async openStream(promptId: string, caller: Caller, o: StreamOptions): Promise<JobStream> {
+      await ops.authorizePrompt(promptId, caller);
       const stream = await ops.conn().tracker.openStream(promptId, o);
       if (!stream) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
       return stream;

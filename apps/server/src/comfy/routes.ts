@@ -7,6 +7,7 @@ import { currentUser } from '../auth/middleware.ts';
 import type { ServerConfig } from '../env.ts';
 import { GatewayError, parseOrThrow } from '../errors.ts';
 import { createRateLimiter } from '../http/rate-limit.ts';
+import { setServedFileHeaders } from '../http/served-file.ts';
 import type { ComfyGatewayService } from './create.ts';
 import { streamPromptEvents } from './sse-route.ts';
 import { parseViewParams } from './view-params.ts';
@@ -63,7 +64,7 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
   const sendCached = createCachedSender();
   const viewLimit = createRateLimiter({ limit: config.comfyViewRateLimitPerMin, windowMs: 60_000 });
 
-  r.get('/health', (_req, res) => void res.json(comfy.health()));
+  r.get('/health', (req, res) => void res.json(comfy.health(currentUser(req))));
 
   r.post('/queue', async (req, res) => {
     const body = parseOrThrow(comfyQueueRequestSchema, req.body);
@@ -108,11 +109,15 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     const source = await comfy.view(ref, { signal: abort.signal });
-    res.setHeader('Content-Type', source.contentType ?? 'image/png');
-    if (source.contentLength !== null) res.setHeader('Content-Length', String(source.contentLength));
-    res.setHeader('Content-Disposition', `inline; filename="${ref.filename.replace(/["\\\r\n]/g, '_')}"`);
-    res.setHeader('Cache-Control', 'private, max-age=3600');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
+    try {
+      setServedFileHeaders(res, { filename: ref.filename, contentType: source.contentType });
+      if (source.contentLength !== null) res.setHeader('Content-Length', String(source.contentLength));
+      res.setHeader('Cache-Control', 'private, max-age=3600');
+    } catch (err) {
+      // Nothing was sent: release the cached file or the upstream body before answering.
+      source.stream.destroy();
+      throw err;
+    }
     // A client that goes away mid-image just ends the pipeline; nothing to report.
     await pipeline(source.stream, res).catch(() => undefined);
   });
@@ -127,7 +132,7 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
     const previews = ['1', 'true'].includes(String(req.query['previews'] ?? ''));
     const user = currentUser(req);
     await comfy.authorizePrompt(promptIdOf(req), user);
-    await streamPromptEvents(req, res, comfy, { promptId: promptIdOf(req), previews });
+    await streamPromptEvents(req, res, comfy, { promptId: promptIdOf(req), previews, user });
   });
 
   return r;

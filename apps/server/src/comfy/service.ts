@@ -90,20 +90,24 @@ export function createComfyOps(deps: {
       await status(promptId, caller);
     },
 
-    health(): Health {
+    /** The upstream URL and last error only for admins: they name internal hosts. */
+    health(viewer: Pick<User, 'role'>): Health {
       const base = { status: 'ok' as const, enabled: config.app.comfy_enabled };
       const c = deps.connection;
       if (!config.app.comfy_enabled) return base;
       const info = c?.info();
+      const upstream =
+        viewer.role === 'admin'
+          ? { base_url: config.app.comfy_api_url, last_error: info?.lastError ?? null }
+          : {};
       return {
         ...base,
         service: {
-          base_url: config.app.comfy_api_url,
+          ...upstream,
           timeout: config.app.comfy_timeout,
           client_wired: c !== null,
           connection_state: info?.state ?? 'disabled',
           last_success_at: info?.lastSuccessAt ?? null,
-          last_error: info?.lastError ?? null,
           reconnect_attempts: info?.attempts ?? 0,
           comfy_version: info?.version ?? null,
           active_jobs: c?.tracker.activeCount() ?? 0,

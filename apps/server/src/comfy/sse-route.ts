@@ -1,6 +1,7 @@
 import type { TrackedEvent } from '@comfy-gateway/comfy-core';
 import type { Request, Response } from 'express';
 import { formatSseEvent, openSse } from '../http/sse.ts';
+import type { Caller } from '../jobs/job-access.ts';
 import type { ComfyGatewayService } from './create.ts';
 import { openSubscriber, subscriberCount } from './subscriber-count.ts';
 
@@ -30,12 +31,12 @@ export async function streamPromptEvents(
   req: Request,
   res: Response,
   comfy: ComfyGatewayService,
-  opts: { promptId: string; previews: boolean },
+  opts: { promptId: string; previews: boolean; user: Caller },
 ): Promise<void> {
   const query = req.query['lastEventId'];
   const after = req.get('last-event-id') ?? (typeof query === 'string' ? query : undefined);
   const abort = new AbortController();
-  const stream = await comfy.openStream(opts.promptId, {
+  const stream = await comfy.openStream(opts.promptId, opts.user, {
     after,
     previews: opts.previews,
     signal: abort.signal,

@@ -71,6 +71,16 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: 'token-scopes',
+    // Tokens made before scopes keep what they could do: admins' tokens keep the admin scope.
+    sql: `
+      ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'read,generate';
+      UPDATE api_tokens SET scopes = 'read,generate,admin'
+        WHERE user_id IN (SELECT id FROM users WHERE role = 'admin');
+    `,
+  },
+  {
     version: 2,
     name: 'jobs',
     sql: `
@@ -109,13 +119,33 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 4,
-    name: 'token-scopes',
-    // Tokens made before scopes keep what they could do: admins' tokens keep the admin scope.
+    version: 3,
+    name: 'gallery-owners',
+    // Dedup becomes per owner: UNIQUE(hash) -> UNIQUE(created_by, hash); rows keep their recorded owner.
     sql: `
-      ALTER TABLE api_tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT 'read,generate';
-      UPDATE api_tokens SET scopes = 'read,generate,admin'
-        WHERE user_id IN (SELECT id FROM users WHERE role = 'admin');
+      CREATE TABLE gallery_v3 (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL,
+        prompt_id TEXT,
+        path TEXT NOT NULL,
+        sidecar_path TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        caption TEXT,
+        created_at TEXT NOT NULL,
+        created_by INTEGER,
+        UNIQUE (created_by, hash)
+      );
+      INSERT INTO gallery_v3 (id, hash, prompt_id, path, sidecar_path, mime, size, width, height, caption, created_at, created_by)
+        SELECT id, hash, prompt_id, path, sidecar_path, mime, size, width, height, caption, created_at, created_by FROM gallery;
+      DROP TABLE gallery;
+      ALTER TABLE gallery_v3 RENAME TO gallery;
+      CREATE INDEX gallery_created ON gallery(created_at DESC, id DESC);
+      CREATE INDEX gallery_owner_created ON gallery(created_by, created_at DESC, id DESC);
+      CREATE INDEX gallery_hash ON gallery(hash);
+      CREATE INDEX gallery_path ON gallery(path);
     `,
   },
 ];

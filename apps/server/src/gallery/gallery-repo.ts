@@ -27,24 +27,42 @@ export function createGalleryRepo(db: Db) {
   const insertSql = `INSERT INTO gallery (id, hash, prompt_id, path, sidecar_path, mime, size, width, height, caption, created_at, created_by)
     VALUES (@id, @hash, @prompt_id, @path, @sidecar_path, @mime, @size, @width, @height, @caption, @created_at, @created_by)`;
   const insert = db.prepare(insertSql);
-  const byHash = db.prepare('SELECT * FROM gallery WHERE hash = ?');
+  const byOwnerHash = db.prepare('SELECT * FROM gallery WHERE created_by = ? AND hash = ?');
+  const anyByHash = db.prepare('SELECT * FROM gallery WHERE hash = ? LIMIT 1');
   const byId = db.prepare('SELECT * FROM gallery WHERE id = ?');
-  const firstPage = db.prepare('SELECT * FROM gallery ORDER BY created_at DESC, id DESC LIMIT ?');
+  const countByPath = db.prepare('SELECT COUNT(*) AS n FROM gallery WHERE path = ?');
+  // `@owner IS NULL` lists everyone's items (admins); otherwise one owner's.
+  const scope = '(@owner IS NULL OR created_by = @owner)';
+  const firstPage = db.prepare(
+    `SELECT * FROM gallery WHERE ${scope} ORDER BY created_at DESC, id DESC LIMIT @limit`,
+  );
   const nextPage = db.prepare(
-    'SELECT * FROM gallery WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?',
+    `SELECT * FROM gallery WHERE ${scope} AND (created_at, id) < (@at, @id) ORDER BY created_at DESC, id DESC LIMIT @limit`,
   );
   return {
     insert(row: GalleryRow): void {
       insert.run(row);
     },
-    byHash(hash: string): GalleryRow | undefined {
-      return byHash.get(hash) as GalleryRow | undefined;
+    /** The owner's item for these bytes (dedup is per owner). */
+    byOwnerHash(owner: number, hash: string): GalleryRow | undefined {
+      return byOwnerHash.get(owner, hash) as GalleryRow | undefined;
+    },
+    /** Any item over these bytes, whoever owns it: a file to link to instead of storing a copy. */
+    anyByHash(hash: string): GalleryRow | undefined {
+      return anyByHash.get(hash) as GalleryRow | undefined;
     },
     byId(id: string): GalleryRow | undefined {
       return byId.get(id) as GalleryRow | undefined;
     },
-    page(after: [string, string] | null, limit: number): GalleryRow[] {
-      return (after ? nextPage.all(after[0], after[1], limit) : firstPage.all(limit)) as GalleryRow[];
+    /** How many items reference a stored file (same-day items of several owners share one). */
+    countByPath(rel: string): number {
+      return (countByPath.get(rel) as { n: number }).n;
+    },
+    /** Newest first; `owner` null pages over every owner's items. */
+    page(owner: number | null, after: [string, string] | null, limit: number): GalleryRow[] {
+      return (
+        after ? nextPage.all({ owner, at: after[0], id: after[1], limit }) : firstPage.all({ owner, limit })
+      ) as GalleryRow[];
     },
     remove(id: string): void {
       db.prepare('DELETE FROM gallery WHERE id = ?').run(id);

@@ -1,12 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { access, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { GalleryDetail, GalleryList, GallerySidecar, IngestResult, User } from '@comfy-gateway/schema';
+import type {
+  GalleryDetail,
+  GalleryList,
+  GallerySidecar,
+  GalleryUserFilter,
+  IngestResult,
+  User,
+} from '@comfy-gateway/schema';
 import type { Clock } from '../auth/user-rows.ts';
 import { systemClock } from '../auth/user-rows.ts';
 import type { Db } from '../db/open-db.ts';
 import { GatewayError, fieldError } from '../errors.ts';
+import { listScope, mayAccess } from './gallery-access.ts';
+import type { Viewer } from './gallery-access.ts';
 import { createGalleryRepo, decodeCursor, encodeCursor, toItem } from './gallery-repo.ts';
 import type { GalleryRow } from './gallery-repo.ts';
 import { EXTENSION } from './image-info.ts';
@@ -28,11 +38,23 @@ export interface IngestMeta {
 
 export type GalleryService = Awaited<ReturnType<typeof createGalleryService>>;
 
+/** A stored file about to be sent; `open()` only once the body will really be written. */
+export interface GalleryFile {
+  mime: string;
+  size: number;
+  hash: string;
+  name: string;
+  open(): Readable;
+}
+
 const IMAGE_NAME = /^comfy_[0-9a-f]{16}\.(png|jpg|webp)$/;
 
 /**
  * The gallery under `rootDir/generated/comfy/YYYY-MM-DD/` (design §8). Clears the temp dir and,
- * when the index is empty, rebuilds it from the sidecars before answering.
+ * when the index is empty, rebuilds it from the sidecars before answering. Every item has an
+ * owner and its own sidecar `comfy_<item id>.json`; dedup is per owner. Items of several owners
+ * over the same bytes share one stored file `comfy_<hash16>.<ext>` (hard-linked into each item's
+ * day), which is removed only when no item references it.
  */
 export async function createGalleryService(opts: {
   rootDir: string;
@@ -60,10 +82,28 @@ export async function createGalleryService(opts: {
     }
   }
 
-  function requireRow(id: string): GalleryRow {
+  /** The item if the viewer may see it; someone else's answers exactly like a missing one. */
+  function requireRow(id: string, viewer: Viewer): GalleryRow {
     const row = repo.byId(id);
-    if (!row) throw new GatewayError('NOT_FOUND', `gallery item ${id} not found`);
+    if (!row || !mayAccess(viewer, row.created_by))
+      throw new GatewayError('NOT_FOUND', `gallery item ${id} not found`);
     return row;
+  }
+
+  /** Stores the staged bytes at `rel`, sharing another owner's stored file when there is one. */
+  async function place(staged: StagedUpload, rel: string): Promise<void> {
+    if (repo.countByPath(rel) > 0) return service.discard(staged);
+    // A link, not the twin's path: an item's path must not tell when someone else stored the bytes.
+    const twin = repo.anyByHash(staged.hash);
+    const linked =
+      twin !== undefined &&
+      (await link(abs(twin.path), abs(rel)).then(
+        () => true,
+        () => false,
+      ));
+    if (linked) await service.discard(staged);
+    // No twin, or a filesystem without hard links: keep a copy of our own.
+    else await rename(staged.tmpPath, abs(rel));
   }
 
   const service = {
@@ -80,18 +120,19 @@ export async function createGalleryService(opts: {
       await rm(staged.tmpPath, { force: true });
     },
 
-    /** Moves a staged upload into the gallery, or answers the existing item for the same bytes. */
+    /** Moves a staged upload into the gallery, or answers the owner's existing item for the same bytes. */
     commit(staged: StagedUpload, meta: IngestMeta): Promise<IngestResult> {
       return withHashLock(staged.hash, async () => {
-        const existing = repo.byHash(staged.hash);
+        const existing = repo.byOwnerHash(meta.user.id, staged.hash);
         if (existing) {
           await service.discard(staged);
           return { ...toItem(existing), deduplicated: true };
         }
         const now = new Date(clock.now());
-        const id = staged.hash.slice(0, 16);
+        // Random, not derived from the bytes: an id must not tell whether someone else has them.
+        const id = randomBytes(8).toString('hex');
         const relDir = `generated/comfy/${now.toISOString().slice(0, 10)}`;
-        const name = `comfy_${id}.${EXTENSION[staged.mime]}`;
+        const name = `comfy_${staged.hash.slice(0, 16)}.${EXTENSION[staged.mime]}`;
         const sidecar: GallerySidecar = {
           version: 1,
           id,
@@ -115,19 +156,17 @@ export async function createGalleryService(opts: {
         const relSidecar = `${relDir}/comfy_${id}.json`;
         await mkdir(abs(relDir), { recursive: true });
         // Image first, sidecar last: a crash in between leaves an image the rebuild ignores.
-        await rename(staged.tmpPath, abs(sidecar.file.path));
+        await place(staged, sidecar.file.path);
         await writeJsonAtomic(abs(relSidecar), sidecar, tmpDir);
         const row = rowFromSidecar(sidecar, relSidecar);
         try {
           repo.insert(row);
         } catch (err) {
-          // Another process sharing ROOT_DIR won the race: keep its copy, drop ours if elsewhere.
-          const winner = repo.byHash(staged.hash);
+          // Another process sharing ROOT_DIR won the race: keep its item, drop ours.
+          const winner = repo.byOwnerHash(meta.user.id, staged.hash);
           if (!winner) throw err;
-          if (winner.path !== row.path) {
-            await rm(abs(row.path), { force: true });
-            await rm(abs(relSidecar), { force: true });
-          }
+          await rm(abs(relSidecar), { force: true });
+          if (repo.countByPath(row.path) === 0) await rm(abs(row.path), { force: true });
           return { ...toItem(winner), deduplicated: true };
         }
         return { ...toItem(row), deduplicated: false };
@@ -145,47 +184,52 @@ export async function createGalleryService(opts: {
       }
     },
 
-    /** Newest first; `next_cursor` is null on the last page. */
-    list(input: { cursor?: string | undefined; limit: number }): GalleryList {
+    /** The viewer's items (admins: everyone's, or `user`'s), newest first; `next_cursor` null on the last page. */
+    list(
+      input: { cursor?: string | undefined; limit: number; user?: GalleryUserFilter | undefined },
+      viewer: Viewer,
+    ): GalleryList {
+      const owner = listScope(viewer, input.user);
       const after = input.cursor === undefined ? null : decodeCursor(input.cursor);
       if (input.cursor !== undefined && !after) throw fieldError('cursor', 'not a valid cursor');
-      const rows = repo.page(after, input.limit + 1);
+      const rows = repo.page(owner, after, input.limit + 1);
       const items = rows.slice(0, input.limit).map(toItem);
       const last = items.at(-1);
       return { items, next_cursor: rows.length > input.limit && last ? encodeCursor(last) : null };
     },
 
-    /** One item with its sidecar. */
-    async get(id: string): Promise<GalleryDetail> {
-      const row = requireRow(id);
+    /** One item with its sidecar (owner or admin; 404 for anyone else). */
+    async get(id: string, viewer: Viewer): Promise<GalleryDetail> {
+      const row = requireRow(id, viewer);
       const sidecar = await readSidecar(abs(row.sidecar_path));
       if (!sidecar) throw new GatewayError('INTERNAL', `sidecar of ${id} is missing or invalid`);
       return { ...toItem(row), sidecar };
     },
 
-    /** The image bytes as a stream, with what the response headers need. */
-    async openFile(
-      id: string,
-    ): Promise<{ stream: Readable; mime: string; size: number; hash: string; name: string }> {
-      const row = requireRow(id);
+    /** What the response headers need; the file is opened by `open()`, not here. */
+    async fileOf(id: string, viewer: Viewer): Promise<GalleryFile> {
+      const row = requireRow(id, viewer);
       const file = abs(row.path);
       const st = await stat(file).catch(() => null);
       if (!st) throw new GatewayError('NOT_FOUND', `file of gallery item ${id} is missing`);
       return {
-        stream: createReadStream(file),
         mime: row.mime,
         size: st.size,
         hash: row.hash,
         name: path.basename(file),
+        open: () => createReadStream(file),
       };
     },
 
-    /** Deletes the file, the sidecar and the row. */
-    async remove(id: string): Promise<void> {
-      const row = requireRow(id);
-      await rm(abs(row.sidecar_path), { force: true });
-      await rm(abs(row.path), { force: true });
-      repo.remove(id);
+    /** Deletes the item's sidecar and row, and its file once no other item references it. */
+    async remove(id: string, viewer: Viewer): Promise<void> {
+      const row = requireRow(id, viewer);
+      // Under the hash lock, so a concurrent ingest never shares a file being removed.
+      await withHashLock(row.hash, async () => {
+        await rm(abs(row.sidecar_path), { force: true });
+        repo.remove(id);
+        if (repo.countByPath(row.path) === 0) await rm(abs(row.path), { force: true });
+      });
     },
 
     /** Re-creates the SQLite index from the sidecars (and their images) on disk. */
@@ -202,11 +246,12 @@ export async function createGalleryService(opts: {
               () => false,
             )
           : false;
-        if (!row || !present || seen.has(row.hash) || seen.has(row.id)) {
+        const ownerHash = row ? `${row.created_by ?? ''}:${row.hash}` : '';
+        if (!row || !present || seen.has(ownerHash) || seen.has(row.id)) {
           skipped++;
           continue;
         }
-        seen.add(row.hash).add(row.id);
+        seen.add(ownerHash).add(row.id);
         rows.push(row);
       }
       repo.replaceAll(rows);

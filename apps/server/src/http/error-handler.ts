@@ -1,9 +1,11 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { GatewayError, toErrorResponse } from '../errors.ts';
+import { redactUpstream } from './upstream-details.ts';
 
 /**
  * The REST error handler: every error becomes `{"error": {code, message, details?}}` with the
- * table's status. Unknown errors are logged and answered with a generic 500.
+ * table's status. Unknown errors are logged and answered with a generic 500; upstream details
+ * reach admins only.
  */
 export function errorHandler(): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -18,7 +20,7 @@ export function errorHandler(): ErrorRequestHandler {
     for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
     // Oversized or aborted uploads may still be arriving; let the client see the answer.
     if (out.status === 413) res.setHeader('Connection', 'close');
-    res.status(out.status).json(out.body);
+    res.status(out.status).json({ error: redactUpstream(out.body.error, req.user) });
   };
 }
 

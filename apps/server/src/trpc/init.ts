@@ -5,6 +5,7 @@ import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import superjson from 'superjson';
 import { assertScope, effectiveScopes, requiredScope } from '../auth/scopes.ts';
 import { ERROR_TRPC_CODE, isGatewayError, isZodError, validationError } from '../errors.ts';
+import { redactUpstream } from '../http/upstream-details.ts';
 import type { Context } from './context.ts';
 
 const FROM_TRPC: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
@@ -27,7 +28,7 @@ const t = initTRPC.context<Context>().create({
   transformer: superjson,
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   // Same table as the REST error handler: `data.code` is the gateway code, `data.fields` the form errors.
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, ctx }) {
     const cause = error.cause;
     let code: ErrorCode = FROM_TRPC[error.code] ?? 'INTERNAL';
     let message = shape.message;
@@ -44,6 +45,8 @@ const t = initTRPC.context<Context>().create({
       message = validationError(cause.issues).message;
     }
     if (code === 'INTERNAL') message = 'internal error';
+    // Upstream URL and bodies for admins only, as on REST.
+    ({ message, details } = redactUpstream({ code, message, details }, ctx?.user));
     const { stack: _stack, ...data } = shape.data;
     const extra = details !== undefined && code !== 'INTERNAL' ? { details } : {};
     return { ...shape, message, data: { ...data, code, fields, ...extra } };

@@ -7,7 +7,7 @@ import type { TestApp } from '../fixture.ts';
 import { samplerWorkflow } from '../comfy-fixture.ts';
 
 /** A tRPC client over HTTP batching with a Bearer token. */
-export function trpcHttp(t: TestApp, token?: string) {
+export function trpcHttp(t: Pick<TestApp, 'url'>, token?: string) {
   return createTRPCClient<AppRouter>({
     links: [
       httpBatchLink({

@@ -16,7 +16,7 @@ const withKey = { idempotency_key: z.string().min(1).max(200).optional() };
 
 /** The ComfyUI integration over tRPC: the same service calls as `/api/comfy`. */
 export const comfyRouter = {
-  health: authedProcedure.query(({ ctx }) => ctx.services.comfy.health()),
+  health: authedProcedure.query(({ ctx }) => ctx.services.comfy.health(ctx.user)),
   queue: authedProcedure
     .input(comfyQueueRequestSchema.extend(withKey))
     .mutation(({ ctx, input: { idempotency_key, ...body } }) =>
@@ -64,8 +64,7 @@ export const comfyRouter = {
   onStatus: authedProcedure
     .input(promptInput.extend({ lastEventId: z.string().nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
-      await ctx.services.comfy.authorizePrompt(input.prompt_id, ctx.user);
-      const stream = await ctx.services.comfy.openStream(input.prompt_id, {
+      const stream = await ctx.services.comfy.openStream(input.prompt_id, ctx.user, {
         after: input.lastEventId,
         signal,
       });
