@@ -65,6 +65,9 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
       images_json = excluded.images_json, started_at = excluded.started_at,
       finished_at = excluded.finished_at,
       event_id_floor = MAX(jobs.event_id_floor, excluded.event_id_floor)`);
+  const selectOwners = db.prepare(
+    'SELECT prompt_id, owner_id FROM jobs WHERE prompt_id IN (SELECT value FROM json_each(?))',
+  );
   const clearImages = db.prepare('DELETE FROM job_images WHERE prompt_id = ?');
   const addImage = db.prepare(
     'INSERT OR IGNORE INTO job_images (prompt_id, type, subfolder, filename) VALUES (?, ?, ?, ?)',
@@ -163,13 +166,9 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
       return { items, nextCursor };
     },
     async ownersOf(ids) {
-      const out = new Map<string, number | null>();
-      for (const id of ids) {
-        const row = db.prepare('SELECT owner_id FROM jobs WHERE prompt_id = ?').get(id) as
-          { owner_id: number | null } | undefined;
-        if (row) out.set(id, row.owner_id);
-      }
-      return out;
+      // One query for the whole queue, however long it is.
+      const rows = selectOwners.all(JSON.stringify(ids)) as { prompt_id: string; owner_id: number | null }[];
+      return new Map(rows.map((r) => [r.prompt_id, r.owner_id]));
     },
     async ownsImage(ownerId, ref) {
       return ownsImage.get(ref.filename, ref.subfolder, ref.type, ownerId) !== undefined;
