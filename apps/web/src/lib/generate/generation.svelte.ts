@@ -1,7 +1,7 @@
 import type { ImageRef, JobSnapshot, Text2ImgInput } from '@comfy-gateway/schema';
-import { errorMessage } from '../api/errors.ts';
+import { errorMessage } from '@comfy-gateway/client';
 import { comfy } from '../comfy/client.ts';
-import { isFinal } from '../comfy/stream-events.ts';
+import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { Unsubscribe } from '../comfy/use-comfy.ts';
 import { notifications } from '../notifications.svelte.ts';
 
@@ -43,7 +43,7 @@ class Generation {
   }
 
   get running(): boolean {
-    return this.#job !== null && !isFinal(this.#job.snapshot);
+    return this.#job !== null && !isFinalJobStatus(this.#job.snapshot.status);
   }
 
   /** Queues the run; throws the server's error (validation errors are the caller's to show). */
@@ -102,7 +102,7 @@ class Generation {
 
   async cancel(): Promise<void> {
     const job = this.#job;
-    if (!job || isFinal(job.snapshot)) return;
+    if (!job || isFinalJobStatus(job.snapshot.status)) return;
     job.cancelling = true;
     try {
       const out = await comfy.cancel(job.promptId);
