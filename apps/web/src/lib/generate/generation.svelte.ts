@@ -20,6 +20,8 @@ export interface Job {
   images: ImageRef[];
   warnings: string[];
   saved: Record<string, SavedImage | 'saving'>;
+  /** Why the last save of an image failed (shown beside its button until the next try). */
+  saveErrors: Record<string, string>;
   cancelling: boolean;
 }
 
@@ -59,6 +61,7 @@ class Generation {
       images: [],
       warnings: [],
       saved: {},
+      saveErrors: {},
       cancelling: false,
     };
     const promptId = res.prompt_id;
@@ -119,6 +122,7 @@ class Generation {
     if (!job) return;
     const key = refKey(ref);
     job.saved[key] = 'saving';
+    delete job.saveErrors[key];
     try {
       const out = await comfy.ingestImage({
         prompt_id: job.promptId,
@@ -128,13 +132,18 @@ class Generation {
         metadata: { caption: job.params.caption, params: job.params, seed: job.seed, source: 'web' },
       });
       job.saved[key] = { id: out.id, deduplicated: out.deduplicated };
-    } catch {
+    } catch (err) {
       delete job.saved[key];
+      job.saveErrors[key] = errorMessage(err);
     }
   }
 
   savedOf(ref: ImageRef): SavedImage | 'saving' | undefined {
     return this.#job?.saved[refKey(ref)];
+  }
+
+  saveErrorOf(ref: ImageRef): string | undefined {
+    return this.#job?.saveErrors[refKey(ref)];
   }
 
   clear(): void {
