@@ -40,7 +40,12 @@ export interface ComfyGatewayClient extends AsyncDisposable {
  */
 export function createComfyGatewayClient(opts: ComfyGatewayClientOptions): ComfyGatewayClient {
   const trpc = createGatewayTrpc(opts);
-  const rest = createGatewayRest({ url: opts.url, token: opts.token, fetch: opts.fetch, onError: opts.onError });
+  const rest = createGatewayRest({
+    url: opts.url,
+    token: opts.token,
+    fetch: opts.fetch,
+    onError: opts.onError,
+  });
   return {
     trpc: trpc.client,
     rest,

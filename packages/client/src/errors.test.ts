@@ -157,8 +157,8 @@ describe('GatewayClientError.suggestions', () => {
     expect(err.fields).toEqual({ checkpoint: ['"x" is not available'], sampler: ['bad'] });
     // Regression (web form): a suggestion listed twice broke the keyed {#each} and left the form stuck.
     expect(err.suggestions).toEqual({ checkpoint: ['sd_xl_base_1.0.safetensors'], sampler: ['euler'] });
-    expect(new GatewayClientError({ status: 503, code: 'COMFY_UNAVAILABLE', message: 'down' }).suggestions).toEqual(
-      {},
-    );
+    expect(
+      new GatewayClientError({ status: 503, code: 'COMFY_UNAVAILABLE', message: 'down' }).suggestions,
+    ).toEqual({});
   });
 });

@@ -76,7 +76,13 @@ export function createHttp(opts: HttpOptions): Http {
     }
     let res: Response;
     try {
-      res = await doFetch(url, { method, headers, body, signal: ro.signal ?? null, credentials: 'same-origin' });
+      res = await doFetch(url, {
+        method,
+        headers,
+        body,
+        signal: ro.signal ?? null,
+        credentials: 'same-origin',
+      });
     } catch (err) {
       throw report(networkError(err, `${method} ${path}`));
     }

@@ -13,37 +13,54 @@ function subscribeUntilError(client: ComfyGatewayClient): Promise<unknown> {
   return new Promise((resolve) => {
     client.trpc.comfy.onStatus.subscribe(
       { prompt_id: 'nope' },
-      { onData: () => resolve(new Error('got data')), onError: resolve, onComplete: () => resolve('completed') },
+      {
+        onData: () => resolve(new Error('got data')),
+        onError: resolve,
+        onComplete: () => resolve('completed'),
+      },
     );
   });
 }
 
 describe('auth failures end subscriptions instead of reconnecting', () => {
-  it.each(['ws', 'http'] as const)('tRPC over %s: UNAUTHORIZED, then no new connection', async (transport) => {
-    await using gw = await startTestGateway();
-    await using proxy = await startCutProxy(gw.url);
-    await using client = createComfyGatewayClient({
-      url: proxy.url,
-      token: 'cgt_nope',
-      transport,
-      ...(transport === 'ws' ? { WebSocket } : {}),
-    });
-    const mapped = fromTrpcError(await subscribeUntilError(client));
-    expect(mapped).toBeInstanceOf(GatewayClientError);
-    expect(mapped).toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
-    const connections = proxy.accepted;
-    expect(connections).toBeGreaterThanOrEqual(1);
-    await delay(RECONNECT_WINDOW_MS);
-    expect(proxy.accepted).toBe(connections);
-  });
+  it.each(['ws', 'http'] as const)(
+    'tRPC over %s: UNAUTHORIZED, then no new connection',
+    async (transport) => {
+      await using gw = await startTestGateway();
+      await using proxy = await startCutProxy(gw.url);
+      await using client = createComfyGatewayClient({
+        url: proxy.url,
+        token: 'cgt_nope',
+        transport,
+        ...(transport === 'ws' ? { WebSocket } : {}),
+      });
+      const mapped = fromTrpcError(await subscribeUntilError(client));
+      expect(mapped).toBeInstanceOf(GatewayClientError);
+      expect(mapped).toMatchObject({ code: 'UNAUTHORIZED', status: 401 });
+      const connections = proxy.accepted;
+      expect(connections).toBeGreaterThanOrEqual(1);
+      await delay(RECONNECT_WINDOW_MS);
+      expect(proxy.accepted).toBe(connections);
+    },
+  );
 
   it('a revoked token ends an open WebSocket subscription with UNAUTHORIZED', async () => {
     await using gw = await startTestGateway({ stepMs: 50 });
     await using proxy = await startCutProxy(gw.url);
     const admin = createComfyGatewayClient({ url: gw.url, token: gw.sessionToken });
     const created = await admin.trpc.auth.tokens.create.mutate({ name: 'short-lived' });
-    await using client = createComfyGatewayClient({ url: proxy.url, token: created.token, transport: 'ws', WebSocket });
-    const { prompt_id } = await client.rest.text2img({ caption: 'a slow boat', steps: 40, width: 256, height: 256 });
+    await using client = createComfyGatewayClient({
+      url: proxy.url,
+      token: created.token,
+      transport: 'ws',
+      WebSocket,
+    });
+    const { prompt_id } = await client.rest.text2img({
+      caption: 'a slow boat',
+      steps: 40,
+      width: 256,
+      height: 256,
+    });
     const ended = new Promise<unknown>((resolve) => {
       let revoked = false;
       client.trpc.comfy.onStatus.subscribe(

@@ -8,6 +8,10 @@ export async function settle<T>(call: Promise<T>): Promise<Settled<T>> {
   try {
     return { ok: true, value: await call };
   } catch (err) {
-    return { ok: false, error: errorMessage(err), status: err instanceof GatewayClientError ? err.status : 0 };
+    return {
+      ok: false,
+      error: errorMessage(err),
+      status: err instanceof GatewayClientError ? err.status : 0,
+    };
   }
 }

@@ -155,7 +155,9 @@ describe('subscribeToStatus(promptId, onComplete)', () => {
     es.emit('status', snap('running'));
     es.emit('done', snap('failed', { error: { message: 'out of memory' } }));
     await vi.waitFor(() =>
-      expect(onComplete).toHaveBeenCalledExactlyOnceWith(snap('failed', { error: { message: 'out of memory' } })),
+      expect(onComplete).toHaveBeenCalledExactlyOnceWith(
+        snap('failed', { error: { message: 'out of memory' } }),
+      ),
     );
     expect(log).toContainEqual(['error', 'Job p1 failed: out of memory']);
   });
