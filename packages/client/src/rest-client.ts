@@ -10,7 +10,6 @@ import type {
   IngestResult,
   JobSnapshot,
   LoginResponse,
-  NodeInfo,
   QueueState,
   Text2ImgInput,
   User,
@@ -64,8 +63,8 @@ export interface GatewayRest {
   /** Removes a queued prompt or interrupts a running one; `cancelled: false` when it had ended. */
   cancel(promptId: string, o?: CallOptions): Promise<CancelResult>;
   objectInfo(o?: CallOptions & { refresh?: boolean }): Promise<ComfyObjectInfo>;
-  /** One node class of object_info. */
-  nodeInfo(nodeClass: string, o?: CallOptions): Promise<NodeInfo>;
+  /** One node class of object_info, keyed by its name as ComfyUI answers (`{ KSampler: {...} }`). */
+  nodeInfo(nodeClass: string, o?: CallOptions): Promise<ComfyObjectInfo>;
   /** ComfyUI's queue: running and pending prompts. */
   queueState(o?: CallOptions): Promise<QueueState>;
   /** Signs in; the answer carries a session token, and a browser also gets the session cookie. */

@@ -203,7 +203,8 @@ export function useComfy(overrides: Partial<ComfyDeps> = {}) {
     viewUrl,
     ingestImage,
     getComfyInfo,
-    getNodeInfo: (nodeClass: string): Promise<NodeInfo> => rest.nodeInfo(nodeClass),
+    getNodeInfo: async (nodeClass: string): Promise<NodeInfo | undefined> =>
+      (await rest.nodeInfo(nodeClass))[nodeClass],
     getStatus: (promptId: string): Promise<JobSnapshot> => rest.status(promptId),
     getHistory: (promptId: string): Promise<HistorySummary> => rest.history(promptId),
     getQueue: (): Promise<QueueState> => rest.queueState(),
