@@ -79,7 +79,7 @@ export function createHttp(opts: HttpOptions): Http {
       res = await doFetch(url, {
         method,
         headers,
-        body,
+        body: body ?? null,
         signal: ro.signal ?? null,
         credentials: 'same-origin',
       });

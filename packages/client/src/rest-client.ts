@@ -34,7 +34,7 @@ export interface CancelResult {
 /** An API-format graph; plain interfaces fit too (the schema's `Workflow` is one). */
 export type WorkflowInput = Record<
   string,
-  { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string } }
+  { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string | undefined } | undefined }
 >;
 
 /** A file (bytes plus name) to upload into the gallery with its provenance. */
