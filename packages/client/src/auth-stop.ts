@@ -4,7 +4,7 @@ import type { AnyRouter } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
 import superjson from 'superjson';
 import type { SuperJSONResult } from 'superjson';
-import { fromTrpcError, isAuthError } from './errors.ts';
+import { GatewayClientError, fromTrpcError, isAuthError } from './errors.ts';
 import type { WebSocketConstructor } from './trpc-client.ts';
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -48,7 +48,8 @@ export function watchAuthRejections(
 
 /**
  * A link for WebSocket subscriptions that ends them with the auth error (instead of retrying
- * forever) once the server refuses the credentials, and then closes the socket client.
+ * forever) once the server refuses the credentials (the socket's 401/403, or a subscription's
+ * 401), and then closes the socket client.
  */
 export function authStopLink<TRouter extends AnyRouter>(
   closeClient: () => Promise<void>,
@@ -72,7 +73,9 @@ export function authStopLink<TRouter extends AnyRouter>(
         const sub = next(op).subscribe({
           next: (value) => observer.next(value),
           error: (err) => {
-            if (isAuthError(fromTrpcError(err))) fail(err);
+            // A dead credential fails every subscription on the socket; a 403 is this procedure's own.
+            const mapped = fromTrpcError(err);
+            if (mapped instanceof GatewayClientError && mapped.status === 401) fail(err);
             else observer.error(err);
           },
           complete: () => observer.complete(),
