@@ -1,5 +1,6 @@
 import type { AppRouter } from '@comfy-gateway/server/router';
 import type { TRPCClient } from '@trpc/client';
+import type { GatewayClientError } from './errors.ts';
 import type { TokenSource } from './http.ts';
 import { createGatewayRest } from './rest-client.ts';
 import type { GatewayRest } from './rest-client.ts';
@@ -7,16 +8,21 @@ import { createGatewayTrpc } from './trpc-client.ts';
 import type { WebSocketConstructor } from './trpc-client.ts';
 
 export interface ComfyGatewayClientOptions {
-  /** Gateway origin, e.g. `http://127.0.0.1:3000`. */
+  /** Gateway origin, e.g. `http://127.0.0.1:3000`; `''` in a page the gateway serves. */
   url: string;
-  /** An API token (`cgt_...`) or a session token, or a function returning the current one. */
-  token: TokenSource;
+  /**
+   * An API token (`cgt_...`) or a session token, or a function returning the current one. Leave
+   * it out in a browser page of the gateway: the session cookie authenticates then.
+   */
+  token?: TokenSource | undefined;
   /** Custom fetch (tests, proxies); defaults to the global one. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
   /** WebSocket class for `transport: 'ws'` where none is global (Node 20: the `ws` package). */
-  WebSocket?: WebSocketConstructor;
+  WebSocket?: WebSocketConstructor | undefined;
   /** Transport of tRPC subscriptions: SSE (`http`, default) or the WebSocket (`ws`). */
-  transport?: 'http' | 'ws';
+  transport?: 'http' | 'ws' | undefined;
+  /** Sees every failed REST or tRPC call (e.g. a 401 sends the user to a login page). */
+  onError?: ((err: GatewayClientError) => void) | undefined;
 }
 
 export interface ComfyGatewayClient extends AsyncDisposable {
@@ -37,7 +43,8 @@ export function createComfyGatewayClient(opts: ComfyGatewayClientOptions): Comfy
   const rest = createGatewayRest({
     url: opts.url,
     token: opts.token,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    fetch: opts.fetch,
+    onError: opts.onError,
   });
   return {
     trpc: trpc.client,

@@ -111,4 +111,54 @@ describe('fromTrpcError', () => {
     const plain = new Error('other');
     expect(fromTrpcError(plain)).toBe(plain);
   });
+
+  it.each([
+    ['PAYLOAD_TOO_LARGE', 413],
+    ['UNSUPPORTED_MEDIA_TYPE', 415],
+    ['UPSTREAM_ERROR', 502],
+    ['COMFY_TIMEOUT', 504],
+  ])('takes the status of %s from the schema table when httpStatus is missing', (code, status) => {
+    const trpcErr = Object.assign(new Error('x'), { name: 'TRPCClientError', data: { code } });
+    expect(fromTrpcError(trpcErr)).toMatchObject({ code, status });
+  });
+
+  it('keeps details and field errors together', () => {
+    const trpcErr = Object.assign(new Error('checkpoint: not available'), {
+      name: 'TRPCClientError',
+      data: {
+        code: 'VALIDATION_ERROR',
+        httpStatus: 400,
+        fields: { checkpoint: ['not available'] },
+        details: { suggestions: { checkpoint: ['sdxl.safetensors'] } },
+      },
+    });
+    expect(fromTrpcError(trpcErr)).toMatchObject({
+      fields: { checkpoint: ['not available'] },
+      suggestions: { checkpoint: ['sdxl.safetensors'] },
+    });
+  });
+});
+
+describe('GatewayClientError.suggestions', () => {
+  it('lists each suggestion once across `suggestions` and `issues`', () => {
+    const err = new GatewayClientError({
+      status: 400,
+      code: 'VALIDATION_ERROR',
+      message: 'checkpoint: not available',
+      details: {
+        fields: { checkpoint: ['"x" is not available'], sampler: ['bad'] },
+        suggestions: { checkpoint: ['sd_xl_base_1.0.safetensors'] },
+        issues: [
+          { field: 'checkpoint', suggestions: ['sd_xl_base_1.0.safetensors'] },
+          { field: 'sampler', suggestions: ['euler'] },
+        ],
+      },
+    });
+    expect(err.fields).toEqual({ checkpoint: ['"x" is not available'], sampler: ['bad'] });
+    // Regression (web form): a suggestion listed twice broke the keyed {#each} and left the form stuck.
+    expect(err.suggestions).toEqual({ checkpoint: ['sd_xl_base_1.0.safetensors'], sampler: ['euler'] });
+    expect(
+      new GatewayClientError({ status: 503, code: 'COMFY_UNAVAILABLE', message: 'down' }).suggestions,
+    ).toEqual({});
+  });
 });

@@ -1,4 +1,4 @@
-import { ERROR_CODE_BY_STATUS } from '@comfy-gateway/schema';
+import { ERROR_CODE_BY_STATUS, ERROR_HTTP_STATUS } from '@comfy-gateway/schema';
 import type { ErrorCode, FieldErrors } from '@comfy-gateway/schema';
 
 /** The gateway's codes, plus the client's own for failures that never reached an answer. */
@@ -33,6 +33,40 @@ export class GatewayClientError extends Error {
     const fields = isRecord(this.details) ? this.details['fields'] : undefined;
     return isRecord(fields) ? (fields as FieldErrors) : {};
   }
+
+  /** Close matches the server suggests per field (`details.suggestions`, `details.issues`), each once. */
+  get suggestions(): Record<string, string[]> {
+    return readSuggestions(this.details);
+  }
+}
+
+function readSuggestions(details: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (!isRecord(details)) return out;
+  const add = (key: string, v: unknown) => {
+    if (!Array.isArray(v)) return;
+    const names = v.filter((s): s is string => typeof s === 'string');
+    // The same suggestion may come in several shapes; list each once.
+    if (names.length > 0) out[key] = [...new Set([...(out[key] ?? []), ...names])];
+  };
+  if (isRecord(details['suggestions']))
+    for (const [key, v] of Object.entries(details['suggestions'])) add(key, v);
+  if (Array.isArray(details['issues']))
+    for (const issue of details['issues'])
+      if (isRecord(issue) && typeof issue['field'] === 'string') add(issue['field'], issue['suggestions']);
+  return out;
+}
+
+/** True for a rejected credential (401, or 403 for a deactivated account): retrying cannot help. */
+export function isAuthError(err: unknown): boolean {
+  return err instanceof GatewayClientError && (err.status === 401 || err.status === 403);
+}
+
+/** A message fit for a toast, whatever was thrown. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof GatewayClientError) return err.message || err.code;
+  if (err instanceof Error) return err.message;
+  return String(err);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -99,12 +133,16 @@ export function fromTrpcError(err: unknown): unknown {
   const data = (err as Error & { data?: unknown }).data;
   if (!isRecord(data))
     return new GatewayClientError({ status: 0, code: 'NETWORK_ERROR', message: err.message, cause: err });
-  const fields = isRecord(data['fields']) ? { fields: data['fields'] } : {};
-  const details =
-    data['details'] !== undefined ? data['details'] : Object.keys(fields).length > 0 ? fields : undefined;
+  // Field errors join the details (suggestions and all), so forms read both from one place.
+  const details = isRecord(data['fields'])
+    ? { ...(isRecord(data['details']) ? data['details'] : {}), fields: data['fields'] }
+    : data['details'];
+  const code = typeof data['code'] === 'string' ? data['code'] : 'INTERNAL';
+  // The status comes from the one table when the server left `httpStatus` out.
+  const fromTable = (ERROR_HTTP_STATUS as Record<string, number | undefined>)[code] ?? 0;
   return new GatewayClientError({
-    status: typeof data['httpStatus'] === 'number' ? data['httpStatus'] : 0,
-    code: typeof data['code'] === 'string' ? data['code'] : 'INTERNAL',
+    status: typeof data['httpStatus'] === 'number' ? data['httpStatus'] : fromTable,
+    code,
     message: err.message,
     details,
     cause: err,

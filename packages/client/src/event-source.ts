@@ -29,9 +29,14 @@ export class FetchEventSource extends EventTarget {
   readonly #init: FetchEventSourceInit;
   readonly #ac = new AbortController();
 
+  readonly #origin: string;
+
   constructor(url: string | URL, init: FetchEventSourceInit = {}) {
     super();
     this.url = String(url);
+    // A relative URL (same-origin page) takes the page's origin.
+    const page = (globalThis as { location?: { href: string } }).location?.href;
+    this.#origin = URL.canParse(this.url, page) ? new URL(this.url, page).origin : '';
     this.#init = init;
     this.withCredentials = init.withCredentials ?? false;
     void this.#run();
@@ -90,7 +95,7 @@ export class FetchEventSource extends EventTarget {
               new MessageEvent(item.event, {
                 data: item.data,
                 lastEventId: item.id,
-                origin: new URL(this.url).origin,
+                origin: this.#origin,
               }),
             );
           }

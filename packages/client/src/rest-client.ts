@@ -9,7 +9,10 @@ import type {
   IngestFromComfyInput,
   IngestResult,
   JobSnapshot,
+  LoginResponse,
+  QueueState,
   Text2ImgInput,
+  User,
 } from '@comfy-gateway/schema';
 import { openImage } from './images.ts';
 import type { ImageDownload } from './images.ts';
@@ -31,7 +34,7 @@ export interface CancelResult {
 /** An API-format graph; plain interfaces fit too (the schema's `Workflow` is one). */
 export type WorkflowInput = Record<
   string,
-  { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string } }
+  { class_type: string; inputs: Record<string, unknown>; _meta?: { title?: string | undefined } | undefined }
 >;
 
 /** A file (bytes plus name) to upload into the gallery with its provenance. */
@@ -60,6 +63,16 @@ export interface GatewayRest {
   /** Removes a queued prompt or interrupts a running one; `cancelled: false` when it had ended. */
   cancel(promptId: string, o?: CallOptions): Promise<CancelResult>;
   objectInfo(o?: CallOptions & { refresh?: boolean }): Promise<ComfyObjectInfo>;
+  /** One node class of object_info, keyed by its name as ComfyUI answers (`{ KSampler: {...} }`). */
+  nodeInfo(nodeClass: string, o?: CallOptions): Promise<ComfyObjectInfo>;
+  /** ComfyUI's queue: running and pending prompts. */
+  queueState(o?: CallOptions): Promise<QueueState>;
+  /** Signs in; the answer carries a session token, and a browser also gets the session cookie. */
+  login(email: string, password: string, o?: CallOptions): Promise<LoginResponse>;
+  /** Ends the session of the token (or cookie) in use. */
+  logout(o?: CallOptions): Promise<void>;
+  /** The signed-in user. */
+  me(o?: CallOptions): Promise<User>;
   /** The prompt's events; reconnects with Last-Event-ID and ends after `done`. */
   stream(promptId: string, o?: StreamOptions): AsyncIterable<StreamItem>;
   /** Follows the prompt to its end; resolves with the final snapshot. */
@@ -104,6 +117,12 @@ export function createGatewayRest(opts: HttpOptions): GatewayRest {
         query: { refresh: o.refresh ? 1 : undefined },
         signal: o.signal,
       }),
+    nodeInfo: (cls, o = {}) => http.json('GET', path('object-info', cls), o),
+    queueState: (o = {}) => http.json('GET', '/api/comfy/queue', o),
+    login: (email, password, o = {}) =>
+      http.json('POST', '/api/auth/login', { json: { email, password }, signal: o.signal }),
+    logout: (o = {}) => http.json('POST', '/api/auth/logout', o),
+    me: (o = {}) => http.json('GET', '/api/auth/me', o),
     stream: (id, o) => streamPrompt(http, id, o),
     streamUntilDone: (id, o) => followUntilDone(http, id, o),
     openImage: (ref, o = {}) => openImage(http, ref, o.signal),

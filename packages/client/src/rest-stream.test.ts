@@ -35,8 +35,11 @@ describe('streamPrompt', () => {
     });
     const http = createHttp({ url: server.url, token: 'cgt_test' });
     const ids: string[] = [];
-    for await (const item of streamPrompt(http, 'p1', fast)) ids.push(item.id);
+    const reconnects: number[] = [];
+    const onReconnect = ({ attempt }: { attempt: number }) => reconnects.push(attempt);
+    for await (const item of streamPrompt(http, 'p1', { ...fast, onReconnect })) ids.push(item.id);
     expect(ids).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(reconnects).toEqual([1]);
     expect(server.requests.map((r) => r.headers['last-event-id'])).toEqual([undefined, '3']);
     expect(server.requests[0]).toMatchObject({
       path: '/api/comfy/stream/p1',

@@ -2,6 +2,7 @@ import type { JobSnapshot, StreamEvent } from '@comfy-gateway/schema';
 import { GatewayClientError } from './errors.ts';
 import type { Http } from './http.ts';
 import { createSseParser, readSseStream } from './sse-parser.ts';
+import { toStreamEvent } from './stream-events.ts';
 import { abortReason, linkSignals, sleep } from './signals.ts';
 
 /** One event of a prompt's stream with its SSE id (pass it back as `lastEventId` to resume). */
@@ -24,6 +25,8 @@ export interface StreamOptions {
   maxRetryDelayMs?: number;
   /** Silence (not even a heartbeat) this long counts as a dropped connection (default 45 s). */
   idleTimeoutMs?: number;
+  /** Called before each reconnect wait (a UI can say "reconnecting"); the next event means it worked. */
+  onReconnect?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
 }
 
 // Server-side trouble worth waiting out; other statuses (401, 404, ...) will not change on retry.
@@ -31,19 +34,6 @@ const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 function isRetryable(err: unknown): boolean {
   return err instanceof GatewayClientError ? err.status === 0 || RETRYABLE_STATUS.has(err.status) : true;
-}
-
-function toStreamEvent(eventName: string, data: string): StreamEvent | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  // The payload normally repeats its type; fall back to the SSE event name when it does not.
-  const typed = 'type' in parsed ? parsed : { type: eventName, ...parsed };
-  return typed as StreamEvent;
 }
 
 /**
@@ -130,7 +120,9 @@ export async function* streamPrompt(
     }
     const delay = Math.min(maxDelay, (serverRetryMs ?? baseDelay) * 2 ** failures);
     failures += 1;
-    await sleep(delay * (0.5 + Math.random() / 2), opts.signal);
+    const delayMs = delay * (0.5 + Math.random() / 2);
+    opts.onReconnect?.({ attempt: failures, delayMs, error: lastError });
+    await sleep(delayMs, opts.signal);
   }
 }
 

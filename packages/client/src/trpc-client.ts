@@ -9,21 +9,29 @@ import {
 } from '@trpc/client';
 import type { TRPCClient, TRPCLink } from '@trpc/client';
 import superjson from 'superjson';
+import { authStopLink, watchAuthRejections } from './auth-stop.ts';
+import { fromTrpcError } from './errors.ts';
+import type { GatewayClientError } from './errors.ts';
 import { FetchEventSource } from './event-source.ts';
-import { bearer, trimBaseUrl } from './http.ts';
+import { errorHookLink } from './error-hook-link.ts';
+import { authHeaders, trimBaseUrl } from './http.ts';
 import type { TokenSource } from './http.ts';
 
 /** Any WebSocket class with the browser's constructor shape (the `ws` package's fits). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => object;
 
 export interface GatewayTrpcOptions {
+  /** Gateway origin; `''` for a page served by the gateway. */
   url: string;
-  token: TokenSource;
-  fetch?: typeof fetch;
+  /** Bearer token; without one the browser's session cookie authenticates. */
+  token?: TokenSource | undefined;
+  fetch?: typeof fetch | undefined;
   /** Needed for `transport: 'ws'` where there is no global WebSocket (Node 20). */
-  WebSocket?: WebSocketConstructor;
+  WebSocket?: WebSocketConstructor | undefined;
   /** How subscriptions travel: SSE over HTTP (default) or the tRPC WebSocket. */
-  transport?: 'http' | 'ws';
+  transport?: 'http' | 'ws' | undefined;
+  /** Sees every failed call as a `GatewayClientError` (the tRPC error still reaches the caller). */
+  onError?: ((err: GatewayClientError) => void) | undefined;
 }
 
 export interface GatewayTrpc {
@@ -37,7 +45,22 @@ async function tokenOf(token: TokenSource): Promise<string> {
 }
 
 function wsUrlOf(base: string): string {
-  return `${base.replace(/^http/, 'ws')}/trpc`;
+  // A same-origin page ('' base) takes its own host.
+  const page = (globalThis as { location?: { href: string } }).location?.href;
+  const absolute = base === '' && page ? new URL(page).origin : base;
+  return `${absolute.replace(/^http/, 'ws')}/trpc`;
+}
+
+/**
+ * Runs one tRPC call and rethrows its failure as a `GatewayClientError` (same shape as REST
+ * errors: status, gateway code, fields, suggestions).
+ */
+export async function callTrpc<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw fromTrpcError(err);
+  }
 }
 
 /**
@@ -51,8 +74,9 @@ export function createGatewayLinks(opts: GatewayTrpcOptions): {
 } {
   const base = trimBaseUrl(opts.url);
   const fetchFn = opts.fetch;
-  const headers = async () => ({ authorization: await bearer(opts.token) });
+  const headers = () => authHeaders(opts.token);
   let close = async () => {};
+  const prefix: TRPCLink<AppRouter>[] = [];
 
   let subscriptions: TRPCLink<AppRouter>;
   if (opts.transport === 'ws') {
@@ -61,14 +85,17 @@ export function createGatewayLinks(opts: GatewayTrpcOptions): {
       throw new TypeError(
         "transport 'ws' needs a WebSocket class here: pass the `ws` package as `WebSocket`",
       );
+    const token = opts.token;
+    const stop = authStopLink<AppRouter>(() => wsClient.close());
     const wsClient = createWSClient({
       url: wsUrlOf(base),
-      WebSocket: WebSocketImpl as typeof globalThis.WebSocket,
+      WebSocket: watchAuthRejections(WebSocketImpl, stop.fail) as typeof globalThis.WebSocket,
       // Sent as the first message, so the token never lands in a URL or access log.
-      connectionParams: async () => ({ token: await tokenOf(opts.token) }),
+      ...(token === undefined ? {} : { connectionParams: async () => ({ token: await tokenOf(token) }) }),
       retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 5000),
     });
     close = () => wsClient.close();
+    prefix.push(stop.link);
     subscriptions = wsLink<AppRouter>({ client: wsClient, transformer: superjson });
   } else {
     subscriptions = httpSubscriptionLink<AppRouter, typeof FetchEventSource>({
@@ -88,7 +115,8 @@ export function createGatewayLinks(opts: GatewayTrpcOptions): {
       ...(fetchFn ? { fetch: fetchFn } : {}),
     }),
   });
-  return { links: [link], close: () => close() };
+  const hook = opts.onError ? [errorHookLink<AppRouter>(opts.onError)] : [];
+  return { links: [...hook, ...prefix, link], close: () => close() };
 }
 
 /** The typed tRPC client for the gateway's `AppRouter` (see `createGatewayLinks`). */

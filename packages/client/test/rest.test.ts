@@ -1,6 +1,6 @@
 import { txt2img } from '@comfy-gateway/comfy-sim/conformance';
 import { describe, expect, it } from 'vitest';
-import { GatewayClientError, createComfyGatewayClient } from '../src/index.ts';
+import { GatewayClientError, callTrpc, createComfyGatewayClient } from '../src/index.ts';
 import type { StreamItem } from '../src/index.ts';
 import { startTestGateway } from './gateway.ts';
 
@@ -111,5 +111,35 @@ describe('rest helpers against the gateway and the simulator', () => {
       prompt_id: slow.prompt_id,
       cancelled: false,
     });
+  });
+
+  it('signs in and out, reads the user, one node class and the queue', async () => {
+    await using gw = await startTestGateway();
+    const anon = createComfyGatewayClient({ url: gw.url });
+    const login = await anon.rest.login(gw.adminEmail, 'wrong password').catch((e: unknown) => e);
+    expect(login).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+
+    const { rest } = createComfyGatewayClient({ url: gw.url, token: gw.apiToken });
+    await expect(rest.me()).resolves.toMatchObject({ email: gw.adminEmail });
+    await expect(rest.nodeInfo('KSampler')).resolves.toMatchObject({ KSampler: { name: 'KSampler' } });
+    await expect(rest.queueState()).resolves.toMatchObject({ running: [], pending: [] });
+
+    const session = createComfyGatewayClient({ url: gw.url, token: gw.sessionToken });
+    await session.rest.logout();
+    await expect(session.rest.me()).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('shows every failed call to onError, REST and tRPC alike', async () => {
+    await using gw = await startTestGateway();
+    const seen: string[] = [];
+    await using client = createComfyGatewayClient({
+      url: gw.url,
+      token: 'cgt_nope',
+      onError: (err) => seen.push(`${err.status} ${err.code}`),
+    });
+    await expect(client.rest.health()).rejects.toBeInstanceOf(GatewayClientError);
+    const viaTrpc = callTrpc(() => client.trpc.auth.me.query());
+    await expect(viaTrpc).rejects.toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+    expect(seen).toEqual(['401 UNAUTHORIZED', '401 UNAUTHORIZED']);
   });
 });

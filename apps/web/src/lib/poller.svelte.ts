@@ -1,5 +1,5 @@
 import { createSubscriber } from 'svelte/reactivity';
-import { errorMessage } from './api/errors.ts';
+import { errorMessage } from '@comfy-gateway/client';
 
 /**
  * A value kept fresh by polling while anything reads `current`: polling starts with the first

@@ -1,5 +1,6 @@
 import type { User } from '@comfy-gateway/schema';
-import { ApiError } from './api/errors.ts';
+import { GatewayClientError } from '@comfy-gateway/client';
+import { createQuietRest } from './api/client.ts';
 import { gateway } from './api/gateway.ts';
 
 /** The signed-in user (null when signed out); `current` is read by the layout and pages. */
@@ -13,9 +14,9 @@ class Session {
   /** Asks the server who we are; null on 401. Other failures propagate. */
   async probe(fetchImpl?: typeof fetch): Promise<User | null> {
     try {
-      this.#user = await gateway.me(fetchImpl);
+      this.#user = await (fetchImpl ? createQuietRest(fetchImpl) : gateway).me();
     } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+      if (!(err instanceof GatewayClientError) || err.status !== 401) throw err;
       this.#user = null;
     }
     return this.#user;

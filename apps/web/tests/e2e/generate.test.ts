@@ -80,10 +80,26 @@ describe('generate, validate, save to gallery', () => {
     await screenshot(page, 'flow-generate-done');
   });
 
+  // Uses the finished job of the previous test; leaves it unsaved for the next one.
+  it('says so beside the image when saving to the gallery fails', async () => {
+    const failure = { error: { code: 'INTERNAL', message: 'the gallery disk is full' } };
+    await page.route('**/api/comfy/ingest', (route) =>
+      route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify(failure) }),
+    );
+    await page.getByRole('button', { name: 'Save to gallery' }).first().click();
+    const error = page.getByTestId('save-error').first();
+    await error.waitFor();
+    expect(await error.textContent()).toContain('the gallery disk is full');
+    expect(await page.getByRole('button', { name: 'Save to gallery' }).first().isEnabled()).toBe(true);
+    await screenshot(page, 'flow-save-failed');
+    await page.unroute('**/api/comfy/ingest');
+  });
+
   it('saves the result to the gallery and shows its provenance', async () => {
     await page.getByRole('button', { name: 'Save to gallery' }).first().click();
     const saved = page.getByTestId('saved-link').first();
     await saved.waitFor();
+    expect(await page.getByTestId('save-error').count()).toBe(0);
     await saved.click();
     await page.waitForURL((u) => u.pathname.startsWith('/gallery/'));
     const id = new URL(page.url()).pathname.split('/').pop() ?? '';

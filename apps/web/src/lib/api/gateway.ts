@@ -1,43 +1,43 @@
-import type {
-  ApiToken,
-  CreatedApiToken,
-  GalleryDetail,
-  GalleryList,
-  Health,
-  LoginResponse,
-  User,
-} from '@comfy-gateway/schema';
-import { query, requestJson } from './http.ts';
-import { rpc } from './trpc.ts';
+import { callTrpc } from '@comfy-gateway/client';
+import type { ComfyGatewayClient } from '@comfy-gateway/client';
+import type { ApiToken, CreatedApiToken, GalleryDetail, GalleryList, Health } from '@comfy-gateway/schema';
+import { api, createQuietRest, createWebClient } from './client.ts';
 
-/** REST calls of the gateway that are not ComfyUI's (those live in `useComfy`). */
-export const gateway = {
-  login: (email: string, password: string) =>
-    requestJson<LoginResponse>('/api/auth/login', {
-      method: 'POST',
-      body: { email, password },
-      quiet401: true,
-    }),
-  logout: () => requestJson<void>('/api/auth/logout', { method: 'POST', quiet401: true }),
-  me: (fetchImpl?: typeof fetch) =>
-    requestJson<User>('/api/auth/me', { quiet401: true, ...(fetchImpl ? { fetch: fetchImpl } : {}) }),
+/** The gateway's own calls (auth, tokens, gallery) over one client; ComfyUI's live in `useComfy`. */
+export function createGateway(client: ComfyGatewayClient, quiet = createQuietRest()) {
+  const { trpc, rest } = client;
+  return {
+    login: (email: string, password: string) => quiet.login(email, password),
+    logout: () => quiet.logout(),
+    me: () => quiet.me(),
 
-  // API tokens go through tRPC (`auth.tokens.*`), typed by the server's router.
-  listTokens: (): Promise<ApiToken[]> => rpc((c) => c.auth.tokens.list.query()),
-  createToken: (name: string, expiresInDays?: number): Promise<CreatedApiToken> =>
-    rpc((c) =>
-      c.auth.tokens.create.mutate(expiresInDays ? { name, expires_in_days: expiresInDays } : { name }),
-    ),
-  revokeToken: async (id: number): Promise<void> => {
-    await rpc((c) => c.auth.tokens.revoke.mutate({ id }));
-  },
+    listTokens: (): Promise<ApiToken[]> => callTrpc(() => trpc.auth.tokens.list.query()),
+    createToken: (name: string, expiresInDays?: number): Promise<CreatedApiToken> =>
+      callTrpc(() =>
+        trpc.auth.tokens.create.mutate(expiresInDays ? { name, expires_in_days: expiresInDays } : { name }),
+      ),
+    revokeToken: async (id: number): Promise<void> => {
+      await callTrpc(() => trpc.auth.tokens.revoke.mutate({ id }));
+    },
 
-  health: () => requestJson<Health>('/api/comfy/health'),
+    health: (): Promise<Health> => rest.health(),
 
-  listGallery: (cursor?: string | null, limit = 24) =>
-    requestJson<GalleryList>(`/api/gallery${query({ cursor, limit })}`),
-  galleryItem: (id: string) => requestJson<GalleryDetail>(`/api/gallery/${encodeURIComponent(id)}`),
-  galleryFileUrl: (id: string) => `/api/gallery/${encodeURIComponent(id)}/file`,
-  removeGalleryItem: (id: string) =>
-    requestJson<void>(`/api/gallery/${encodeURIComponent(id)}`, { method: 'DELETE' }),
-};
+    listGallery: (cursor?: string | null, limit = 24): Promise<GalleryList> =>
+      callTrpc(() => trpc.gallery.list.query(cursor ? { cursor, limit } : { limit })),
+    galleryItem: (id: string): Promise<GalleryDetail> => callTrpc(() => trpc.gallery.byId.query({ id })),
+    galleryFileUrl: (id: string) => `/api/gallery/${encodeURIComponent(id)}/file`,
+    removeGalleryItem: async (id: string): Promise<void> => {
+      await callTrpc(() => trpc.gallery.remove.mutate({ id }));
+    },
+  };
+}
+
+export type Gateway = ReturnType<typeof createGateway>;
+
+/** The page's gateway calls. */
+export const gateway = createGateway(api);
+
+/** Gateway calls for a load function, over its `fetch`. */
+export function gatewayFor(fetchImpl: typeof fetch): Gateway {
+  return createGateway(createWebClient(fetchImpl), createQuietRest(fetchImpl));
+}

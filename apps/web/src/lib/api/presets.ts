@@ -1,4 +1,6 @@
-import { rpc } from './trpc.ts';
+import { callTrpc } from '@comfy-gateway/client';
+import type { ComfyGatewayClient } from '@comfy-gateway/client';
+import { api } from './client.ts';
 
 export interface PresetSummary {
   id: string;
@@ -8,10 +10,10 @@ export interface PresetSummary {
 }
 
 /** Text-to-image presets from `config/comfy/presets` (tRPC `presets.list`). */
-export async function listPresets(): Promise<PresetSummary[]> {
+export async function listPresets(client: ComfyGatewayClient = api): Promise<PresetSummary[]> {
   // Older servers send `{name, description}` only: the name is then the id, with no defaults.
   const list: readonly { name: string; description?: string | null; id?: string; defaults?: unknown }[] =
-    await rpc((c) => c.presets.list.query());
+    await callTrpc(() => client.trpc.presets.list.query());
   return list.map((p) => ({
     id: p.id ?? p.name,
     name: p.name,

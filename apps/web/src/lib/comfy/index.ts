@@ -8,5 +8,5 @@ export type {
   SubscribeOptions,
   Unsubscribe,
 } from './use-comfy.ts';
-export { withRetry, backoffDelay, isRetryable, parseRetryAfter, DEFAULT_RETRY_POLICY } from './retry.ts';
-export type { RetryPolicy } from './retry.ts';
+export { withRetry, backoffDelay, isRetryable, DEFAULT_RETRY_POLICY } from '@comfy-gateway/client';
+export type { RetryPolicy } from '@comfy-gateway/client';

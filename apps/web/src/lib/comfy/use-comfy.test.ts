@@ -2,41 +2,45 @@ import type { JobSnapshot, StreamEvent } from '@comfy-gateway/schema';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Notifier, ToastKind } from '../notifications.svelte.ts';
 import { useComfy } from './use-comfy.ts';
-import type { EventSourceLike } from './use-comfy.ts';
 
-class FakeEventSource implements EventSourceLike {
-  static instances: FakeEventSource[] = [];
-  readyState = 0;
-  closed = false;
-  readonly listeners = new Map<string, ((ev: Event) => void)[]>();
+/** One `text/event-stream` answer the test writes into, as the gateway would. */
+class FakeStream {
+  static instances: FakeStream[] = [];
+  aborted = false;
+  cancelled = false;
+  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  #nextId = 1;
+  readonly body: ReadableStream<Uint8Array>;
   constructor(
     readonly url: string,
-    readonly init?: EventSourceInit,
+    readonly init: RequestInit | undefined,
   ) {
-    FakeEventSource.instances.push(this);
+    this.body = new ReadableStream({
+      start: (c) => void (this.#controller = c),
+      cancel: () => void (this.cancelled = true),
+    });
+    init?.signal?.addEventListener('abort', () => {
+      this.aborted = true;
+      this.#controller.error(init.signal?.reason);
+    });
+    FakeStream.instances.push(this);
   }
-  addEventListener(type: string, listener: (ev: Event) => void): void {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  get lastEventId(): string | null {
+    return new Headers(this.init?.headers).get('last-event-id');
   }
-  close(): void {
-    this.closed = true;
-    this.readyState = 2;
-  }
-  /** A server event (`event: type`, `data: ...`). */
+  /** A server event (`event: type`, `id`, `data: ...`). */
   emit(type: string, data: unknown): void {
-    this.readyState = 1;
-    const ev = new MessageEvent(type, { data: JSON.stringify(data) });
-    for (const l of this.listeners.get(type) ?? []) l(ev);
+    const frame = `event: ${type}\nid: ${this.#nextId++}\ndata: ${JSON.stringify(data)}\n\n`;
+    this.#controller.enqueue(new TextEncoder().encode(frame));
   }
-  /** A transport failure; `closed` when the browser gives up. */
-  fail(closed: boolean): void {
-    this.readyState = closed ? 2 : 0;
-    for (const l of this.listeners.get('error') ?? []) l(new Event('error'));
+  /** The connection breaks (proxy cut, network down). */
+  drop(): void {
+    this.#controller.error(new TypeError('network connection lost'));
   }
-  static last(): FakeEventSource {
-    const es = FakeEventSource.instances.at(-1);
-    if (!es) throw new Error('no EventSource opened');
-    return es;
+  static last(): FakeStream {
+    const s = FakeStream.instances.at(-1);
+    if (!s) throw new Error('no stream opened');
+    return s;
   }
 }
 
@@ -58,11 +62,20 @@ const snap = (status: JobSnapshot['status'], extra: Partial<JobSnapshot> = {}): 
   ...extra,
 });
 
-function setup(fetchImpl: typeof fetch = vi.fn<typeof fetch>()) {
+/** A fetch that opens a FakeStream for `/stream/` and asks `other` for everything else. */
+function streamingFetch(other: typeof fetch = vi.fn<typeof fetch>()) {
+  return vi.fn<typeof fetch>(async (input, init) => {
+    const url = String(input);
+    if (!url.startsWith('/api/comfy/stream/')) return other(input, init);
+    const stream = new FakeStream(url, init);
+    return new Response(stream.body, { headers: { 'content-type': 'text/event-stream' } });
+  });
+}
+
+function setup(fetchImpl: typeof fetch = streamingFetch()) {
   const { notifier, log } = fakeNotifier();
   const comfy = useComfy({
     fetch: fetchImpl,
-    EventSource: FakeEventSource,
     notifier,
     retryPolicy: { retries: 2, baseDelayMs: 100, maxDelayMs: 1000, jitter: 0 },
     streamReopens: 1,
@@ -71,18 +84,19 @@ function setup(fetchImpl: typeof fetch = vi.fn<typeof fetch>()) {
 }
 
 beforeEach(() => {
-  FakeEventSource.instances = [];
+  FakeStream.instances = [];
 });
 
 describe('subscribeToStatus(promptId, onEvent, onComplete)', () => {
-  it('passes every event on, completes on done and closes the stream', () => {
+  it('passes every event on, completes on done and closes the stream', async () => {
     const { comfy, log } = setup();
     const events: StreamEvent[] = [];
     const onComplete = vi.fn();
     comfy.subscribeToStatus('p1', (e) => events.push(e), onComplete, { previews: true });
-    const es = FakeEventSource.last();
+    await vi.waitFor(() => expect(FakeStream.instances).toHaveLength(1));
+    const es = FakeStream.last();
     expect(es.url).toBe('/api/comfy/stream/p1?previews=1');
-    expect(es.init).toEqual({ withCredentials: true });
+    expect(es.init?.credentials).toBe('same-origin');
 
     const running = snap('running', { progress: { value: 3, max: 20, node: '3', percent: 40 } });
     es.emit('status', running); // bare snapshot
@@ -94,62 +108,86 @@ describe('subscribeToStatus(promptId, onEvent, onComplete)', () => {
     });
     es.emit('done', { type: 'done', snapshot: snap('completed') }); // whole StreamEvent
 
+    await vi.waitFor(() => expect(onComplete).toHaveBeenCalledExactlyOnceWith(snap('completed')));
     expect(events.map((e) => e.type)).toEqual(['status', 'preview', 'images', 'done']);
     expect(events[0]).toEqual({ type: 'status', snapshot: running });
-    expect(onComplete).toHaveBeenCalledExactlyOnceWith(snap('completed'));
-    expect(es.closed).toBe(true);
+    await vi.waitFor(() => expect(es.cancelled || es.aborted).toBe(true));
     expect(log).toContainEqual(['success', 'Job p1 completed']);
   });
 
-  it('tells a server `error` event from a transport error', () => {
-    const { comfy } = setup();
+  it('tells a server `error` event from a transport error, and resumes after a drop', async () => {
+    const { comfy, log } = setup();
     const events: StreamEvent[] = [];
     comfy.subscribeToStatus('p1', (e) => events.push(e), vi.fn());
-    const es = FakeEventSource.last();
+    await vi.waitFor(() => expect(FakeStream.instances).toHaveLength(1));
+    const es = FakeStream.last();
     es.emit('error', { code: 'EXECUTION_ERROR', message: 'boom' });
-    es.fail(false); // the browser reconnects by itself
+    await vi.waitFor(() => expect(events).toHaveLength(1));
+    es.drop(); // the client reconnects by itself, from the last event id
+    await vi.waitFor(() => expect(FakeStream.instances).toHaveLength(2));
+    expect(FakeStream.last().lastEventId).toBe('1');
     expect(events).toEqual([{ type: 'error', code: 'EXECUTION_ERROR', message: 'boom' }]);
-    expect(FakeEventSource.instances).toHaveLength(1);
+    expect(log).toContainEqual(['warning', 'Progress stream interrupted; reconnecting']);
   });
 
-  it('stops on unsubscribe without calling onComplete', () => {
+  it('stops on unsubscribe without calling onComplete', async () => {
     const { comfy } = setup();
     const onEvent = vi.fn();
     const onComplete = vi.fn();
     const stop = comfy.subscribeToStatus('p1', onEvent, onComplete);
-    const es = FakeEventSource.last();
+    await vi.waitFor(() => expect(FakeStream.instances).toHaveLength(1));
+    const es = FakeStream.last();
     stop();
-    es.emit('done', snap('completed'));
-    expect(es.closed).toBe(true);
+    expect(es.aborted).toBe(true);
     expect(onEvent).not.toHaveBeenCalled();
     expect(onComplete).not.toHaveBeenCalled();
   });
 });
 
 describe('subscribeToStatus(promptId, onComplete)', () => {
-  it('calls onComplete once with the final snapshot', () => {
+  it('calls onComplete once with the final snapshot', async () => {
     const { comfy, log } = setup();
     const onComplete = vi.fn();
     comfy.subscribeToStatus('p1', onComplete);
-    const es = FakeEventSource.last();
+    await vi.waitFor(() => expect(FakeStream.instances).toHaveLength(1));
+    const es = FakeStream.last();
     expect(es.url).toBe('/api/comfy/stream/p1');
     es.emit('status', snap('running'));
-    expect(onComplete).not.toHaveBeenCalled();
     es.emit('done', snap('failed', { error: { message: 'out of memory' } }));
-    expect(onComplete).toHaveBeenCalledExactlyOnceWith(
-      snap('failed', { error: { message: 'out of memory' } }),
+    await vi.waitFor(() =>
+      expect(onComplete).toHaveBeenCalledExactlyOnceWith(
+        snap('failed', { error: { message: 'out of memory' } }),
+      ),
     );
     expect(log).toContainEqual(['error', 'Job p1 failed: out of memory']);
   });
 
-  it('asks /status for the truth when the stream dies for good', async () => {
-    const fetchImpl = vi.fn<typeof fetch>().mockResolvedValue(json(200, snap('completed')));
+  it('asks /status for the truth when the stream fails for good', async () => {
+    const fetchImpl = vi.fn<typeof fetch>(async (input) =>
+      String(input).startsWith('/api/comfy/stream/')
+        ? json(400, { error: { code: 'VALIDATION_ERROR', message: 'bad stream request' } })
+        : json(200, snap('completed')),
+    );
     const { comfy } = setup(fetchImpl);
     const onComplete = vi.fn();
     comfy.subscribeToStatus('p1', onComplete, { notify: false });
-    FakeEventSource.last().fail(true);
     await vi.waitFor(() => expect(onComplete).toHaveBeenCalledWith(snap('completed')));
-    expect(String(fetchImpl.mock.calls[0]?.[0])).toBe('/api/comfy/status/p1');
+    expect(String(fetchImpl.mock.calls[1]?.[0])).toBe('/api/comfy/status/p1');
+  });
+
+  it('ends the job as unknown when the session is gone (401), without reconnecting', async () => {
+    const fetchImpl = vi.fn<typeof fetch>(async () =>
+      json(401, { error: { code: 'UNAUTHORIZED', message: 'authentication required' } }),
+    );
+    const { comfy } = setup(fetchImpl);
+    const onComplete = vi.fn();
+    comfy.subscribeToStatus('p1', onComplete, { notify: false });
+    await vi.waitFor(() =>
+      expect(onComplete).toHaveBeenCalledWith(
+        snap('unknown', { error: { message: 'authentication required' } }),
+      ),
+    );
+    expect(fetchImpl).toHaveBeenCalledTimes(1);
   });
 });
 
@@ -209,7 +247,7 @@ describe('retries', () => {
     expect(err).toMatchObject({
       status: 400,
       code: 'COMFY_VALIDATION',
-      fieldErrors: { checkpoint: ['not installed'] },
+      fields: { checkpoint: ['not installed'] },
       suggestions: { checkpoint: ['sdxl.safetensors'] },
     });
   });

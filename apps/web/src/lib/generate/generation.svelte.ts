@@ -1,7 +1,7 @@
 import type { ImageRef, JobSnapshot, Text2ImgInput } from '@comfy-gateway/schema';
-import { errorMessage } from '../api/errors.ts';
+import { errorMessage } from '@comfy-gateway/client';
 import { comfy } from '../comfy/client.ts';
-import { isFinal } from '../comfy/stream-events.ts';
+import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { Unsubscribe } from '../comfy/use-comfy.ts';
 import { notifications } from '../notifications.svelte.ts';
 
@@ -20,6 +20,8 @@ export interface Job {
   images: ImageRef[];
   warnings: string[];
   saved: Record<string, SavedImage | 'saving'>;
+  /** Why the last save of an image failed (shown beside its button until the next try). */
+  saveErrors: Record<string, string>;
   cancelling: boolean;
 }
 
@@ -43,7 +45,7 @@ class Generation {
   }
 
   get running(): boolean {
-    return this.#job !== null && !isFinal(this.#job.snapshot);
+    return this.#job !== null && !isFinalJobStatus(this.#job.snapshot.status);
   }
 
   /** Queues the run; throws the server's error (validation errors are the caller's to show). */
@@ -59,6 +61,7 @@ class Generation {
       images: [],
       warnings: [],
       saved: {},
+      saveErrors: {},
       cancelling: false,
     };
     const promptId = res.prompt_id;
@@ -102,7 +105,7 @@ class Generation {
 
   async cancel(): Promise<void> {
     const job = this.#job;
-    if (!job || isFinal(job.snapshot)) return;
+    if (!job || isFinalJobStatus(job.snapshot.status)) return;
     job.cancelling = true;
     try {
       const out = await comfy.cancel(job.promptId);
@@ -119,6 +122,7 @@ class Generation {
     if (!job) return;
     const key = refKey(ref);
     job.saved[key] = 'saving';
+    delete job.saveErrors[key];
     try {
       const out = await comfy.ingestImage({
         prompt_id: job.promptId,
@@ -128,13 +132,18 @@ class Generation {
         metadata: { caption: job.params.caption, params: job.params, seed: job.seed, source: 'web' },
       });
       job.saved[key] = { id: out.id, deduplicated: out.deduplicated };
-    } catch {
+    } catch (err) {
       delete job.saved[key];
+      job.saveErrors[key] = errorMessage(err);
     }
   }
 
   savedOf(ref: ImageRef): SavedImage | 'saving' | undefined {
     return this.#job?.saved[refKey(ref)];
+  }
+
+  saveErrorOf(ref: ImageRef): string | undefined {
+    return this.#job?.saveErrors[refKey(ref)];
   }
 
   clear(): void {

@@ -1,4 +1,5 @@
-import { ApiError } from '../api/errors.ts';
+import { GatewayClientError } from './errors.ts';
+import { sleep } from './signals.ts';
 
 /** Exponential backoff: delay = min(max, base * factor^(attempt-1)) scaled by up to ±jitter. */
 export interface RetryPolicy {
@@ -28,19 +29,21 @@ export interface RetryInfo {
 
 export interface RetryOptions {
   policy?: RetryPolicy;
+  /** Called before each wait: the place for a "retrying in 2 s" notice. */
   onRetry?: (info: RetryInfo) => void;
   signal?: AbortSignal;
   random?: () => number;
-  /** Override which errors are worth another try (default: `isRetryable`). */
+  /** Which errors are worth another try (default: `isRetryable`). */
   shouldRetry?: (error: unknown) => boolean;
 }
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
-/** Network failures, 429 and 502/503/504 are transient; every other answer (4xx validation) is final. */
+/** Network failures, 429 and 502/503/504 are transient; every other answer (4xx, 500) is final. */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof ApiError) return error.code === 'NETWORK_ERROR' || RETRYABLE_STATUS.has(error.status);
-  // fetch rejects with a TypeError when the network fails.
+  if (error instanceof GatewayClientError)
+    return error.code === 'NETWORK_ERROR' || RETRYABLE_STATUS.has(error.status);
+  // A bare fetch rejects with a TypeError when the network fails.
   return error instanceof TypeError;
 }
 
@@ -56,30 +59,6 @@ export function backoffDelay(
   return Math.max(0, Math.round(raw * (1 - jitter + 2 * jitter * random())));
 }
 
-/** `Retry-After` as seconds or an HTTP date, in milliseconds; null when absent or unreadable. */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | null {
-  if (value === null || value === undefined || value.trim() === '') return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Runs `fn` until it succeeds, a final error occurs or the retries run out. A server's
  * `Retry-After` wins over the computed delay (capped at `maxDelayMs` × 3).
@@ -92,10 +71,10 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
       return await fn(attempt);
     } catch (error) {
       if (attempt >= policy.retries || !shouldRetry(error) || opts.signal?.aborted) throw error;
-      const hinted = error instanceof ApiError ? error.retryAfterMs : null;
+      const hintedS = error instanceof GatewayClientError ? error.retryAfterS : null;
       const delayMs =
-        hinted !== null
-          ? Math.min(hinted, policy.maxDelayMs * 3)
+        hintedS !== null
+          ? Math.min(hintedS * 1000, policy.maxDelayMs * 3)
           : backoffDelay(attempt + 1, policy, opts.random);
       opts.onRetry?.({ attempt: attempt + 1, delayMs, error });
       await sleep(delayMs, opts.signal);
