@@ -61,6 +61,7 @@ export function createTrpcWs(services: Services, logger: Logger) {
         refusedSockets.set(ctx, opts.res);
         // A refused socket that never calls anything is not kept open either.
         const idle = setTimeout(() => closeRefused(opts.res, ctx), REFUSED_IDLE_MS);
+        idle.unref();
         opts.res.once('close', () => clearTimeout(idle));
       }
       return ctx;
