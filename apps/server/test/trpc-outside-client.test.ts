@@ -136,4 +136,24 @@ describe('@trpc/client without the gateway types', () => {
       await ws.close();
     }
   });
+
+  it('WebSocket: a deactivated account reaches the caller as FORBIDDEN, then the socket closes (4403)', async () => {
+    await using app = await startComfyApp();
+    const user = await app.createUser('gone@example.com');
+    await app.services.auth.setActive(user.id, false, 1);
+    let closedWith: (code: number | undefined) => void = () => undefined;
+    const closed = new Promise<number | undefined>((resolve) => (closedWith = resolve));
+    const { client, ws } = wsClient(app, user.token, (code) => closedWith(code));
+    try {
+      const err = await callError(client.query('auth.me'));
+      expect({ rpc: err.shape?.code, code: err.data?.code, httpStatus: err.data?.httpStatus }).toEqual({
+        rpc: -32003,
+        code: 'FORBIDDEN',
+        httpStatus: 403,
+      });
+      expect(await closed).toBe(4403);
+    } finally {
+      await ws.close();
+    }
+  });
 });

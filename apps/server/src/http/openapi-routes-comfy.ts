@@ -106,7 +106,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
         200: { description: 'the event stream', body: 'sse' },
         204: { description: 'the stream already ended at or before Last-Event-ID', body: 'empty' },
       },
-      errors: [404, 429, ...UPSTREAM],
+      errors: [404, ...UPSTREAM],
     },
   },
   '/api/comfy/object-info': {

@@ -27,7 +27,6 @@ export function buildOpenApi(opts: { version?: string; serverUrl?: string } = {}
       title: 'comfy-gateway REST/SSE API',
       version: opts.version ?? '0.1.0',
       description: 'A typed, authenticated gateway in front of ComfyUI servers.',
-      license: { name: 'UNLICENSED', identifier: 'UNLICENSED' },
     },
     servers: [{ url: opts.serverUrl ?? '/', description: 'this gateway' }],
     tags: TAGS,

@@ -148,6 +148,7 @@ export function createTrpcWs(services: Services, logger: Logger, opts: { callsPe
         refusedSockets.set(ctx, o.res);
         // A refused socket that never calls anything is not kept open either.
         const idle = setTimeout(() => closeRefused(o.res, ctx), REFUSED_IDLE_MS);
+        idle.unref();
         o.res.once('close', () => clearTimeout(idle));
       }
       return ctx;
