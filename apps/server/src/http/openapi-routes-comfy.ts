@@ -124,6 +124,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
       errors: [404, 429, ...UPSTREAM],
     },
   },
+  ...JOBS_ROUTES,
   '/api/comfy/object-info': {
     get: {
       operationId: 'getObjectInfo',
