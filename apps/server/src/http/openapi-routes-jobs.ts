@@ -41,7 +41,12 @@ export const JOBS_ROUTES: Record<string, Partial<Record<'get', RouteSpec>>> = {
         {
           name: 'user',
           description: 'Whose jobs: a user id or `all` (admins only, except your own id).',
-          schema: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', enum: ['all'] }] },
+          schema: {
+            anyOf: [
+              { type: 'integer', minimum: 1 },
+              { type: 'string', enum: ['all'] },
+            ],
+          },
         },
       ],
       ok: { 200: { description: 'one page', body: 'JobList' } },

@@ -67,8 +67,14 @@ export const ROUTES: Record<string, Partial<Record<'get' | 'post' | 'patch' | 'd
         },
         {
           name: 'user',
-          description: 'Whose items: a user id or `all`. Only admins may name anyone but themselves (else 403).',
-          schema: { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', enum: ['all'] }] },
+          description:
+            'Whose items: a user id or `all`. Only admins may name anyone but themselves (else 403).',
+          schema: {
+            anyOf: [
+              { type: 'integer', minimum: 1 },
+              { type: 'string', enum: ['all'] },
+            ],
+          },
         },
       ],
       ok: { 200: { description: 'one page', body: 'GalleryList' } },

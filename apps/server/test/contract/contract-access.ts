@@ -63,7 +63,8 @@ export async function checkOwnershipAndCaps(app: ComfyTestApp, call: Call): Prom
 
   // USER_MAX_STREAMS=2: two streams held open, the third is 429.
   const held = new AbortController();
-  const open = () => app.request(`/api/comfy/stream/${promptId}`, { token: alice.token, signal: held.signal });
+  const open = () =>
+    app.request(`/api/comfy/stream/${promptId}`, { token: alice.token, signal: held.signal });
   try {
     expect((await open()).status).toBe(200);
     expect((await open()).status).toBe(200);

@@ -43,4 +43,5 @@ export function createCall(app: TestApp, checker: ReturnType<typeof createContra
 }
 
 /** The `error` of an error body. */
-export const errorOf = (r: CallResult) => r.body['error'] as { code: string; message: string; details?: Json };
+export const errorOf = (r: CallResult) =>
+  r.body['error'] as { code: string; message: string; details?: Json };

@@ -113,7 +113,9 @@ describe('every REST answer matches the OpenAPI document', () => {
     expect(plainTokens.body['items']).toEqual([expect.objectContaining({ id: ownedId })]);
     expect((await call('GET', userTokens, { params: { id: 99_999 } })).status).toBe(404);
     expect((await call('GET', userTokens, { params: { id: 'abc' } })).status).toBe(400);
-    expect((await call('GET', userTokens, { params: { id: plain.id }, token: plain.token })).status).toBe(403);
+    expect((await call('GET', userTokens, { params: { id: plain.id }, token: plain.token })).status).toBe(
+      403,
+    );
     const userToken = '/api/auth/users/{id}/tokens/{token_id}';
     expect((await call('DELETE', userToken, { params: { id: 1, token_id: ownedId } })).status).toBe(404);
     expect((await call('DELETE', userToken, { params: { id: plain.id, token_id: ownedId } })).status).toBe(
