@@ -41,6 +41,8 @@ export const AUTH_ROUTES: Record<string, Partial<Record<'get' | 'post' | 'patch'
       tag: 'auth',
       body: 'ChangePasswordRequest',
       ok: { 204: { description: 'changed', body: 'empty' } },
+      // The current password is checked through the same hashing gate as logins.
+      errors: [429],
     },
   },
   '/api/auth/tokens': {
