@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSse, startComfyApp, tinyWorkflow } from '../comfy-fixture.ts';
+import { readSse, samplerWorkflow, startComfyApp, tinyWorkflow } from '../comfy-fixture.ts';
 import type { ComfyTestApp } from '../comfy-fixture.ts';
 import { startTestApp } from '../fixture.ts';
 import { makePng } from '../images.ts';
@@ -309,5 +309,26 @@ describe('with the ComfyUI integration off', () => {
     });
     expect(json.status).toBe(503);
     await offChecker.check('POST', '/api/comfy/ingest', json);
+  });
+});
+
+describe('with QUEUE_MAX_PENDING reached', () => {
+  it('answers 429 with Retry-After as documented, for workflows and text2img alike', async () => {
+    await using capped = await startComfyApp({}, { QUEUE_MAX_PENDING: '1' });
+    await capped.connected();
+    const doc = (await (await capped.request('/api/openapi.json')).json()) as Json;
+    const cappedCall = createCall(capped, createContractChecker(doc));
+    const long = await cappedCall('POST', '/api/comfy/queue', {
+      json: { workflow: samplerWorkflow(1, 5000) },
+    });
+    expect(long.status).toBe(200);
+    const full = await cappedCall('POST', '/api/comfy/queue', { json: { workflow: tinyWorkflow(1) } });
+    expect(full.status).toBe(429);
+    expect(errorOf(full).message).toContain('QUEUE_MAX_PENDING');
+    const t2i = { caption: 'a lighthouse', width: 64, height: 64, steps: 2 };
+    expect((await cappedCall('POST', '/api/comfy/text2img', { json: t2i })).status).toBe(429);
+    const promptId = long.body['prompt_id'] as string;
+    await cappedCall('POST', '/api/comfy/cancel/{prompt_id}', { params: { prompt_id: promptId } });
+    await capped.services.comfy.conn().tracker.waitForEnd(promptId);
   });
 });
