@@ -7,6 +7,7 @@ import { checkOwnershipAndCaps, checkScopesAndOtherUsers } from './contract-acce
 import { createCall, errorOf } from './contract-client.ts';
 import type { Call, Json } from './contract-client.ts';
 import { createContractChecker } from './contract-kit.ts';
+import { expressRoutes } from './express-routes.ts';
 
 // One gateway (with a simulator) for the whole file: every REST route is called on it and every
 // answer, success or error, is checked against the document the server itself serves.
@@ -35,6 +36,12 @@ afterAll(async () => {
 });
 
 describe('every REST answer matches the OpenAPI document', () => {
+  it('documents every route the server registers, and only those', () => {
+    const paths = doc['paths'] as Record<string, Json>;
+    const documented = Object.entries(paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+    expect(expressRoutes(app.express)).toEqual(documented.sort());
+  });
+
   it('probes and the document itself', async () => {
     expect((await call('GET', '/healthz', { token: null })).status).toBe(200);
     expect((await call('GET', '/readyz', { token: null })).status).toBe(200);
