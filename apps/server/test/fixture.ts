@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Role } from '@comfy-gateway/schema';
+import type { Express } from 'express';
 import { createApp } from '../src/app.ts';
 import { openDb } from '../src/db/open-db.ts';
 import type { Db } from '../src/db/open-db.ts';
@@ -21,6 +22,8 @@ export interface TestApp extends AsyncDisposable {
   config: ServerConfig;
   db: Db;
   services: Services;
+  /** The Express app itself (to list its routes). */
+  express: Express;
   /** A fresh session token for the admin created at start. */
   adminToken: string;
   /** Creates a user and logs in; returns the user id and a session token. */
@@ -63,6 +66,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     config,
     db,
     services,
+    express: gateway.app,
     adminToken: await login(ADMIN.email, ADMIN.password),
     request,
     async createUser(email, role = 'user') {

@@ -67,6 +67,20 @@ describe('the OpenAPI document', () => {
     });
     expect(okSchema('/api/auth/users', 'get')).toEqual({ $ref: '#/components/schemas/UserList' });
     expect(okSchema('/api/auth/tokens', 'get')).toEqual({ $ref: '#/components/schemas/ApiTokenList' });
+    expect(okSchema('/api/comfy/jobs', 'get')).toEqual({ $ref: '#/components/schemas/JobList' });
+    expect(okSchema('/api/comfy/jobs/{prompt_id}', 'get')).toEqual({
+      $ref: '#/components/schemas/JobRecord',
+    });
+    expect(okSchema('/api/auth/users/{id}/tokens', 'get')).toEqual({
+      $ref: '#/components/schemas/ApiTokenList',
+    });
+    expect(schemas['JobList']['properties']['items']['items']).toEqual({
+      $ref: '#/components/schemas/JobSummary',
+    });
+    expect(schemas['ApiToken']['required']).toContain('scopes');
+    // Fields only admins get are optional.
+    expect(schemas['QueueItem']['required']).toEqual(['position', 'ours', 'mine']);
+    expect(schemas['Health']['properties']['service']['required']).not.toContain('base_url');
     expect(schemas['UserList']['properties']['items']).toEqual({
       type: 'array',
       items: { $ref: '#/components/schemas/User' },
@@ -85,6 +99,20 @@ describe('the OpenAPI document', () => {
     expect(statuses('/api/auth/login', 'post')).toEqual(expect.arrayContaining(['401', '403', '429']));
     expect(statuses('/api/comfy/queue', 'post')).toEqual(expect.arrayContaining(['409', '429', '503']));
     expect(statuses('/api/comfy/view', 'get')).toEqual(expect.arrayContaining(['400', '404', '429']));
+    expect(statuses('/api/comfy/text2img', 'post')).toEqual(expect.arrayContaining(['403', '429']));
+    expect(statuses('/api/comfy/stream/{prompt_id}', 'get')).toEqual(
+      expect.arrayContaining(['200', '204', '404', '429']),
+    );
+    expect(statuses('/api/comfy/jobs', 'get')).toEqual(expect.arrayContaining(['200', '400', '401', '403']));
+    expect(statuses('/api/comfy/jobs/{prompt_id}', 'get')).toEqual(expect.arrayContaining(['200', '404']));
+    expect(statuses('/api/auth/password', 'post')).toEqual(expect.arrayContaining(['204', '400']));
+    expect(statuses('/api/auth/users/{id}/tokens/{token_id}', 'delete')).toEqual(
+      expect.arrayContaining(['204', '400', '403', '404']),
+    );
+    // Every 429 says when to come back.
+    expect(doc['components']['responses']['Error429']['headers']['Retry-After']).toMatchObject({
+      required: true,
+    });
     // Every error response narrows the body's code to the codes with that status.
     const e404 = doc['components']['responses']['Error404']['content']['application/json']['schema'];
     expect(JSON.stringify(e404)).toContain('"enum":["NOT_FOUND"]');
@@ -97,5 +125,10 @@ describe('the OpenAPI document', () => {
     expect(param(view, 'filename')).toMatchObject({ in: 'query', required: true });
     expect(param(view, 'type')?.['schema']).toMatchObject({ enum: ['output', 'input', 'temp'] });
     expect(param(view, 'subfolder')).toMatchObject({ required: false });
+    for (const p of ['/api/gallery', '/api/comfy/jobs'])
+      expect(param(op(p, 'get'), 'user')).toMatchObject({ in: 'query', required: false });
+    expect(param(op('/api/comfy/jobs', 'get'), 'status')?.['schema']).toEqual({
+      $ref: '#/components/schemas/JobStatus',
+    });
   });
 });

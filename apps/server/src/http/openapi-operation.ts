@@ -23,6 +23,8 @@ export type Access = 'user' | 'admin' | 'public' | 'metrics';
 export interface RouteSpec {
   operationId: string;
   summary: string;
+  /** Longer prose: who sees what, and why a status is sent. */
+  description?: string;
   tag: string;
   access?: Access;
   /** Path parameters by name (JSON Schema); every `{name}` in the path needs one. */
@@ -58,6 +60,17 @@ const ACCESS_ERRORS: Record<Access, ErrorStatus[]> = {
   metrics: [401],
 };
 
+/** Response headers some error statuses always carry (the REST error handler sets them). */
+const ERROR_HEADERS: Partial<Record<number, Record<string, unknown>>> = {
+  429: {
+    'Retry-After': {
+      description: 'Seconds to wait before trying again.',
+      required: true,
+      schema: { type: 'string', pattern: '^[0-9]+$' },
+    },
+  },
+};
+
 const codesOf = (status: number) =>
   (Object.keys(ERROR_HTTP_STATUS) as ErrorCode[]).filter((c) => ERROR_HTTP_STATUS[c] === status);
 
@@ -69,6 +82,7 @@ export function errorResponses(): Record<string, unknown> {
       `Error${status}`,
       {
         description: codesOf(status).join(' or '),
+        ...(ERROR_HEADERS[status] ? { headers: ERROR_HEADERS[status] } : {}),
         content: {
           'application/json': {
             schema: {
@@ -159,6 +173,7 @@ export function operation(path: string, spec: RouteSpec): Record<string, unknown
   return {
     operationId: spec.operationId,
     summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
     tags: [spec.tag],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(body ? { requestBody: body } : {}),

@@ -1,8 +1,11 @@
 import { IF_NONE_MATCH } from './openapi-operation.ts';
 import type { Param, RouteSpec } from './openapi-operation.ts';
+import { JOBS_ROUTES, NOT_YOURS, PROMPT_ID } from './openapi-routes-jobs.ts';
 
-// A prompt id that cannot be one is a 404, as the routes check it.
-const PROMPT_ID = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' };
+// Both submit routes count against the caller's and the gateway's caps before ComfyUI is called.
+const CAPPED =
+  'Over the caller\u2019s cap on unfinished jobs (`USER_MAX_ACTIVE_JOBS`, or their own `max_active_jobs`) ' +
+  'or the gateway\u2019s (`QUEUE_MAX_PENDING`): 429 with `Retry-After`.';
 
 const IDEMPOTENCY_KEY: Param = {
   name: 'Idempotency-Key',
@@ -23,6 +26,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     get: {
       operationId: 'getComfyHealth',
       summary: 'Feature flag and ComfyUI connection state',
+      description: '`service.base_url` and `service.last_error` are sent to admins only.',
       tag: 'comfy',
       ok: { 200: { description: 'the integration state', body: 'Health' } },
     },
@@ -31,6 +35,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     post: {
       operationId: 'queuePrompt',
       summary: 'Queue an API-format workflow',
+      description: CAPPED,
       tag: 'comfy',
       headers: [IDEMPOTENCY_KEY],
       body: 'QueueRequest',
@@ -40,6 +45,9 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     get: {
       operationId: 'getQueue',
       summary: 'The live ComfyUI queue',
+      description:
+        'Your own items in full (`mine`); other users\u2019 only as a position, without an id. ' +
+        'Admins see every item with `owner_id`.',
       tag: 'comfy',
       ok: { 200: { description: 'running and pending prompts', body: 'QueueState' } },
       errors: [...UPSTREAM],
@@ -49,6 +57,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     post: {
       operationId: 'text2img',
       summary: 'Build and queue a text-to-image workflow (preset defaults applied first)',
+      description: CAPPED,
       tag: 'comfy',
       headers: [IDEMPOTENCY_KEY],
       body: 'Text2ImgRequest',
@@ -60,6 +69,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     get: {
       operationId: 'getPromptStatus',
       summary: 'State, queue position, progress, images, error',
+      description: NOT_YOURS,
       tag: 'comfy',
       path: { prompt_id: PROMPT_ID },
       ok: { 200: { description: 'the snapshot', body: 'JobSnapshot' } },
@@ -70,6 +80,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     get: {
       operationId: 'getPromptHistory',
       summary: 'Sanitized history of a prompt',
+      description: NOT_YOURS,
       tag: 'comfy',
       path: { prompt_id: PROMPT_ID },
       ok: { 200: { description: 'the history', body: 'HistorySummary' } },
@@ -80,6 +91,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     post: {
       operationId: 'cancelPrompt',
       summary: 'Remove a pending prompt or interrupt a running one',
+      description: NOT_YOURS,
       tag: 'comfy',
       path: { prompt_id: PROMPT_ID },
       ok: { 200: { description: 'cancelled, or already over', body: 'CancelResult' } },
@@ -90,6 +102,9 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     get: {
       operationId: 'streamPromptEvents',
       summary: 'SSE: status, images, preview, warning, error, then done',
+      description:
+        `${NOT_YOURS} A user already holding \`USER_MAX_STREAMS\` streams and sockets gets 429 ` +
+        'with `Retry-After`.',
       tag: 'comfy',
       path: { prompt_id: PROMPT_ID },
       query: [
@@ -106,9 +121,10 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
         200: { description: 'the event stream', body: 'sse' },
         204: { description: 'the stream already ended at or before Last-Event-ID', body: 'empty' },
       },
-      errors: [404, ...UPSTREAM],
+      errors: [404, 429, ...UPSTREAM],
     },
   },
+  ...JOBS_ROUTES,
   '/api/comfy/object-info': {
     get: {
       operationId: 'getObjectInfo',
@@ -142,6 +158,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     get: {
       operationId: 'viewImage',
       summary: 'Image bytes from ComfyUI, streamed (rate limited)',
+      description: 'Only files among the images of your own jobs (admins: any); anything else is 404.',
       tag: 'comfy',
       query: [
         {

@@ -1,9 +1,9 @@
 import type { RouteSpec } from './openapi-operation.ts';
 import { IF_NONE_MATCH } from './openapi-operation.ts';
+import { AUTH_ROUTES } from './openapi-routes-auth.ts';
 import { COMFY_ROUTES } from './openapi-routes-comfy.ts';
 
 const GALLERY_ID = { type: 'string', pattern: '^[0-9a-f]{16}$' };
-const ROW_ID = { type: 'integer', minimum: 1 };
 
 /** Every REST route, by path and method. A new route is one entry here. */
 export const ROUTES: Record<string, Partial<Record<'get' | 'post' | 'patch' | 'delete', RouteSpec>>> = {
@@ -47,92 +47,12 @@ export const ROUTES: Record<string, Partial<Record<'get' | 'post' | 'patch' | 'd
       ok: { 200: { description: 'OpenAPI 3.1', body: 'document' } },
     },
   },
-  '/api/auth/login': {
-    post: {
-      operationId: 'login',
-      summary: 'Log in; returns a token and sets the session cookie',
-      tag: 'auth',
-      access: 'public',
-      body: 'LoginRequest',
-      ok: { 200: { description: 'logged in', body: 'LoginResponse' } },
-      errors: [401, 403, 429],
-    },
-  },
-  '/api/auth/logout': {
-    post: {
-      operationId: 'logout',
-      summary: 'End the session',
-      tag: 'auth',
-      ok: { 204: { description: 'logged out', body: 'empty' } },
-    },
-  },
-  '/api/auth/me': {
-    get: {
-      operationId: 'getMe',
-      summary: 'The current user',
-      tag: 'auth',
-      ok: { 200: { description: 'the user', body: 'User' } },
-    },
-  },
-  '/api/auth/tokens': {
-    get: {
-      operationId: 'listApiTokens',
-      summary: 'Your API tokens',
-      tag: 'auth',
-      ok: { 200: { description: 'the tokens (without their secrets)', body: 'ApiTokenList' } },
-    },
-    post: {
-      operationId: 'createApiToken',
-      summary: 'Create an API token (its secret is shown once)',
-      tag: 'auth',
-      body: 'CreateApiTokenRequest',
-      ok: { 201: { description: 'created', body: 'CreatedApiToken' } },
-    },
-  },
-  '/api/auth/tokens/{id}': {
-    delete: {
-      operationId: 'revokeApiToken',
-      summary: 'Revoke an API token',
-      tag: 'auth',
-      path: { id: ROW_ID },
-      ok: { 204: { description: 'revoked', body: 'empty' } },
-      errors: [400, 404],
-    },
-  },
-  '/api/auth/users': {
-    get: {
-      operationId: 'listUsers',
-      summary: 'Users (admin)',
-      tag: 'auth',
-      access: 'admin',
-      ok: { 200: { description: 'every user', body: 'UserList' } },
-    },
-    post: {
-      operationId: 'createUser',
-      summary: 'Create a user (admin)',
-      tag: 'auth',
-      access: 'admin',
-      body: 'CreateUserRequest',
-      ok: { 201: { description: 'created', body: 'User' } },
-      errors: [409],
-    },
-  },
-  '/api/auth/users/{id}': {
-    patch: {
-      operationId: 'updateUser',
-      summary: 'Activate, deactivate, change role or password (admin)',
-      tag: 'auth',
-      access: 'admin',
-      path: { id: ROW_ID },
-      body: 'PatchUserRequest',
-      ok: { 200: { description: 'updated', body: 'User' } },
-      errors: [404, 409],
-    },
-  },
+  ...AUTH_ROUTES,
   '/api/gallery': {
     get: {
       operationId: 'listGallery',
       summary: 'Gallery, newest first, cursor paged',
+      description: 'Your own items; admins see every owner\u2019s unless they pass `user`.',
       tag: 'gallery',
       query: [
         {
@@ -145,6 +65,17 @@ export const ROUTES: Record<string, Partial<Record<'get' | 'post' | 'patch' | 'd
           description: 'Page size.',
           schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
         },
+        {
+          name: 'user',
+          description:
+            'Whose items: a user id or `all`. Only admins may name anyone but themselves (else 403).',
+          schema: {
+            anyOf: [
+              { type: 'integer', minimum: 1 },
+              { type: 'string', enum: ['all'] },
+            ],
+          },
+        },
       ],
       ok: { 200: { description: 'one page', body: 'GalleryList' } },
       errors: [400],
@@ -154,6 +85,7 @@ export const ROUTES: Record<string, Partial<Record<'get' | 'post' | 'patch' | 'd
     get: {
       operationId: 'getGalleryItem',
       summary: 'One gallery item with its provenance sidecar',
+      description: 'Someone else\u2019s item is 404, like an unknown id (admins see all).',
       tag: 'gallery',
       path: { id: GALLERY_ID },
       ok: { 200: { description: 'the item', body: 'GalleryDetail' } },

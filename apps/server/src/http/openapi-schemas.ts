@@ -11,6 +11,7 @@ export const REQUEST_SCHEMAS = {
   CreateUserRequest: s.createUserInputSchema,
   PatchUserRequest: s.patchUserInputSchema,
   CreateApiTokenRequest: s.createApiTokenInputSchema,
+  ChangePasswordRequest: s.changePasswordInputSchema,
 } satisfies Record<string, z.ZodType>;
 
 /** Response bodies, named under `components.schemas` (rendered as the output a client reads). */
@@ -29,6 +30,10 @@ export const RESPONSE_SCHEMAS = {
   ObjectInfo: s.comfyObjectInfoSchema,
   NodeInfo: s.nodeInfoSchema,
   CancelResult: s.cancelResultSchema,
+  JobKind: s.jobKindSchema,
+  JobSummary: s.jobSummarySchema,
+  JobRecord: s.jobRecordSchema,
+  JobList: s.jobListSchema,
   StreamEvent: s.streamEventSchema,
   IngestResult: s.ingestResultSchema,
   GalleryList: s.galleryListSchema,
@@ -38,6 +43,7 @@ export const RESPONSE_SCHEMAS = {
   LoginResponse: s.loginResponseSchema,
   User: s.userSchema,
   UserList: s.userListSchema,
+  TokenScope: s.tokenScopeSchema,
   ApiToken: s.apiTokenSchema,
   ApiTokenList: s.apiTokenListSchema,
   CreatedApiToken: s.createdApiTokenSchema,

@@ -15,7 +15,8 @@ const pointer = (...parts: string[]) =>
 
 /**
  * Checks real responses against an OpenAPI document: the status must be declared for the
- * operation, the media type must be one it lists, and a JSON body must match its schema (ajv).
+ * operation, its required headers present (and matching their pattern), the media type one it
+ * lists, and a JSON body must match its schema (ajv).
  * Records what it saw, so a test can require every operation to have been called.
  */
 export function createContractChecker(doc: Json) {
@@ -60,6 +61,14 @@ export function createContractChecker(doc: Json) {
       expect(found, `${label}: status not declared in the document`).not.toBeNull();
       if (!found) return undefined;
       (seen.get(`${m} ${path}`) ?? seen.set(`${m} ${path}`, new Set()).get(`${m} ${path}`))?.add(res.status);
+      const headers = (found.json['headers'] ?? {}) as Record<string, { required?: boolean; schema?: Json }>;
+      for (const [name, h] of Object.entries(headers)) {
+        const value = res.headers.get(name);
+        if (h.required) expect(value, `${label}: required header ${name} missing`).not.toBeNull();
+        const pattern = h.schema?.['pattern'];
+        if (value !== null && typeof pattern === 'string')
+          expect(value, `${label}: header ${name} does not match ${pattern}`).toMatch(new RegExp(pattern));
+      }
       const content = found.json['content'] as Record<string, unknown> | undefined;
       const media = (res.headers.get('content-type') ?? '').split(';')[0]?.trim() ?? '';
       if (!content) {

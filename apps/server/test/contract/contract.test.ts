@@ -1,40 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startComfyApp, tinyWorkflow } from '../comfy-fixture.ts';
+import { readSse, samplerWorkflow, startComfyApp, tinyWorkflow } from '../comfy-fixture.ts';
 import type { ComfyTestApp } from '../comfy-fixture.ts';
 import { startTestApp } from '../fixture.ts';
 import { makePng } from '../images.ts';
+import { checkOwnershipAndCaps, checkScopesAndOtherUsers } from './contract-access.ts';
+import { createCall, errorOf } from './contract-client.ts';
+import type { Call, Json } from './contract-client.ts';
 import { createContractChecker } from './contract-kit.ts';
-
-type Json = Record<string, unknown>;
-interface CallInit {
-  params?: Record<string, string | number>;
-  query?: Record<string, string>;
-  /** Bearer token; `null` sends none. Defaults to the admin's. */
-  token?: string | null;
-  json?: unknown;
-  body?: RequestInit['body'];
-  headers?: Record<string, string>;
-}
+import { expressRoutes } from './express-routes.ts';
 
 // One gateway (with a simulator) for the whole file: every REST route is called on it and every
 // answer, success or error, is checked against the document the server itself serves.
 let app: ComfyTestApp;
+let doc: Json;
 let checker: ReturnType<typeof createContractChecker>;
-
-async function call(method: string, template: string, init: CallInit = {}) {
-  const path = template.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(String(init.params?.[k])));
-  const qs = init.query ? `?${new URLSearchParams(init.query).toString()}` : '';
-  const token = init.token === undefined ? app.adminToken : init.token;
-  const res = await app.request(path + qs, {
-    method,
-    ...(token ? { token } : {}),
-    ...(init.json !== undefined ? { json: init.json } : {}),
-    ...(init.body !== undefined ? { body: init.body } : {}),
-    ...(init.headers ? { headers: init.headers } : {}),
-  });
-  const etag = res.headers.get('etag');
-  return { status: res.status, etag, body: (await checker.check(method, template, res)) as Json };
-}
+let call: Call;
 
 const pngForm = (seed: string) => {
   const form = new FormData();
@@ -44,16 +24,24 @@ const pngForm = (seed: string) => {
 };
 
 beforeAll(async () => {
-  app = await startComfyApp();
+  // A small stream cap, so one user can reach it (contract-access.ts).
+  app = await startComfyApp({}, { USER_MAX_STREAMS: '2' });
   await app.connected();
-  const doc = (await (await app.request('/api/openapi.json')).json()) as Json;
+  doc = (await (await app.request('/api/openapi.json')).json()) as Json;
   checker = createContractChecker(doc);
+  call = createCall(app, checker);
 });
 afterAll(async () => {
   await app[Symbol.asyncDispose]();
 });
 
 describe('every REST answer matches the OpenAPI document', () => {
+  it('documents every route the server registers, and only those', () => {
+    const paths = doc['paths'] as Record<string, Json>;
+    const documented = Object.entries(paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+    expect(expressRoutes(app.express)).toEqual(documented.sort());
+  });
+
   it('probes and the document itself', async () => {
     expect((await call('GET', '/healthz', { token: null })).status).toBe(200);
     expect((await call('GET', '/readyz', { token: null })).status).toBe(200);
@@ -84,6 +72,22 @@ describe('every REST answer matches the OpenAPI document', () => {
     expect((await call('DELETE', '/api/auth/tokens/{id}', tokenId)).status).toBe(204);
     expect((await call('DELETE', '/api/auth/tokens/{id}', tokenId)).status).toBe(404);
     expect((await call('DELETE', '/api/auth/tokens/{id}', { params: { id: 'abc' } })).status).toBe(400);
+    const scoped = await call('POST', '/api/auth/tokens', { json: { name: 'ro', scopes: ['read'] } });
+    expect(scoped.body['scopes']).toEqual(['read']);
+    const listed = (await call('GET', '/api/auth/tokens')).body['items'];
+    expect(listed).toContainEqual(expect.objectContaining({ id: scoped.body['id'], scopes: ['read'] }));
+
+    // Your own password: 204; a wrong current one or a weak new one is 400 naming the field.
+    const pw = await app.createUser('password@example.com');
+    const change = (current_password: string, new_password: string) =>
+      call('POST', '/api/auth/password', { token: pw.token, json: { current_password, new_password } });
+    const wrongCurrent = await change('not-the-password', 'a-new-password-2');
+    expect(wrongCurrent.status).toBe(400);
+    expect(errorOf(wrongCurrent).message).toContain('current_password');
+    const weak = await change('user-password-1', 'short');
+    expect(weak.status).toBe(400);
+    expect(errorOf(weak).message).toContain('new_password');
+    expect((await change('user-password-1', 'a-new-password-2')).status).toBe(204);
 
     const user = await call('POST', '/api/auth/users', {
       json: { email: 'contract@example.com', password: 'user-password-1' },
@@ -99,10 +103,35 @@ describe('every REST answer matches the OpenAPI document', () => {
       (await call('PATCH', '/api/auth/users/{id}', { params: userId, json: { role: 'admin' } })).status,
     ).toBe(200);
     expect((await call('PATCH', '/api/auth/users/{id}', { params: userId, json: {} })).status).toBe(400);
+    const cap = await call('PATCH', '/api/auth/users/{id}', { params: userId, json: { max_active_jobs: 5 } });
+    expect(cap.body['max_active_jobs']).toBe(5);
+    const badCap = { params: userId, json: { max_active_jobs: -1 } };
+    expect((await call('PATCH', '/api/auth/users/{id}', badCap)).status).toBe(400);
     const nobody = { params: { id: 99_999 }, json: { active: false } };
     expect((await call('PATCH', '/api/auth/users/{id}', nobody)).status).toBe(404);
     const self = { params: { id: 1 }, json: { active: false } };
     expect((await call('PATCH', '/api/auth/users/{id}', self)).status).toBe(409);
+
+    // An admin lists and revokes any user's API tokens; a token under another user's id is 404.
+    const owned = await call('POST', '/api/auth/tokens', { token: plain.token, json: { name: 'plain-ci' } });
+    const ownedId = owned.body['id'] as number;
+    const userTokens = '/api/auth/users/{id}/tokens';
+    const plainTokens = await call('GET', userTokens, { params: { id: plain.id } });
+    expect(plainTokens.body['items']).toEqual([expect.objectContaining({ id: ownedId })]);
+    expect((await call('GET', userTokens, { params: { id: 99_999 } })).status).toBe(404);
+    expect((await call('GET', userTokens, { params: { id: 'abc' } })).status).toBe(400);
+    expect((await call('GET', userTokens, { params: { id: plain.id }, token: plain.token })).status).toBe(
+      403,
+    );
+    const userToken = '/api/auth/users/{id}/tokens/{token_id}';
+    expect((await call('DELETE', userToken, { params: { id: 1, token_id: ownedId } })).status).toBe(404);
+    expect((await call('DELETE', userToken, { params: { id: plain.id, token_id: ownedId } })).status).toBe(
+      204,
+    );
+    expect((await call('DELETE', userToken, { params: { id: plain.id, token_id: ownedId } })).status).toBe(
+      404,
+    );
+    expect((await call('DELETE', userToken, { params: { id: plain.id, token_id: 'x' } })).status).toBe(400);
 
     // A deactivated account: 403 on login and on every authenticated call.
     const gone = await app.createUser('gone@example.com');
@@ -127,8 +156,13 @@ describe('every REST answer matches the OpenAPI document', () => {
 
     expect((await call('GET', '/api/gallery', { query: { limit: '5' } })).status).toBe(200);
     expect((await call('GET', '/api/gallery', { query: { limit: '0' } })).status).toBe(400);
+    expect((await call('GET', '/api/gallery', { query: { user: 'all' } })).status).toBe(200);
+    expect((await call('GET', '/api/gallery', { query: { user: '1' } })).status).toBe(200);
+    expect((await call('GET', '/api/gallery', { query: { user: 'someone' } })).status).toBe(400);
+    const stranger = await app.createUser('stranger@example.com');
     const id = { params: { id: first.body['id'] as string } };
     expect((await call('GET', '/api/gallery/{id}', id)).status).toBe(200);
+    expect((await call('GET', '/api/gallery/{id}', { ...id, token: stranger.token })).status).toBe(404);
     expect((await call('GET', '/api/gallery/{id}', { params: { id: 'nope' } })).status).toBe(400);
     expect((await call('GET', '/api/gallery/{id}', { params: { id: '0123456789abcdef' } })).status).toBe(404);
     const file = await call('GET', '/api/gallery/{id}/file', id);
@@ -170,15 +204,35 @@ describe('every REST answer matches the OpenAPI document', () => {
     expect(history.status).toBe(200);
     expect((await call('GET', '/api/comfy/history/{prompt_id}', unknown)).status).toBe(404);
     expect((await call('GET', '/api/comfy/stream/{prompt_id}', prompt)).status).toBe(200);
+    // Resuming after the last event of an ended stream: 204, so EventSource stops reconnecting.
+    const streamed = await readSse(
+      await app.request(`/api/comfy/stream/${prompt.params.prompt_id}`, { token: app.adminToken }),
+    );
+    const lastId = streamed.findLast((e) => e.id !== null)?.id ?? '';
+    expect(lastId).not.toBe('');
+    const resumed = { ...prompt, headers: { 'last-event-id': lastId } };
+    expect((await call('GET', '/api/comfy/stream/{prompt_id}', resumed)).status).toBe(204);
     expect((await call('GET', '/api/comfy/stream/{prompt_id}', unknown)).status).toBe(404);
     expect((await call('POST', '/api/comfy/cancel/{prompt_id}', prompt)).status).toBe(200);
     expect((await call('POST', '/api/comfy/cancel/{prompt_id}', unknown)).status).toBe(404);
+
+    const jobsQuery = { status: 'completed', kind: 'workflow', limit: '1' };
+    const jobs = await call('GET', '/api/comfy/jobs', { query: jobsQuery });
+    expect(jobs.body['items']).toEqual([expect.objectContaining(prompt.params)]);
+    expect((await call('GET', '/api/comfy/jobs', { query: { user: 'all' } })).status).toBe(200);
+    expect((await call('GET', '/api/comfy/jobs', { query: { limit: '0' } })).status).toBe(400);
+    expect((await call('GET', '/api/comfy/jobs', { query: { status: 'sleeping' } })).status).toBe(400);
+    const record = await call('GET', '/api/comfy/jobs/{prompt_id}', prompt);
+    expect(record.body).toMatchObject({ ...prompt.params, workflow: tinyWorkflow(3) });
+    expect((await call('GET', '/api/comfy/jobs/{prompt_id}', unknown)).status).toBe(404);
 
     const image = (history.body['images'] as Array<{ filename: string; subfolder: string; type: string }>)[0];
     expect(image).toBeDefined();
     if (!image) return;
     const query = { filename: image.filename, subfolder: image.subfolder, type: image.type };
     expect((await call('GET', '/api/comfy/view', { query })).status).toBe(200);
+    const stranger = await app.createUser('viewer@example.com');
+    expect((await call('GET', '/api/comfy/view', { query, token: stranger.token })).status).toBe(404);
     expect((await call('GET', '/api/comfy/view', { query: { type: 'output' } })).status).toBe(400);
     expect((await call('GET', '/api/comfy/view', { query: { ...query, type: 'elsewhere' } })).status).toBe(
       400,
@@ -233,6 +287,14 @@ describe('every REST answer matches the OpenAPI document', () => {
     }
   });
 
+  it('another user\u2019s job is 404, the job and stream caps are 429 with Retry-After', async () => {
+    await checkOwnershipAndCaps(app, call);
+  });
+
+  it('a read-only token is 403 on every write; only admins name other users', async () => {
+    await checkScopesAndOtherUsers(app, call, doc);
+  });
+
   // Reads what the tests above recorded, so it runs last in this describe (vitest keeps the order).
   it('(after the tests above) has called every operation of the document, each with a success', () => {
     expect(checker.gaps()).toEqual({ uncalled: [], neverSucceeded: [] });
@@ -254,5 +316,26 @@ describe('with the ComfyUI integration off', () => {
     });
     expect(json.status).toBe(503);
     await offChecker.check('POST', '/api/comfy/ingest', json);
+  });
+});
+
+describe('with QUEUE_MAX_PENDING reached', () => {
+  it('answers 429 with Retry-After as documented, for workflows and text2img alike', async () => {
+    await using capped = await startComfyApp({}, { QUEUE_MAX_PENDING: '1' });
+    await capped.connected();
+    const doc = (await (await capped.request('/api/openapi.json')).json()) as Json;
+    const cappedCall = createCall(capped, createContractChecker(doc));
+    const long = await cappedCall('POST', '/api/comfy/queue', {
+      json: { workflow: samplerWorkflow(1, 5000) },
+    });
+    expect(long.status).toBe(200);
+    const full = await cappedCall('POST', '/api/comfy/queue', { json: { workflow: tinyWorkflow(1) } });
+    expect(full.status).toBe(429);
+    expect(errorOf(full).message).toContain('QUEUE_MAX_PENDING');
+    const t2i = { caption: 'a lighthouse', width: 64, height: 64, steps: 2 };
+    expect((await cappedCall('POST', '/api/comfy/text2img', { json: t2i })).status).toBe(429);
+    const promptId = long.body['prompt_id'] as string;
+    await cappedCall('POST', '/api/comfy/cancel/{prompt_id}', { params: { prompt_id: promptId } });
+    await capped.services.comfy.conn().tracker.waitForEnd(promptId);
   });
 });
