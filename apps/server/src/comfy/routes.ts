@@ -1,9 +1,14 @@
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
-import { comfyQueueRequestSchema, jobListQuerySchema, promptIdSchema } from '@comfy-gateway/schema';
+import {
+  comfyQueueRequestSchema,
+  jobListQuerySchema,
+  promptIdSchema,
+  setJobPriorityInputSchema,
+} from '@comfy-gateway/schema';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
-import { currentUser } from '../auth/middleware.ts';
+import { currentUser, requireAdmin } from '../auth/middleware.ts';
 import type { ServerConfig } from '../env.ts';
 import { GatewayError, parseOrThrow } from '../errors.ts';
 import { createRateLimiter } from '../http/rate-limit.ts';
@@ -63,7 +68,7 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
   const sendCached = createCachedSender();
   const viewLimit = createRateLimiter({ limit: config.comfyViewRateLimitPerMin, windowMs: 60_000 });
 
-  r.get('/health', (_req, res) => void res.json(comfy.health()));
+  r.get('/health', (req, res) => void res.json(comfy.health(req.user ?? undefined)));
 
   r.post('/queue', async (req, res) => {
     const body = parseOrThrow(comfyQueueRequestSchema, req.body);
@@ -88,12 +93,26 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
     res.json(await comfy.jobs.list(parseOrThrow(jobListQuerySchema, req.query), currentUser(req)));
   });
 
+  r.patch('/jobs/:prompt_id', requireAdmin(), async (req, res) => {
+    const { priority } = parseOrThrow(setJobPriorityInputSchema, req.body);
+    res.json(await comfy.setPriority(promptIdOf(req), priority, currentUser(req)));
+  });
+
+  r.post('/backends/:name/drain', requireAdmin(), (req, res) => {
+    res.json(comfy.drain(String(req.params['name'])));
+  });
+
+  r.post('/backends/:name/resume', requireAdmin(), (req, res) => {
+    res.json(comfy.resume(String(req.params['name'])));
+  });
+
   r.get('/jobs/:prompt_id', async (req, res) => {
     res.json(await comfy.jobs.byId(promptIdOf(req), currentUser(req)));
   });
 
   r.get('/object-info', async (req, res) => {
-    const info = await comfy.objectInfo({ refresh: refreshOf(req) });
+    const backend = typeof req.query['backend'] === 'string' ? req.query['backend'] : undefined;
+    const info = await comfy.objectInfo({ refresh: refreshOf(req), ...(backend ? { backend } : {}) });
     sendCached(req, res, info.value, info.hash, info.warning);
   });
 

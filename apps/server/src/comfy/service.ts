@@ -14,6 +14,7 @@ import type {
   QueueItem,
   QueueState,
   User,
+  Workflow,
 } from '@comfy-gateway/schema';
 import { GatewayError } from '../errors.ts';
 import type { ServerConfig } from '../env.ts';
@@ -23,6 +24,7 @@ import type { Caller } from '../jobs/job-access.ts';
 import type { JobLedger } from '../jobs/job-ledger.ts';
 import { historyFromLedger, snapshotFromLedger } from '../jobs/job-record.ts';
 import { guardWorkflow } from '../jobs/workflow-guard.ts';
+import { checkPriority } from './priority.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { pendingHistory, summarizeHistory } from './history-summary.ts';
 import type { ViewCache, ViewSource } from './view-cache.ts';
@@ -30,6 +32,16 @@ import { mimeFor } from './view-cache.ts';
 
 /** `?refresh=1` of object_info reaches ComfyUI at most once per this window; others share it. */
 const OBJECT_INFO_REFRESH_MS = 10_000;
+
+/** The ComfyUI server that ran a job (several servers: the job row's `backend`). */
+export type UpstreamOf = (backend: string | null | undefined) => {
+  client: ComfyConnection['client'];
+  version: string | null;
+  url: string;
+  backend?: string;
+};
+
+export type FieldOf = (nodeId: string, input?: string) => string | undefined;
 
 export interface CallContext {
   user: Pick<User, 'id' | 'role'>;
@@ -70,8 +82,12 @@ export function createComfyOps(deps: {
   };
 
   /** object_info; a forced refresh reaches ComfyUI once per window, later callers share it. */
-  const objectInfo = (o: { refresh?: boolean } = {}): Promise<CacheResult<ComfyObjectInfo>> => {
+  const objectInfo = (
+    o: { refresh?: boolean; backend?: string } = {},
+  ): Promise<CacheResult<ComfyObjectInfo>> => {
     const c = conn();
+    if (o.backend !== undefined)
+      throw new GatewayError('NOT_FOUND', `no ComfyUI server named ${o.backend} (one server only)`);
     if (!o.refresh) return c.getObjectInfo();
     if (lastRefresh && now() - lastRefresh.at < OBJECT_INFO_REFRESH_MS)
       return lastRefresh.result.catch(() => c.getObjectInfo());
@@ -80,17 +96,26 @@ export function createComfyOps(deps: {
     return result;
   };
 
+  const upstreamOf: UpstreamOf = () => {
+    const c = conn();
+    return { client: c.client, version: c.info().version, url: config.app.comfy_api_url };
+  };
+
   return {
     conn,
     status,
     objectInfo,
+    upstreamOf,
+    /** One server: the object_info check before accepting says it all. */
+    checkRunnable: async (_workflow: Workflow, _fieldOf?: FieldOf): Promise<void> => undefined,
 
     /** 404 unless the caller owns the prompt (admins: any); the gate before a stream opens. */
     async authorizePrompt(promptId: string, caller: Caller): Promise<void> {
       await status(promptId, caller);
     },
 
-    health(): Health {
+    // One server: the health answer is the same for everyone (as before the pool).
+    health(_caller?: Caller): Health {
       const base = { status: 'ok' as const, enabled: config.app.comfy_enabled };
       const c = deps.connection;
       if (!config.app.comfy_enabled) return base;
@@ -115,6 +140,7 @@ export function createComfyOps(deps: {
       conn();
       // Before the idempotency hash walks the body: a hostile depth must not reach any recursion.
       guardWorkflow(input.workflow, { allowlist: config.nodeAllowlist });
+      checkPriority(input.priority, ctx.user);
       const { value } = await idempotency.run(
         { key: ctx.idempotencyKey, userId: ctx.user.id, route: 'queue', body: input },
         () =>
@@ -125,6 +151,7 @@ export function createComfyOps(deps: {
             clientId: input.client_id,
             user: ctx.user,
             idempotencyKey: ctx.idempotencyKey,
+            priority: input.priority,
           }),
       );
       return value;

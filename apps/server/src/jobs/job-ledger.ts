@@ -1,4 +1,4 @@
-import type { JobRepository } from '@comfy-gateway/comfy-core';
+import type { PoolRepository } from '@comfy-gateway/comfy-core';
 import type { ImageRef, JobError, JobKind, JobStatus, Workflow } from '@comfy-gateway/schema';
 
 /** One row of the ledger, as the server code sees it (whatever the database). */
@@ -57,6 +57,6 @@ export interface JobLedger {
   ownsImage(ownerId: number, ref: ImageRef): Promise<boolean>;
   /** The user's own cap on unfinished jobs, null for the server default. */
   capOf(userId: number): Promise<number | null>;
-  /** The tracker's view of the same table. */
-  repository: JobRepository;
+  /** The tracker's (and the pool dispatcher's) view of the same table. */
+  repository: PoolRepository;
 }

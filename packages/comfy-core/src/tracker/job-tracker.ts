@@ -327,6 +327,8 @@ export function createJobTracker(opts: JobTrackerOptions) {
     setSocketUp: poller.setSocketUp,
 
     activeCount: () => active().length,
+    /** Snapshots of every unfinished prompt (the pool's queue view). */
+    activeSnapshots: (): JobSnapshot[] => active().map(snapshotOf),
     queuedCount: () => active().filter((j) => j.status === 'queued').length,
     size: () => jobs.size,
 
