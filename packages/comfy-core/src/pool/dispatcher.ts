@@ -48,6 +48,8 @@ export function createDispatcher(o: DispatcherOptions) {
   const { bus, repository, now, timers } = o;
   const waiting = new Map<string, Held>();
   const flights = new Map<string, Flight>();
+  // Ended here: kept (with their buffered events) a minute for streams that resume.
+  const endedHere = new Map<string, JobRecord>();
   const lastServed = new Map<string, number>();
   let served = 0;
   let seq = 0;
@@ -192,8 +194,11 @@ export function createDispatcher(o: DispatcherOptions) {
       .saveState(stateOf(job, bus.ids(id)?.last ?? 0))
       .catch((err: unknown) => o.onError('dispatcher.save', err));
     o.onMetric('job_end', { status, backend: 'none' });
-    // Streams open now still read the buffer; later ones answer from the repository.
+    // Resumes within a minute read the buffer; later ones answer from the repository.
+    endedHere.set(id, job);
     timers.setTimeout(() => {
+      if (endedHere.get(id) !== job) return;
+      endedHere.delete(id);
       if (!waiting.has(id) && !flights.has(id)) bus.drop(id);
     }, 60_000);
     refreshPositions();
@@ -328,7 +333,7 @@ export function createDispatcher(o: DispatcherOptions) {
       const h = waiting.get(promptId);
       if (h) return h.record;
       const f = flights.get(promptId);
-      return f?.posting ? f.record : undefined;
+      return f?.posting ? f.record : endedHere.get(promptId);
     },
     flightOf: (promptId: string): PoolMember | undefined => flights.get(promptId)?.member,
     /** The gateway queue in order. */
