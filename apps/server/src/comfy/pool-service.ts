@@ -211,10 +211,23 @@ export function createPoolOps(deps: {
       return { ...info, value: { [nodeClass]: node } };
     },
 
-    async authorizeView(ref: ImageRef, caller: Caller): Promise<void> {
-      if (ref.backend !== undefined && !memberOf(ref.backend))
+    /**
+     * The ref to read, with its server: as given (checked), else the one server whose jobs (the
+     * caller's; admins: anyone's) made a file of that name; two or more: 400 asking for `backend`.
+     */
+    async authorizeView(ref: ImageRef, caller: Caller): Promise<ImageRef> {
+      const admin = isAdmin(caller);
+      if (ref.backend !== undefined) {
+        if (!memberOf(ref.backend)) throw new GatewayError('NOT_FOUND', 'no such image');
+        if (admin || (await ledger.ownsImage(caller.id, ref))) return ref;
         throw new GatewayError('NOT_FOUND', 'no such image');
-      if (isAdmin(caller) || (await ledger.ownsImage(caller.id, ref))) return;
+      }
+      const servers = await ledger.imageBackends(admin ? null : caller.id, ref);
+      if (servers.length === 1) return { ...ref, backend: servers[0] as string };
+      if (servers.length > 1)
+        throw new GatewayError('VALIDATION_ERROR', 'backend: several servers have a file of that name', {
+          fields: { backend: [`one of ${servers.join(', ')}`] },
+        });
       throw new GatewayError('NOT_FOUND', 'no such image');
     },
 

@@ -122,8 +122,10 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
   });
 
   r.get('/view', viewLimit, async (req, res) => {
-    const ref = parseViewParams(req.query as Record<string, unknown>);
-    await comfy.authorizeView(ref, currentUser(req));
+    const ref = await comfy.authorizeView(
+      parseViewParams(req.query as Record<string, unknown>),
+      currentUser(req),
+    );
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     const source = await comfy.view(ref, { signal: abort.signal });

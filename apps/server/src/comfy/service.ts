@@ -220,8 +220,11 @@ export function createComfyOps(deps: {
     },
 
     /** 404 unless the file is among the images of a job the caller owns (admins: any file). */
-    async authorizeView(ref: ImageRef, caller: Caller): Promise<void> {
-      if (isAdmin(caller) || (await ledger.ownsImage(caller.id, ref))) return;
+    /** Returns the ref to read (with several servers it names the one that made the file). */
+    async authorizeView(given: ImageRef, caller: Caller): Promise<ImageRef> {
+      // One server: a `backend` parameter names nothing.
+      const ref = { filename: given.filename, subfolder: given.subfolder, type: given.type };
+      if (isAdmin(caller) || (await ledger.ownsImage(caller.id, ref))) return ref;
       throw new GatewayError('NOT_FOUND', 'no such image');
     },
 

@@ -53,6 +53,8 @@ export interface JobLedger {
   list(q: LedgerListQuery): Promise<{ items: LedgerJob[]; nextCursor: string | null }>;
   /** Owners of the given prompts; prompts without a row are absent from the map. */
   ownersOf(promptIds: readonly string[]): Promise<Map<string, number | null>>;
+  /** Servers whose jobs (this owner's; null: anyone's) made the file: a `/view` without `backend`. */
+  imageBackends(ownerId: number | null, ref: ImageRef): Promise<string[]>;
   /** True when the file is among the images of a job this user owns. */
   ownsImage(ownerId: number, ref: ImageRef): Promise<boolean>;
   /** The user's own cap on unfinished jobs, null for the server default. */

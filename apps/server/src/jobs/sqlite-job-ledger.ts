@@ -173,6 +173,14 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
       }
       return out;
     },
+    async imageBackends(ownerId, ref) {
+      const rows = db
+        .prepare(`SELECT DISTINCT j.backend FROM job_images i JOIN jobs j ON j.prompt_id = i.prompt_id
+          WHERE i.filename = ? AND i.subfolder = ? AND i.type = ? AND j.backend IS NOT NULL
+            AND (@owner IS NULL OR j.owner_id = @owner)`)
+        .all(ref.filename, ref.subfolder, ref.type, { owner: ownerId }) as Array<{ backend: string }>;
+      return rows.map((r) => r.backend);
+    },
     async ownsImage(ownerId, ref) {
       return (
         ownsImage.get(ref.filename, ref.subfolder, ref.type, ownerId, { backend: ref.backend ?? null }) !==

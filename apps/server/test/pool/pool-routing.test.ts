@@ -28,6 +28,13 @@ describe('pool: routing by capability', () => {
     const view = await app.request(`/api/comfy/view?${q}`, { token });
     expect(view.status).toBe(200);
     expect(view.headers.get('content-type')).toBe('image/png');
+    const direct = await fetch(`${app.sims[1]!.url}/view?${new URLSearchParams({ filename: img?.filename ?? '', subfolder: '', type: 'output' })}`);
+    expect(Buffer.from(await view.arrayBuffer()).equals(Buffer.from(await direct.arrayBuffer()))).toBe(true);
+    // The same file name on s1 (the first job's): without `backend` the gateway cannot tell which.
+    if (finals[0]?.images?.[0]?.filename === img?.filename) {
+      q.delete('backend');
+      expect((await app.request(`/api/comfy/view?${q}`, { token })).status).toBe(400);
+    }
     const other = await app.createUser('other@example.com');
     expect((await app.request(`/api/comfy/view?${q}`, { token: other.token })).status).toBe(404);
   });

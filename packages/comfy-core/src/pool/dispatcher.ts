@@ -26,6 +26,8 @@ interface Flight extends Held {
   member: PoolMember;
   /** POST /prompt not answered yet: the server's tracker does not hold it. */
   posting: boolean;
+  /** Cancelled while being sent: removed from the server's queue once it is there. */
+  cancelAfterPost?: boolean;
 }
 
 export interface DispatcherOptions {
@@ -139,6 +141,11 @@ export function createDispatcher(o: DispatcherOptions) {
           ...(h.clientId !== undefined ? { clientId: h.clientId } : {}),
         });
         f.posting = false;
+        if (f.cancelAfterPost) {
+          m.connection.tracker.markCancelRequested(id);
+          await m.connection.client.deleteQueued([id]);
+          await m.connection.client.interrupt(id);
+        }
       } catch (err) {
         if (flights.get(id) !== f) return;
         flights.delete(id);
@@ -315,6 +322,7 @@ export function createDispatcher(o: DispatcherOptions) {
         return { removed: true };
       }
       const f = flights.get(promptId);
+      if (f?.posting) f.cancelAfterPost = true;
       return f ? { member: f.member } : null;
     },
 

@@ -107,6 +107,12 @@ export function createComfyPool(opts: ComfyPoolOptions) {
   });
   dispatcher = d;
 
+  /** A connected server's object_info (cached); an unreachable one's last known copy, never waited for. */
+  const currentInfo = (m: PoolMember): Promise<ComfyObjectInfo | null> =>
+    m.connection.watchdog.state === 'connected'
+      ? refreshInfo(m).catch(() => m.objectInfo)
+      : Promise.resolve(m.objectInfo);
+
   const refreshInfo = async (m: PoolMember, refresh = false): Promise<ComfyObjectInfo> => {
     const r = await m.connection.getObjectInfo({ refresh });
     if (m.objectInfo !== r.value) {
@@ -192,7 +198,7 @@ export function createComfyPool(opts: ComfyPoolOptions) {
       workflow: Workflow,
       fieldOf?: (nodeId: string, input?: string) => string | undefined,
     ): Promise<Array<{ backend: string; issues: WorkflowIssue[] }>> {
-      await Promise.all(members.map((m) => refreshInfo(m).catch(() => null)));
+      await Promise.all(members.map((m) => currentInfo(m)));
       if (members.some((m) => m.objectInfo === null)) return [];
       const per = members.map((m) => ({
         backend: m.name,
@@ -204,7 +210,13 @@ export function createComfyPool(opts: ComfyPoolOptions) {
     /** The union of every server's object_info (options merged); one server's with `backend`. */
     async objectInfo(o: { backend?: string; refresh?: boolean } = {}): Promise<ComfyObjectInfo> {
       if (o.backend !== undefined) return refreshInfo(member(o.backend), o.refresh);
-      const infos = await Promise.all(members.map((m) => refreshInfo(m, o.refresh).catch(() => m.objectInfo)));
+      const infos = await Promise.all(
+        members.map((m) =>
+          o.refresh && m.connection.watchdog.state === 'connected'
+            ? refreshInfo(m, true).catch(() => m.objectInfo)
+            : currentInfo(m),
+        ),
+      );
       const known = infos.filter((i): i is ComfyObjectInfo => i !== null);
       if (known.length === 0)
         throw new GatewayError('COMFY_UNAVAILABLE', 'no ComfyUI server answered object_info');
