@@ -58,6 +58,7 @@ export function createComfyPool(opts: ComfyPoolOptions) {
   const bus = createJobEvents({ onError });
   const names = new Set<string>();
   let dispatcher: ReturnType<typeof createDispatcher> | null = null;
+  let union: { parts: ComfyObjectInfo[]; value: ComfyObjectInfo } | null = null;
 
   const members: PoolMember[] = opts.backends.map((b) => {
     if (names.has(b.name)) throw new GatewayError('VALIDATION_ERROR', `duplicate backend name ${b.name}`);
@@ -220,7 +221,11 @@ export function createComfyPool(opts: ComfyPoolOptions) {
       const known = infos.filter((i): i is ComfyObjectInfo => i !== null);
       if (known.length === 0)
         throw new GatewayError('COMFY_UNAVAILABLE', 'no ComfyUI server answered object_info');
-      return mergeObjectInfo(known);
+      // Merging copies megabytes: done again only when some server's object_info changed.
+      if (union && union.parts.length === known.length && union.parts.every((p, i) => p === known[i]))
+        return union.value;
+      union = { parts: known, value: mergeObjectInfo(known) };
+      return union.value;
     },
 
     /** Live snapshot: gateway queue first (its position), else the server that follows it. */
