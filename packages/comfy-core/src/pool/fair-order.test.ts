@@ -14,8 +14,8 @@ const ids = (list: QueueEntry[]) => list.map((e) => e.promptId);
 
 describe('orderQueue', () => {
   it('orders one owner by age', () => {
-    const a = [job('a'), job('a'), job('a')];
-    expect(ids(orderQueue([a[2]!, a[0]!, a[1]!], new Map()))).toEqual(ids(a));
+    const [a1, a2, a3] = [job('a'), job('a'), job('a')];
+    expect(ids(orderQueue([a3, a1, a2], new Map()))).toEqual(ids([a1, a2, a3]));
   });
 
   it('puts a late owner’s single job ahead of a busy owner’s second one (round robin)', () => {
