@@ -73,13 +73,25 @@ export function createDispatcher(o: DispatcherOptions) {
   const order = () => orderQueue([...waiting.values()].map((h) => h.entry), lastServed);
   const emit = (id: string, event: StreamEvent) => bus.emit(id, event);
 
+  // Per job, writes land in order, and after the lost server's tracker's own writes (see `lost`).
+  const writes = new Map<string, Promise<unknown>>();
+  const write = (id: string, fn: () => Promise<unknown>) => {
+    const next = (writes.get(id) ?? Promise.resolve())
+      .then(fn)
+      .catch((err: unknown) => o.onError('dispatcher.save', err));
+    writes.set(id, next);
+    void next.then(() => {
+      if (writes.get(id) === next) writes.delete(id);
+    });
+  };
+
   /** Saves a held job's state; the ledger row says it is in the gateway queue (no server). */
   const save = (h: Held, floor = bus.ids(h.entry.promptId)?.floor ?? 0) => {
     const id = h.entry.promptId;
-    void repository
-      .saveState(stateOf(h.record, floor))
-      .then(() => repository.assign(id, null))
-      .catch((err: unknown) => o.onError('dispatcher.save', err));
+    write(id, async () => {
+      await repository.saveState(stateOf(h.record, floor));
+      await repository.assign(id, null);
+    });
   };
 
   /** Queue positions changed: every waiting job whose place moved gets a fresh snapshot. */
@@ -135,6 +147,7 @@ export function createDispatcher(o: DispatcherOptions) {
     o.onMetric('dispatch', { backend: m.name });
     void (async () => {
       try {
+        await writes.get(id);
         await repository.assign(id, m.name);
         await m.connection.queue(h.workflow, {
           promptId: id,
@@ -197,9 +210,8 @@ export function createDispatcher(o: DispatcherOptions) {
     if (error && status !== 'cancelled')
       emit(id, { type: 'error', code: error.code ?? status, message: error.message, details: error });
     emit(id, { type: 'done', snapshot });
-    void repository
-      .saveState(stateOf(job, bus.ids(id)?.last ?? 0))
-      .catch((err: unknown) => o.onError('dispatcher.save', err));
+    const floor = bus.ids(id)?.last ?? 0;
+    write(id, () => repository.saveState(stateOf(job, floor)));
     o.onMetric('job_end', { status, backend: 'none' });
     // Resumes within a minute read the buffer; later ones answer from the repository.
     endedHere.set(id, job);
@@ -290,6 +302,8 @@ export function createDispatcher(o: DispatcherOptions) {
       if (!f || f.member.name !== memberName) return false;
       flights.delete(job.id);
       o.onMetric('failover', { backend: memberName });
+      // That tracker may still be writing the job's last state: ours go after it.
+      write(job.id, () => f.member.connection.tracker.flush());
       const started = job.status === 'running' || job.startedAt !== null;
       if (started && f.retries <= 0) {
         const h: Held = { ...f, record: job };
