@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   streaming: async () => (await import('./streaming.ts')).runStreaming,
   'object-info': async () => (await import('./object-info.ts')).runObjectInfo,
   roundtrip: async () => (await import('./roundtrip.ts')).runRoundtrip,
+  pool: async () => (await import('./pool.ts')).runPool,
 };
 
 async function main(): Promise<void> {

@@ -17,6 +17,8 @@ async function main(): Promise<void> {
       stepMs: Number(process.env['DEMO_STEP_MS'] ?? 60),
       nodeMs: 20,
     },
+    // Two ComfyUI servers behind one gateway queue (DEMO_SIMS=1 for one).
+    sims: Number(process.env['DEMO_SIMS'] ?? 2),
     env: { ...(built ? { WEB_DIR: webDir } : {}), ...process.env },
   });
   const { admin } = stack;
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
     [
       '',
       `  comfy-gateway demo is running: ${stack.url}`,
-      `  ComfyUI simulator:             ${stack.sim.url}`,
+      ...stack.sims.map((s, i) => `  ComfyUI simulator s${i + 1}:          ${s.url}`),
       `  log in as ${admin.email} / ${admin.password}`,
       built ? '' : '  (web UI not built yet: run `pnpm build` first to get it on the same port)',
       '',

@@ -63,6 +63,16 @@ export const urlVar: VarSpec<string> = {
   expected: 'an http(s) URL',
 };
 
+/** One http(s) URL or several separated by commas (kept as the trimmed, comma-joined string). */
+export const urlListVar: VarSpec<string> = {
+  schema: z
+    .string()
+    .transform((s) => s.split(',').map((u) => u.trim()).filter((u) => u !== ''))
+    .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1))
+    .transform((list) => list.join(',')),
+  expected: 'an http(s) URL, or several separated by commas',
+};
+
 /** One of a fixed list. */
 export function enumVar<T extends string>(values: readonly [T, ...T[]]): VarSpec<T> {
   return {

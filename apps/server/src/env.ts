@@ -3,8 +3,10 @@ import path from 'node:path';
 import { PASSWORD_MIN_LENGTH, appConfigSchema, emailSchema, passwordSchema } from '@comfy-gateway/schema';
 import type { AppConfig } from '@comfy-gateway/schema';
 import { isCommonPassword } from './auth/password-policy.ts';
+import { backendsVar, resolveBackends } from './backends-config.ts';
+import type { BackendConfig } from './backends-config.ts';
 import { ConfigError } from './config-error.ts';
-import { boolVar, enumVar, intVar, numberVar, readVar, stringVar, urlVar } from './env-vars.ts';
+import { boolVar, enumVar, intVar, numberVar, readVar, stringVar, urlListVar } from './env-vars.ts';
 import type { Env, VarSpec } from './env-vars.ts';
 
 export { ConfigError };
@@ -15,7 +17,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** AppConfig fields and the variable that overrides each (design §3). */
 const APP_VARS: { [K in keyof AppConfig]-?: [string, VarSpec<NonNullable<AppConfig[K]>>] } = {
   comfy_enabled: ['COMFY_ENABLED', boolVar],
-  comfy_api_url: ['COMFY_API_URL', urlVar],
+  comfy_api_url: ['COMFY_API_URL', urlListVar],
   comfy_timeout: ['COMFY_TIMEOUT', numberVar(0, 3600, true)],
   comfy_image_dir: ['COMFY_IMAGE_DIR', stringVar],
   comfy_health_interval_s: ['COMFY_HEALTH_INTERVAL_S', numberVar(0, 86_400, true)],
@@ -23,6 +25,7 @@ const APP_VARS: { [K in keyof AppConfig]-?: [string, VarSpec<NonNullable<AppConf
   comfy_reconnect_base_delay_s: ['COMFY_RECONNECT_BASE_DELAY_S', numberVar(0, 3600, true)],
   comfy_reconnect_max_delay_s: ['COMFY_RECONNECT_MAX_DELAY_S', numberVar(0, 86_400, true)],
   comfy_object_info_ttl_s: ['COMFY_OBJECT_INFO_TTL_S', numberVar(0, 604_800)],
+  comfy_backends: ['COMFY_BACKENDS', backendsVar],
 };
 
 /** Everything the server reads from its environment, validated. */
@@ -61,6 +64,12 @@ export interface ServerConfig {
   userMaxStreams: number;
   /** tRPC calls one WebSocket may make per second (a frame holds at most 50). */
   wsMaxCallsPerSecond: number;
+  /** The ComfyUI servers (`COMFY_BACKENDS`, else the URLs of `COMFY_API_URL`); more than one: a pool. */
+  backends: BackendConfig[];
+  /** `COMFY_DISPATCH_TIMEOUT_S`: a job no usable server can run fails `no_backend` after this. */
+  dispatchTimeoutS: number;
+  /** `COMFY_RETRY_ON_BACKEND_LOSS`: reruns of a running job whose server is lost. */
+  retryOnBackendLoss: number;
 }
 
 /**
@@ -74,6 +83,11 @@ export function loadConfig(env: Env = process.env): ServerConfig {
   const configFile = configFileVar === undefined ? null : path.resolve(cwd, configFileVar);
   const app = loadAppConfig(env, configFile);
   const webDir = readWebDir(env, cwd);
+  const backends = resolveBackends({
+    apiUrl: app.comfy_api_url,
+    backends: app.comfy_backends,
+    source: backendsSource(env, app),
+  });
   return {
     app: {
       ...app,
@@ -102,7 +116,17 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     tokenDefaultExpiryDays: readVar(env, 'TOKEN_DEFAULT_EXPIRY_DAYS', intVar(1, 3650)) ?? 90,
     userMaxStreams: readVar(env, 'USER_MAX_STREAMS', intVar(1, 100_000)) ?? 32,
     wsMaxCallsPerSecond: readVar(env, 'WS_MAX_CALLS_PER_SECOND', intVar(1, 100_000)) ?? 100,
+    backends,
+    dispatchTimeoutS: readVar(env, 'COMFY_DISPATCH_TIMEOUT_S', numberVar(0, 86_400, true)) ?? 600,
+    retryOnBackendLoss: readVar(env, 'COMFY_RETRY_ON_BACKEND_LOSS', intVar(0, 10)) ?? 1,
   };
+}
+
+/** Which setting the server list came from, for errors. */
+function backendsSource(env: Env, app: AppConfig): string {
+  if (readVar(env, 'COMFY_BACKENDS', stringVar) !== undefined) return 'COMFY_BACKENDS';
+  if (app.comfy_backends) return 'CONFIG_FILE: comfy_backends';
+  return readVar(env, 'COMFY_API_URL', stringVar) !== undefined ? 'COMFY_API_URL' : 'CONFIG_FILE: comfy_api_url';
 }
 
 function loadAppConfig(env: Env, configFile: string | null): AppConfig {

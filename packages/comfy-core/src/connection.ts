@@ -9,6 +9,7 @@ import type { WebSocketCtor } from './client/socket.ts';
 import { defaultTimers } from './timers.ts';
 import type { JobRepository } from './tracker/job-repository.ts';
 import { createJobTracker } from './tracker/job-tracker.ts';
+import type { JobTrackerOptions } from './tracker/job-tracker.ts';
 import { createWatchdog } from './watchdog/index.ts';
 import type { ErrorHook, MetricHook, QueuePromptResult, Timers } from './types.ts';
 
@@ -35,6 +36,8 @@ export interface ComfyConnectionOptions {
   repository?: JobRepository;
   now?: () => number;
   timers?: Timers;
+  /** Pool wiring (see `createComfyPool`): member name, shared event bus, lost-job hook. */
+  pool?: Pick<JobTrackerOptions, 'backend' | 'events' | 'onLost'>;
 }
 
 /** One ComfyUI server: HTTP client, one shared socket, watchdog, job tracker and object_info cache. */
@@ -67,6 +70,7 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
     ...(opts.onMetric ? { onMetric: opts.onMetric } : {}),
     ...(opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {}),
     ...(opts.silenceMs !== undefined ? { silenceMs: opts.silenceMs } : {}),
+    ...(opts.pool ?? {}),
   });
   const objectInfo = createTtlCache<ComfyObjectInfo>({ ttlMs: opts.objectInfoTtlMs, now });
   let version: string | null = null;

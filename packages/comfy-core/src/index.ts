@@ -7,3 +7,4 @@ export { createComfyConnection } from './connection.ts';
 export type { ComfyConnection, ComfyConnectionOptions } from './connection.ts';
 export type * from './types.ts';
 export * from './builder/index.ts';
+export * from './pool/index.ts';

@@ -83,6 +83,7 @@ export class Runtime {
       const item = await this.queue.take(() => this.alive);
       if (!item) return;
       let entry;
+      this.stats.started.push(item[1]);
       try {
         entry = await this.executor.run(item);
       } catch (e) {

@@ -42,7 +42,12 @@ export async function startComfySim(opts: ComfySimOptions = {}): Promise<ComfySi
     extraObjectInfo: opts.extraObjectInfo ?? {},
   };
   const faultState = createFaultState();
-  const statsState: StatsState = { wsConnectionsTotal: 0, requests: {}, promptsAccepted: 0 };
+  const statsState: StatsState = {
+    wsConnectionsTotal: 0,
+    requests: {},
+    promptsAccepted: 0,
+    started: [],
+  };
   const router = buildRouter();
   let runtime: Runtime | null = null;
   let server: Server | null = null;
@@ -87,6 +92,7 @@ export async function startComfySim(opts: ComfySimOptions = {}): Promise<ComfySi
     get promptsAccepted() {
       return statsState.promptsAccepted;
     },
+    started: statsState.started,
   };
   const close = async () => {
     if (closed) return;

@@ -12,6 +12,8 @@ export interface StatsState {
   wsConnectionsTotal: number;
   requests: Record<string, number>;
   promptsAccepted: number;
+  /** Prompt ids in the order their execution started (a test's view across kills). */
+  started: string[];
 }
 
 export const SERVER_FEATURES = { supports_preview_metadata: true, max_upload_size: 104857600 } as const;

@@ -43,6 +43,8 @@ export interface ComfySimStats {
   wsConnectionsTotal: number;
   requests: Record<string, number>;
   promptsAccepted: number;
+  /** Prompt ids whose execution started, in order; kept across stop/restart (not in the protocol). */
+  readonly started: readonly string[];
 }
 
 export interface ComfySim {

@@ -9,6 +9,27 @@ export const connectionStateSchema = z.enum([
 ]);
 export type ConnectionState = z.infer<typeof connectionStateSchema>;
 
+/** One ComfyUI server of the pool; `url` and `last_error` for admins only. */
+export const backendHealthSchema = z.object({
+  name: z.string(),
+  state: connectionStateSchema,
+  /** Jobs sent to it and not ended. */
+  in_flight: z.int().nonnegative(),
+  /** Of those, still waiting in its queue. */
+  queue_remaining: z.int().nonnegative(),
+  version: z.string().nullable(),
+  draining: z.boolean(),
+  max_in_flight: z.int().positive(),
+  url: z.string().optional(),
+  last_error: z.string().nullable().optional(),
+});
+export type BackendHealth = z.infer<typeof backendHealthSchema>;
+
+/** Admins only: `priority` of a job, at submit or later (higher runs first; users submit at 0). */
+export const jobPrioritySchema = z.int().min(-100).max(100);
+export const setJobPriorityInputSchema = z.strictObject({ priority: jobPrioritySchema });
+export type SetJobPriorityInput = z.infer<typeof setJobPriorityInputSchema>;
+
 export const healthSchema = z.object({
   status: z.literal('ok'),
   enabled: z.boolean(),
@@ -24,6 +45,10 @@ export const healthSchema = z.object({
       reconnect_attempts: z.int(),
       comfy_version: z.string().nullable(),
       active_jobs: z.int(),
+      /** With several servers: each one (the top-level state is the best of them). */
+      backends: z.array(backendHealthSchema).optional(),
+      /** With several servers: jobs waiting in the gateway queue. */
+      gateway_queue: z.int().nonnegative().optional(),
     })
     .optional(),
 });

@@ -38,6 +38,10 @@ export const queueItemSchema = z.object({
   mine: z.boolean(),
   /** Admins only: who queued it (null: another program, straight on ComfyUI). */
   owner_id: z.int().nullable().optional(),
+  /** With several servers: the one it was sent to (absent while in the gateway queue). */
+  backend: z.string().optional(),
+  /** With several servers: the job's priority (own jobs and admins). */
+  priority: z.int().optional(),
 });
 export const queueStateSchema = z.object({
   running: z.array(queueItemSchema),

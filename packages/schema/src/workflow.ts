@@ -23,6 +23,8 @@ export const clientIdSchema = z
 export const comfyQueueRequestSchema = z.object({
   workflow: workflowSchema,
   client_id: clientIdSchema.optional(),
+  /** Admins only: higher runs first (users submit at 0); with several servers, the gateway queue's order. */
+  priority: z.int().min(-100).max(100).optional(),
 });
 export type ComfyQueueRequest = z.infer<typeof comfyQueueRequestSchema>;
 

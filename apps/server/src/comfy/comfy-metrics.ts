@@ -1,12 +1,17 @@
-import type { ComfyConnection } from '@comfy-gateway/comfy-core';
+import type { ComfyConnection, ComfyPool } from '@comfy-gateway/comfy-core';
 import { Histogram } from 'prom-client';
 import type { ConnectionState } from '@comfy-gateway/schema';
 import { connectionStateSchema } from '@comfy-gateway/schema';
 import type { Metrics } from '../http/metrics.ts';
+import { createPoolMetrics } from './pool-metrics.ts';
 import { subscriberCount } from './subscriber-count.ts';
 
 /** Prometheus series of the ComfyUI integration (design §5 and the observability issue). */
-export function createComfyMetrics(metrics: Metrics, connection: ComfyConnection | null) {
+export function createComfyMetrics(
+  metrics: Metrics,
+  connection: ComfyConnection | null,
+  pool: ComfyPool | null = null,
+) {
   const reconnects = metrics.counter({
     name: 'comfy_gateway_comfy_reconnects_total',
     help: 'Reconnect attempts to ComfyUI',
@@ -26,7 +31,7 @@ export function createComfyMetrics(metrics: Metrics, connection: ComfyConnection
     help: 'Watchdog state (1 for the current state)',
     labelNames: ['state'],
     collect() {
-      const now = connection?.watchdog.state ?? 'disabled';
+      const now = pool?.bestState() ?? connection?.watchdog.state ?? 'disabled';
       for (const s of connectionStateSchema.options) this.set({ state: s }, s === now ? 1 : 0);
     },
   });
@@ -34,14 +39,14 @@ export function createComfyMetrics(metrics: Metrics, connection: ComfyConnection
     name: 'comfy_gateway_active_jobs',
     help: 'Prompts queued or running that the gateway follows',
     collect() {
-      this.set(connection?.tracker.activeCount() ?? 0);
+      this.set(pool?.activeCount() ?? connection?.tracker.activeCount() ?? 0);
     },
   });
   metrics.gauge({
     name: 'comfy_gateway_queue_depth',
     help: 'Prompts the gateway follows that are still waiting in the ComfyUI queue',
     collect() {
-      this.set(connection ? connection.tracker.queuedCount() : 0);
+      this.set(pool?.dispatcher.waitingCount() ?? (connection ? connection.tracker.queuedCount() : 0));
     },
   });
   metrics.gauge({
@@ -70,7 +75,12 @@ export function createComfyMetrics(metrics: Metrics, connection: ComfyConnection
     if (snap.created_at && snap.finished_at)
       jobDuration.observe({ outcome: snap.status }, (snap.finished_at - snap.created_at) / 1000);
   });
+  const perServer = pool ? createPoolMetrics(metrics, pool) : null;
   return {
+    /** Pool counters (`dispatch`, `failover`, `job_end` with its `backend`). */
+    poolMetric(name: string, labels?: Record<string, string>) {
+      perServer?.count(name, labels);
+    },
     stateChanged(to: ConnectionState) {
       if (to === 'connecting' || to === 'reconnecting') reconnects.inc();
     },

@@ -27,16 +27,16 @@ export function createIngestFromComfy(deps: {
       subfolder: input.subfolder ?? '',
       type: input.type ?? 'output',
     });
-    const conn = deps.ops.conn();
     const row = await requireJob(deps.ledger, input.prompt_id, user);
-    const entry = await conn.client.getHistory(input.prompt_id);
+    const upstream = deps.ops.upstreamOf(row?.backend);
+    const entry = await upstream.client.getHistory(input.prompt_id);
     const outputs = [
       ...(row?.images ?? []),
       ...Object.values(entry?.outputs ?? {}).flatMap((o) => imagesOf(o)),
     ];
     if (!outputs.some((o) => sameFile(o, ref)))
       throw new GatewayError('NOT_FOUND', `prompt ${input.prompt_id} has no output ${ref.filename}`);
-    const source = await deps.ops.view(ref);
+    const source = await deps.ops.view(upstream.backend ? { ...ref, backend: upstream.backend } : ref);
     return deps.gallery().ingestStream({
       stream: source.stream,
       promptId: input.prompt_id,
@@ -45,8 +45,8 @@ export function createIngestFromComfy(deps: {
       originalName: ref.filename,
       user: { id: user.id, email: user.email },
       source: {
-        comfy_url: deps.config.app.comfy_api_url,
-        ...(conn.info().version ? { comfy_version: conn.info().version ?? undefined } : {}),
+        comfy_url: upstream.url,
+        ...(upstream.version ? { comfy_version: upstream.version } : {}),
         filename: ref.filename,
         subfolder: ref.subfolder,
         type: ref.type,

@@ -1,9 +1,14 @@
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
-import { comfyQueueRequestSchema, jobListQuerySchema, promptIdSchema } from '@comfy-gateway/schema';
+import {
+  comfyQueueRequestSchema,
+  jobListQuerySchema,
+  promptIdSchema,
+  setJobPriorityInputSchema,
+} from '@comfy-gateway/schema';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
-import { currentUser } from '../auth/middleware.ts';
+import { currentUser, requireAdmin } from '../auth/middleware.ts';
 import type { ServerConfig } from '../env.ts';
 import { GatewayError, parseOrThrow } from '../errors.ts';
 import { createRateLimiter } from '../http/rate-limit.ts';
@@ -89,12 +94,26 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
     res.json(await comfy.jobs.list(parseOrThrow(jobListQuerySchema, req.query), currentUser(req)));
   });
 
+  r.patch('/jobs/:prompt_id', requireAdmin(), async (req, res) => {
+    const { priority } = parseOrThrow(setJobPriorityInputSchema, req.body);
+    res.json(await comfy.setPriority(promptIdOf(req), priority, currentUser(req)));
+  });
+
+  r.post('/backends/:name/drain', requireAdmin(), (req, res) => {
+    res.json(comfy.drain(String(req.params['name'])));
+  });
+
+  r.post('/backends/:name/resume', requireAdmin(), (req, res) => {
+    res.json(comfy.resume(String(req.params['name'])));
+  });
+
   r.get('/jobs/:prompt_id', async (req, res) => {
     res.json(await comfy.jobs.byId(promptIdOf(req), currentUser(req)));
   });
 
   r.get('/object-info', async (req, res) => {
-    const info = await comfy.objectInfo({ refresh: refreshOf(req) });
+    const backend = typeof req.query['backend'] === 'string' ? req.query['backend'] : undefined;
+    const info = await comfy.objectInfo({ refresh: refreshOf(req), ...(backend ? { backend } : {}) });
     sendCached(req, res, info.value, info.hash, info.warning);
   });
 
@@ -104,8 +123,10 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
   });
 
   r.get('/view', viewLimit, async (req, res) => {
-    const ref = parseViewParams(req.query as Record<string, unknown>);
-    await comfy.authorizeView(ref, currentUser(req));
+    const ref = await comfy.authorizeView(
+      parseViewParams(req.query as Record<string, unknown>),
+      currentUser(req),
+    );
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     const source = await comfy.view(ref, { signal: abort.signal });

@@ -14,6 +14,7 @@ import type {
   QueueItem,
   QueueState,
   User,
+  Workflow,
 } from '@comfy-gateway/schema';
 import { comfyQueueResponseSchema } from '@comfy-gateway/schema';
 import { GatewayError } from '../errors.ts';
@@ -24,6 +25,7 @@ import type { Caller } from '../jobs/job-access.ts';
 import type { JobLedger } from '../jobs/job-ledger.ts';
 import { historyFromLedger, snapshotFromLedger } from '../jobs/job-record.ts';
 import { guardWorkflow } from '../jobs/workflow-guard.ts';
+import { checkPriority } from './priority.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { pendingHistory, summarizeHistory } from './history-summary.ts';
 import type { ViewCache, ViewSource } from './view-cache.ts';
@@ -31,6 +33,16 @@ import { mimeFor } from './view-cache.ts';
 
 /** `?refresh=1` of object_info reaches ComfyUI at most once per this window; others share it. */
 const OBJECT_INFO_REFRESH_MS = 10_000;
+
+/** The ComfyUI server that ran a job (several servers: the job row's `backend`). */
+export type UpstreamOf = (backend: string | null | undefined) => {
+  client: ComfyConnection['client'];
+  version: string | null;
+  url: string;
+  backend?: string;
+};
+
+export type FieldOf = (nodeId: string, input?: string) => string | undefined;
 
 export interface CallContext {
   user: Pick<User, 'id' | 'role'>;
@@ -71,8 +83,12 @@ export function createComfyOps(deps: {
   };
 
   /** object_info; a forced refresh reaches ComfyUI once per window, later callers share it. */
-  const objectInfo = (o: { refresh?: boolean } = {}): Promise<CacheResult<ComfyObjectInfo>> => {
+  const objectInfo = (
+    o: { refresh?: boolean; backend?: string } = {},
+  ): Promise<CacheResult<ComfyObjectInfo>> => {
     const c = conn();
+    if (o.backend !== undefined)
+      throw new GatewayError('NOT_FOUND', `no ComfyUI server named ${o.backend} (one server only)`);
     if (!o.refresh) return c.getObjectInfo();
     if (lastRefresh && now() - lastRefresh.at < OBJECT_INFO_REFRESH_MS)
       return lastRefresh.result.catch(() => c.getObjectInfo());
@@ -81,10 +97,18 @@ export function createComfyOps(deps: {
     return result;
   };
 
+  const upstreamOf: UpstreamOf = () => {
+    const c = conn();
+    return { client: c.client, version: c.info().version, url: config.app.comfy_api_url };
+  };
+
   return {
     conn,
     status,
     objectInfo,
+    upstreamOf,
+    /** One server: the object_info check before accepting says it all. */
+    checkRunnable: async (_workflow: Workflow, _fieldOf?: FieldOf): Promise<void> => undefined,
 
     /** 404 unless the caller owns the prompt (admins: any); the gate before a stream opens. */
     async authorizePrompt(promptId: string, caller: Caller): Promise<void> {
@@ -120,6 +144,7 @@ export function createComfyOps(deps: {
       conn();
       // Before the idempotency hash walks the body: a hostile depth must not reach any recursion.
       guardWorkflow(input.workflow, { allowlist: config.nodeAllowlist });
+      checkPriority(input.priority, ctx.user);
       const { value } = await idempotency.run(
         {
           key: ctx.idempotencyKey,
@@ -136,6 +161,7 @@ export function createComfyOps(deps: {
             clientId: input.client_id,
             user: ctx.user,
             idempotencyKey: ctx.idempotencyKey,
+            priority: input.priority,
           }),
       );
       return value;
@@ -204,8 +230,11 @@ export function createComfyOps(deps: {
     },
 
     /** 404 unless the file is among the images of a job the caller owns (admins: any file). */
-    async authorizeView(ref: ImageRef, caller: Caller): Promise<void> {
-      if (isAdmin(caller) || (await ledger.ownsImage(caller.id, ref))) return;
+    /** Returns the ref to read (with several servers it names the one that made the file). */
+    async authorizeView(given: ImageRef, caller: Caller): Promise<ImageRef> {
+      // One server: a `backend` parameter names nothing.
+      const ref = { filename: given.filename, subfolder: given.subfolder, type: given.type };
+      if (isAdmin(caller) || (await ledger.ownsImage(caller.id, ref))) return ref;
       throw new GatewayError('NOT_FOUND', 'no such image');
     },
 

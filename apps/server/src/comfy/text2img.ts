@@ -13,6 +13,7 @@ import type { ComfyObjectInfo, ComfyText2ImgResponse, Preset } from '@comfy-gate
 import { GatewayError, validationError } from '../errors.ts';
 import type { JobAcceptor } from '../jobs/accept-job.ts';
 import type { IdempotencyStore } from './idempotency.ts';
+import { checkPriority } from './priority.ts';
 import type { CallContext, ComfyOps } from './service.ts';
 
 export interface PresetLookup {
@@ -86,7 +87,18 @@ export function createText2Img(deps: {
   accept: JobAcceptor;
 }) {
   return async (raw: unknown, ctx: CallContext): Promise<ComfyText2ImgResponse> => {
-    const conn = deps.ops.conn();
+    // Admins only; not a graph parameter, so it is taken off before the params are validated.
+    let priority: number | undefined;
+    if (raw && typeof raw === 'object' && 'priority' in raw) {
+      const { priority: p, ...rest } = raw as Record<string, unknown>;
+      if (typeof p !== 'number' || !Number.isInteger(p) || p < -100 || p > 100)
+        throw new GatewayError('VALIDATION_ERROR', 'priority: expected an integer -100..100', {
+          fields: { priority: ['expected an integer -100..100'] },
+        });
+      checkPriority(p, ctx.user);
+      priority = p;
+      raw = rest;
+    }
     const presetId = raw && typeof raw === 'object' ? (raw as { preset?: unknown }).preset : undefined;
     let preset: Preset | undefined;
     if (typeof presetId === 'string' && presetId !== '') {
@@ -110,7 +122,8 @@ export function createText2Img(deps: {
         response: comfyText2ImgResponseSchema,
       },
       async () => {
-        const info = (await conn.getObjectInfo()).value;
+        // With several servers: every server's options together (routing picks one that has them).
+        const info = (await deps.ops.objectInfo()).value;
         const seed = params.seed ?? randomInt(0, Math.min(MAX_SEED, 2 ** 48 - 1));
         // A template preset that cannot take a switch throws a VALIDATION_ERROR naming it.
         const built = buildText2Img(params, {
@@ -120,12 +133,14 @@ export function createText2Img(deps: {
         });
         const check = validateWorkflow(built.workflow, info, built.fieldOf);
         if (!check.ok) throw unsupportedError(check.issues);
+        await deps.ops.checkRunnable(built.workflow, built.fieldOf);
         const queued = await deps.accept({
           workflow: built.workflow,
           kind: 'text2img',
           params: { ...params, seed, ...(built.presetId ? { preset: built.presetId } : {}) },
           user: ctx.user,
           idempotencyKey: ctx.idempotencyKey,
+          priority,
         });
         return {
           prompt_id: queued.prompt_id,

@@ -36,7 +36,7 @@ export function pathProblem(value: string, { allowSlash }: { allowSlash: boolean
 
 /** Validates `/view` query parameters into an image reference (400 naming the field). */
 export function parseViewParams(query: Record<string, unknown>): ImageRef {
-  const { filename, subfolder = '', type = 'output' } = query;
+  const { filename, subfolder = '', type = 'output', backend } = query;
   if (typeof filename !== 'string' || filename.length === 0) throw fieldError('filename', 'is required');
   if (filename.length > 255) throw fieldError('filename', 'is too long');
   if (typeof subfolder !== 'string') throw fieldError('subfolder', 'must be a single string');
@@ -49,5 +49,7 @@ export function parseViewParams(query: Record<string, unknown>): ImageRef {
   if (badName || dots) throw fieldError('filename', badName ?? 'must not contain ".."');
   const badFolder = subfolder === '' ? null : pathProblem(subfolder, { allowSlash: true });
   if (badFolder) throw fieldError('subfolder', badFolder);
-  return { filename, subfolder, type: t.data };
+  if (backend !== undefined && (typeof backend !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(backend)))
+    throw fieldError('backend', 'must be a server name');
+  return { filename, subfolder, type: t.data, ...(backend !== undefined ? { backend } : {}) };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ComfyConnection } from '@comfy-gateway/comfy-core';
+import type { ComfyConnection, ComfyPool } from '@comfy-gateway/comfy-core';
 import { contentHash } from '@comfy-gateway/comfy-core/cache';
 import type { ComfyQueueResponse, JobKind, User, Workflow } from '@comfy-gateway/schema';
 import type { ServerConfig } from '../env.ts';
@@ -18,6 +18,8 @@ export interface JobSubmission {
   clientId?: string | undefined;
   user: Pick<User, 'id'>;
   idempotencyKey?: string | undefined;
+  /** Checked by the caller (admins only); 0 when absent. */
+  priority?: number | undefined;
 }
 
 /**
@@ -28,6 +30,8 @@ export function createJobAcceptor(deps: {
   config: Pick<ServerConfig, 'queueMaxPending' | 'userMaxActiveJobs' | 'nodeAllowlist'>;
   ledger: JobLedger;
   conn: () => ComfyConnection;
+  /** Several servers: accepted jobs go to the pool's gateway queue instead of straight to ComfyUI. */
+  pool?: ComfyPool | null;
   now?: () => number;
 }) {
   const now = deps.now ?? Date.now;
@@ -36,9 +40,11 @@ export function createJobAcceptor(deps: {
 
   return async (s: JobSubmission): Promise<ComfyQueueResponse> => {
     guardWorkflow(s.workflow, { allowlist: deps.config.nodeAllowlist });
-    const c = deps.conn();
+    const pool = deps.pool ?? null;
+    const c = pool ? null : deps.conn();
     const cap = deps.config.queueMaxPending;
-    if (cap !== null && c.tracker.activeCount() + reserved >= cap) {
+    const active = pool ? pool.activeCount() : (c?.tracker.activeCount() ?? 0);
+    if (cap !== null && active + reserved >= cap) {
       throw new GatewayError(
         'RATE_LIMITED',
         `the gateway already has ${cap} unfinished prompts (QUEUE_MAX_PENDING)`,
@@ -49,7 +55,8 @@ export function createJobAcceptor(deps: {
     try {
       const maxActive = (await deps.ledger.capOf(s.user.id)) ?? deps.config.userMaxActiveJobs;
       const promptId = randomUUID();
-      const ownSocket = s.clientId === undefined || s.clientId === c.clientId;
+      const gatewayClientId = pool ? pool.clientId : (c?.clientId ?? '');
+      const ownSocket = s.clientId === undefined || s.clientId === gatewayClientId;
       const accepted = await deps.ledger.accept(
         {
           promptId,
@@ -58,7 +65,7 @@ export function createJobAcceptor(deps: {
           params: s.params,
           workflow: s.workflow,
           workflowHash: contentHash(s.workflow),
-          priority: 0,
+          priority: s.priority ?? 0,
           idempotencyKey: s.idempotencyKey ?? null,
           ownSocket,
           createdAt: now(),
@@ -72,6 +79,19 @@ export function createJobAcceptor(deps: {
           { retry_after_s: RETRY_AFTER_S },
         );
       }
+      if (pool) {
+        // The row is written: the job waits in the gateway queue (a restart rebuilds it from the ledger).
+        pool.submit({
+          promptId,
+          owner: String(s.user.id),
+          priority: s.priority ?? 0,
+          workflow: s.workflow,
+          clientId: s.clientId,
+          createdAt: now(),
+        });
+        return { prompt_id: promptId, client_id: s.clientId ?? gatewayClientId };
+      }
+      if (!c) throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled');
       try {
         const res = await c.queue(s.workflow, {
           promptId,

@@ -1,4 +1,4 @@
-import type { JobRepository } from '@comfy-gateway/comfy-core';
+import type { PoolRepository } from '@comfy-gateway/comfy-core';
 import type { ImageRef, JobError, JobKind, JobStatus, Workflow } from '@comfy-gateway/schema';
 
 /** One row of the ledger, as the server code sees it (whatever the database). */
@@ -53,10 +53,12 @@ export interface JobLedger {
   list(q: LedgerListQuery): Promise<{ items: LedgerJob[]; nextCursor: string | null }>;
   /** Owners of the given prompts; prompts without a row are absent from the map. */
   ownersOf(promptIds: readonly string[]): Promise<Map<string, number | null>>;
+  /** Servers whose jobs (this owner's; null: anyone's) made the file: a `/view` without `backend`. */
+  imageBackends(ownerId: number | null, ref: ImageRef): Promise<string[]>;
   /** True when the file is among the images of a job this user owns. */
   ownsImage(ownerId: number, ref: ImageRef): Promise<boolean>;
   /** The user's own cap on unfinished jobs, null for the server default. */
   capOf(userId: number): Promise<number | null>;
-  /** The tracker's view of the same table. */
-  repository: JobRepository;
+  /** The tracker's (and the pool dispatcher's) view of the same table. */
+  repository: PoolRepository;
 }

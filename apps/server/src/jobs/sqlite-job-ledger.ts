@@ -72,8 +72,10 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
   const addImage = db.prepare(
     'INSERT OR IGNORE INTO job_images (prompt_id, type, subfolder, filename) VALUES (?, ?, ?, ?)',
   );
+  // With several servers a file name recurs: the job must have run on the server the ref names.
   const ownsImage = db.prepare(`SELECT 1 FROM job_images i JOIN jobs j ON j.prompt_id = i.prompt_id
-    WHERE i.filename = ? AND i.subfolder = ? AND i.type = ? AND j.owner_id = ? LIMIT 1`);
+    WHERE i.filename = ? AND i.subfolder = ? AND i.type = ? AND j.owner_id = ?
+      AND (@backend IS NULL OR j.backend = @backend) LIMIT 1`);
 
   const accept = db.transaction((job: Parameters<JobLedger['accept']>[0], maxActive: number) => {
     const { n } = countActive.get(job.ownerId) as { n: number };
@@ -170,8 +172,19 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
       const rows = selectOwners.all(JSON.stringify(ids)) as { prompt_id: string; owner_id: number | null }[];
       return new Map(rows.map((r) => [r.prompt_id, r.owner_id]));
     },
+    async imageBackends(ownerId, ref) {
+      const rows = db
+        .prepare(`SELECT DISTINCT j.backend FROM job_images i JOIN jobs j ON j.prompt_id = i.prompt_id
+          WHERE i.filename = ? AND i.subfolder = ? AND i.type = ? AND j.backend IS NOT NULL
+            AND (@owner IS NULL OR j.owner_id = @owner)`)
+        .all(ref.filename, ref.subfolder, ref.type, { owner: ownerId }) as Array<{ backend: string }>;
+      return rows.map((r) => r.backend);
+    },
     async ownsImage(ownerId, ref) {
-      return ownsImage.get(ref.filename, ref.subfolder, ref.type, ownerId) !== undefined;
+      return (
+        ownsImage.get(ref.filename, ref.subfolder, ref.type, ownerId, { backend: ref.backend ?? null }) !==
+        undefined
+      );
     },
     async capOf(userId) {
       const row = db.prepare('SELECT max_active_jobs FROM users WHERE id = ?').get(userId) as
@@ -179,6 +192,21 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
       return row?.max_active_jobs ?? null;
     },
     repository: {
+      async assign(promptId, backend) {
+        db.prepare('UPDATE jobs SET backend = ? WHERE prompt_id = ?').run(backend, promptId);
+      },
+      async setPriority(promptId, priority) {
+        db.prepare('UPDATE jobs SET priority = ? WHERE prompt_id = ?').run(priority, promptId);
+      },
+      async listPending() {
+        const rows = db
+          .prepare(`SELECT * FROM jobs WHERE ${UNFINISHED} ORDER BY created_at, rowid`)
+          .all() as JobRow[];
+        return rows.map((r) => {
+          const j = fromRow(r);
+          return { stored: toStored(j), owner: String(j.ownerId ?? ''), priority: j.priority, backend: j.backend };
+        });
+      },
       async saveState(state) {
         saveState(state);
       },

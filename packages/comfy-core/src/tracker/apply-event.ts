@@ -61,7 +61,7 @@ export function applyEvent(job: JobRecord, ev: ComfyEvent, now: number, emit: Em
     }
     case 'executed': {
       job.done.add(ev.node);
-      const images = imagesOf(ev.output);
+      const images = imagesOf(ev.output, job.backend);
       if (images.length > 0) {
         job.images.push(...images);
         emit({ type: 'images', node: ev.node, images });

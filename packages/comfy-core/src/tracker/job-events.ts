@@ -37,7 +37,12 @@ export function createJobEvents(o: { onError?: ErrorHook } = {}) {
   return {
     /** Starts a job's channel; ids continue above `floor` (0 for a new job). */
     open(promptId: string, o: { floor: number; onReserve: (floor: number) => void }): void {
-      if (channels.has(promptId)) return;
+      const existing = channels.get(promptId);
+      // A job moving between trackers of a pool keeps its channel (ids continue); the new holder persists.
+      if (existing) {
+        existing.onReserve = o.onReserve;
+        return;
+      }
       const first = Math.max(0, Math.floor(o.floor)) + 1;
       channels.set(promptId, {
         events: [],

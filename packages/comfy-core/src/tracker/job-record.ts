@@ -40,6 +40,8 @@ export interface JobRecord {
   endedByPolling: boolean;
   /** Followed again after a restart: polled until it ends, as its events may go to an old client id. */
   restored: boolean;
+  /** The pool member that runs it (images carry its name); absent with one server. */
+  backend?: string;
 }
 
 export function newRecord(
@@ -157,7 +159,7 @@ export function snapshotOf(job: JobRecord): JobSnapshot {
 }
 
 /** Collects `{filename, subfolder, type}` entries from a node's UI output (images, gifs, ...). */
-export function imagesOf(output: Record<string, unknown> | null | undefined): ImageRef[] {
+export function imagesOf(output: Record<string, unknown> | null | undefined, backend?: string): ImageRef[] {
   const refs: ImageRef[] = [];
   for (const key of ['images', 'gifs']) {
     const list = output?.[key];
@@ -169,6 +171,7 @@ export function imagesOf(output: Record<string, unknown> | null | undefined): Im
         filename: item['filename'],
         subfolder: typeof item['subfolder'] === 'string' ? item['subfolder'] : '',
         type,
+        ...(backend !== undefined ? { backend } : {}),
       });
     }
   }

@@ -1,6 +1,7 @@
 import type { JobError, JobSnapshot, JobStatus, StreamEvent } from '@comfy-gateway/schema';
 import type { ErrorHook, JobListener, MetricHook } from '../types.ts';
 import { createJobEvents } from './job-events.ts';
+import type { JobEvents } from './job-events.ts';
 import { isFinal, snapshotOf, stateOf } from './job-record.ts';
 import type { Emit, JobRecord } from './job-record.ts';
 import type { JobRepository } from './job-repository.ts';
@@ -14,7 +15,17 @@ export interface JobStoreOptions {
   metric: MetricHook;
   repository: JobRepository;
   onError: ErrorHook;
+  /** A bus shared by the trackers of a pool, so a job keeps one numbered stream across servers. */
+  bus?: JobEvents;
+  /** Asked before a job ends for a lost server; true: the pool took it back (no final state here). */
+  onLost?: LostHook;
 }
+
+/** Error codes that mean the server lost the job, not that the job failed. */
+export const LOSS_CODES: ReadonlySet<string> = new Set(['vanished', 'comfy_unreachable']);
+
+/** The pool's say over a job its server lost: true when it takes the job back. */
+export type LostHook = (job: JobRecord, error: JobError) => boolean;
 
 /**
  * The tracker's job table: records in memory, their events on the bus, their durable state
@@ -22,7 +33,7 @@ export interface JobStoreOptions {
  */
 export function createJobStore(opts: JobStoreOptions) {
   const jobs = new Map<string, JobRecord>();
-  const bus = createJobEvents({ onError: opts.onError });
+  const bus = opts.bus ?? createJobEvents({ onError: opts.onError });
   const writer = createJobWriter({ repository: opts.repository, onError: opts.onError });
   const savedKeys = new WeakMap<JobRecord, string>();
   const endListeners = new Set<(s: JobSnapshot) => void>();
@@ -81,6 +92,11 @@ export function createJobStore(opts: JobStoreOptions) {
      */
     finish(job: JobRecord, status: JobStatus, error?: JobError): void {
       if (isFinal(job)) return;
+      if (status === 'failed' && error?.code && LOSS_CODES.has(error.code) && opts.onLost?.(job, error)) {
+        // Released to the pool: its channel stays (shared), this tracker forgets it.
+        jobs.delete(job.id);
+        return;
+      }
       job.status = status;
       job.finishedAt = opts.now();
       if (error) job.error = error;

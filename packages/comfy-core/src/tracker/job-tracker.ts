@@ -11,6 +11,8 @@ import { isFinal, newRecord, recordFromStored, snapshotOf } from './job-record.t
 import type { JobRecord } from './job-record.ts';
 import type { JobRepository, StoredJob } from './job-repository.ts';
 import { createJobStore } from './job-store.ts';
+import type { LostHook } from './job-store.ts';
+import type { JobEvents } from './job-events.ts';
 import { createMemoryJobRepository } from './memory-job-repository.ts';
 import { createJobPoller } from './job-poller.ts';
 import { absorbHistory, applyQueue } from './reconcile-job.ts';
@@ -36,6 +38,12 @@ export interface JobTrackerOptions {
   onMetric?: MetricHook;
   /** Errors that must not break the event path (failed writes, background polls). */
   onError?: ErrorHook;
+  /** Pool member name: set on every job and its images. */
+  backend?: string;
+  /** Shared event bus of a pool (see `createComfyPool`). */
+  events?: JobEvents;
+  /** A job its server lost: the pool may take it back (see `LostHook`). */
+  onLost?: LostHook;
 }
 
 /** Keeps a state per prompt from socket events, with `/queue` and `/history` as the truth. */
@@ -52,6 +60,8 @@ export function createJobTracker(opts: JobTrackerOptions) {
     metric,
     repository,
     onError,
+    ...(opts.events ? { bus: opts.events } : {}),
+    ...(opts.onLost ? { onLost: opts.onLost } : {}),
   });
   const early = createEarlyEvents(now);
   const poller = createJobPoller({
@@ -99,6 +109,7 @@ export function createJobTracker(opts: JobTrackerOptions) {
   const adoptStored = (stored: StoredJob): JobRecord => {
     const job = recordFromStored(stored);
     job.restored = true;
+    if (opts.backend !== undefined) job.backend = opts.backend;
     adopt(job, stored.eventIdFloor);
     return job;
   };
@@ -186,6 +197,7 @@ export function createJobTracker(opts: JobTrackerOptions) {
           now: now(),
         });
         if (o.queuePosition !== undefined) job.queuePosition = o.queuePosition;
+        if (opts.backend !== undefined) job.backend = opts.backend;
         adopt(job, o.eventIdFloor ?? 0);
       }
       schedule();
@@ -315,6 +327,8 @@ export function createJobTracker(opts: JobTrackerOptions) {
     setSocketUp: poller.setSocketUp,
 
     activeCount: () => active().length,
+    /** Snapshots of every unfinished prompt (the pool's queue view). */
+    activeSnapshots: (): JobSnapshot[] => active().map(snapshotOf),
     queuedCount: () => active().filter((j) => j.status === 'queued').length,
     size: () => jobs.size,
 

@@ -37,7 +37,7 @@ export function absorbHistory(
   emit: Emit,
 ): { status: JobStatus; error?: JobError } {
   if (isFinal(job)) return { status: job.status };
-  const found = Object.values(entry.outputs).flatMap((o) => imagesOf(o));
+  const found = Object.values(entry.outputs).flatMap((o) => imagesOf(o, job.backend));
   const same = (a: { filename: string; subfolder: string; type: string }, b: typeof a) =>
     a.filename === b.filename && a.subfolder === b.subfolder && a.type === b.type;
   const fresh = found.filter((r) => !job.images.some((i) => same(i, r)));

@@ -2,22 +2,36 @@ import {
   comfyQueueRequestSchema,
   ingestFromComfyInputSchema,
   jobListQuerySchema,
+  jobPrioritySchema,
   promptIdSchema,
   text2ImgInputSchema,
 } from '@comfy-gateway/schema';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { tracked } from '@trpc/server';
 import * as z from 'zod';
-import { authedProcedure } from '../init.ts';
+import { adminProcedure, authedProcedure } from '../init.ts';
 import { openSubscriber } from '../../comfy/subscriber-count.ts';
 
 const promptInput = z.object({ prompt_id: promptIdSchema });
-const refreshInput = z.object({ refresh: z.boolean().optional() }).optional();
+const refreshInput = z
+  .object({ refresh: z.boolean().optional(), backend: z.string().min(1).max(64).optional() })
+  .optional();
 const withKey = { idempotency_key: z.string().min(1).max(200).optional() };
 
 /** The ComfyUI integration over tRPC: the same service calls as `/api/comfy`. */
 export const comfyRouter = {
   health: authedProcedure.query(({ ctx }) => ctx.services.comfy.health(ctx.user)),
+  /** Admins: stop sending new jobs to a server (running ones finish). */
+  drain: adminProcedure
+    .input(z.object({ name: z.string().min(1).max(64) }))
+    .mutation(({ ctx, input }) => ctx.services.comfy.drain(input.name)),
+  resume: adminProcedure
+    .input(z.object({ name: z.string().min(1).max(64) }))
+    .mutation(({ ctx, input }) => ctx.services.comfy.resume(input.name)),
+  /** Admins: a job's priority (higher runs first), also after submit. */
+  setPriority: adminProcedure
+    .input(promptInput.extend({ priority: jobPrioritySchema }))
+    .mutation(({ ctx, input }) => ctx.services.comfy.setPriority(input.prompt_id, input.priority, ctx.user)),
   queue: authedProcedure
     .input(comfyQueueRequestSchema.extend(withKey))
     .mutation(({ ctx, input: { idempotency_key, ...body } }) =>
@@ -48,7 +62,10 @@ export const comfyRouter = {
       .query(({ ctx, input }) => ctx.services.comfy.jobs.byId(input.prompt_id, ctx.user)),
   },
   objectInfo: authedProcedure.input(refreshInput).query(async ({ ctx, input }) => {
-    const info = await ctx.services.comfy.objectInfo({ refresh: input?.refresh ?? false });
+    const info = await ctx.services.comfy.objectInfo({
+      refresh: input?.refresh ?? false,
+      ...(input?.backend ? { backend: input.backend } : {}),
+    });
     return { info: info.value, hash: info.hash, stale: info.stale, warning: info.warning ?? null };
   }),
   nodeInfo: authedProcedure

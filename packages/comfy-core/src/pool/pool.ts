@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { isFinalJobStatus } from '@comfy-gateway/schema';
+import type { ComfyObjectInfo, ConnectionState, JobSnapshot, Workflow } from '@comfy-gateway/schema';
+import { createComfyConnection } from '../connection.ts';
+import type { ComfyConnectionOptions } from '../connection.ts';
+import { GatewayError } from '../errors.ts';
+import { defaultTimers } from '../timers.ts';
+import { createJobEvents } from '../tracker/job-events.ts';
+import { snapshotOf } from '../tracker/job-record.ts';
+import { openJobStream } from '../tracker/stream.ts';
+import type { JobStream, StreamOptions } from '../tracker/stream.ts';
+import type { ErrorHook, MetricHook, TrackedEvent } from '../types.ts';
+import type { WorkflowIssue } from '../builder/validate.ts';
+import { mergeObjectInfo, missingCapabilities } from './capability.ts';
+import { createDispatcher } from './dispatcher.ts';
+import type { PoolJob, PoolMember, PoolRepository } from './pool-types.ts';
+
+export interface PoolBackend {
+  name: string;
+  baseUrl: string;
+  weight?: number;
+  maxInFlight?: number;
+}
+
+export interface ComfyPoolOptions
+  extends Omit<ComfyConnectionOptions, 'baseUrl' | 'repository' | 'pool' | 'onStateChange' | 'onMetric'> {
+  backends: readonly PoolBackend[];
+  repository: PoolRepository;
+  /** Retries of a running job whose server is lost (default 1). */
+  retryOnLoss?: number;
+  /** A job no usable server can run fails `no_backend` after this long (default 600 s). */
+  dispatchTimeoutMs?: number;
+  onStateChange?: (backend: string, from: ConnectionState, to: ConnectionState, reason?: string) => void;
+  /** Tracker counters plus `dispatch`, `failover`, `job_end`, each labelled with `backend`. */
+  onMetric?: MetricHook;
+}
+
+const STATE_RANK: Record<ConnectionState, number> = {
+  connected: 4,
+  connecting: 3,
+  reconnecting: 2,
+  degraded: 1,
+  disabled: 0,
+};
+
+/**
+ * Several ComfyUI servers behind one gateway queue: one connection per server (socket, watchdog,
+ * tracker, object_info cache), one shared event bus (a job keeps one numbered stream when it moves)
+ * and the dispatcher. Jobs come in through `submit` after their ledger row is written.
+ */
+export function createComfyPool(opts: ComfyPoolOptions) {
+  const clientId = opts.clientId ?? randomUUID().replaceAll('-', '');
+  const now = opts.now ?? Date.now;
+  const timers = opts.timers ?? defaultTimers;
+  const onError: ErrorHook = opts.onError ?? (() => undefined);
+  const metric: MetricHook = opts.onMetric ?? (() => undefined);
+  const repository = opts.repository;
+  const bus = createJobEvents({ onError });
+  const names = new Set<string>();
+  let dispatcher: ReturnType<typeof createDispatcher> | null = null;
+  let union: { parts: ComfyObjectInfo[]; value: ComfyObjectInfo } | null = null;
+
+  const members: PoolMember[] = opts.backends.map((b) => {
+    if (names.has(b.name)) throw new GatewayError('VALIDATION_ERROR', `duplicate backend name ${b.name}`);
+    names.add(b.name);
+    const { backends: _b, repository: _r, retryOnLoss: _t, dispatchTimeoutMs: _d, ...common } = opts;
+    const connection = createComfyConnection({
+      ...common,
+      baseUrl: b.baseUrl,
+      clientId,
+      onMetric: (name, labels) => metric(name, { ...labels, backend: b.name }),
+      // This server's tracker follows again only the jobs that were sent to it.
+      repository: {
+        saveState: (s) => repository.saveState(s),
+        load: (id) => repository.load(id),
+        listUnfinished: async () =>
+          (await repository.listPending()).filter((p) => p.backend === b.name).map((p) => p.stored),
+      },
+      pool: {
+        backend: b.name,
+        events: bus,
+        onLost: (job, error) => dispatcher?.lost(b.name, job, error) ?? false,
+      },
+      onStateChange: (from, to, reason) => opts.onStateChange?.(b.name, from, to, reason),
+    });
+    return {
+      name: b.name,
+      baseUrl: b.baseUrl,
+      weight: b.weight ?? 1,
+      maxInFlight: b.maxInFlight ?? 2,
+      connection,
+      draining: false,
+      objectInfo: null,
+      infoVersion: 0,
+    };
+  });
+
+  const d = createDispatcher({
+    members,
+    bus,
+    repository,
+    retryOnLoss: opts.retryOnLoss ?? 1,
+    dispatchTimeoutMs: opts.dispatchTimeoutMs ?? 600_000,
+    now,
+    timers,
+    onError,
+    onMetric: metric,
+  });
+  dispatcher = d;
+
+  /** A connected server's object_info (cached); an unreachable one's last known copy, never waited for. */
+  const currentInfo = (m: PoolMember): Promise<ComfyObjectInfo | null> =>
+    m.connection.watchdog.state === 'connected'
+      ? refreshInfo(m).catch(() => m.objectInfo)
+      : Promise.resolve(m.objectInfo);
+
+  const refreshInfo = async (m: PoolMember, refresh = false): Promise<ComfyObjectInfo> => {
+    const r = await m.connection.getObjectInfo({ refresh });
+    if (m.objectInfo !== r.value) {
+      m.objectInfo = r.value;
+      m.infoVersion++;
+      d.poke();
+    }
+    return r.value;
+  };
+
+  for (const m of members) {
+    m.connection.tracker.onEnd((s) => d.ended(s.prompt_id));
+    m.connection.watchdog.onState(({ to }) => {
+      if (to === 'connected')
+        void refreshInfo(m, true).catch((err: unknown) => onError('pool.objectInfo', err));
+      d.poke();
+    });
+  }
+
+  const member = (name: string): PoolMember => {
+    const m = members.find((x) => x.name === name);
+    if (!m) throw new GatewayError('NOT_FOUND', `no ComfyUI server named ${name}`);
+    return m;
+  };
+  /** The server whose tracker follows the prompt now. */
+  const holder = (promptId: string): PoolMember | undefined =>
+    members.find((m) => m.connection.tracker.get(promptId) !== undefined);
+
+  const openStream = async (promptId: string, o: StreamOptions = {}): Promise<JobStream | undefined> => {
+    const held = d.record(promptId);
+    if (held) return openJobStream(bus, { live: held }, o);
+    const m = holder(promptId) ?? d.flightOf(promptId);
+    if (m) return m.connection.tracker.openStream(promptId, o);
+    const stored = await repository.load(promptId);
+    if (!stored) return undefined;
+    if (isFinalJobStatus(stored.status)) return openJobStream(bus, { stored }, o);
+    // Between two holders (a move in progress): ask again once it has landed.
+    const again = d.record(promptId) ?? holder(promptId);
+    return again ? openStream(promptId, o) : undefined;
+  };
+
+  return {
+    clientId,
+    members,
+    member,
+    holder,
+    dispatcher: d,
+    bus,
+
+    /** Follows the restored jobs again: queued ones into the gateway queue, sent ones on their server. */
+    async start(): Promise<void> {
+      const pending = await repository.listPending().catch((err: unknown) => {
+        onError('pool.restore', err);
+        return [];
+      });
+      for (const p of pending) {
+        const job: PoolJob = {
+          promptId: p.stored.promptId,
+          owner: p.owner,
+          priority: p.priority,
+          workflow: p.stored.prompt ?? {},
+          createdAt: p.stored.createdAt,
+        };
+        const m = p.backend === null ? undefined : members.find((x) => x.name === p.backend);
+        if (m) d.adoptFlight(job, m);
+        else if (p.stored.prompt) d.enqueue(job, { floor: p.stored.eventIdFloor });
+      }
+      await Promise.all(members.map((m) => m.connection.start()));
+    },
+    async stop(): Promise<void> {
+      d.close();
+      await Promise.all(members.map((m) => m.connection.stop()));
+    },
+
+    /** An accepted job (ledger row written) into the gateway queue. */
+    submit: (job: PoolJob): JobSnapshot => d.enqueue(job),
+
+    /**
+     * Which servers lack what the workflow needs: empty when one known server can run it (or a
+     * server's object_info is not known yet, so it might).
+     */
+    async missingEverywhere(
+      workflow: Workflow,
+      fieldOf?: (nodeId: string, input?: string) => string | undefined,
+    ): Promise<Array<{ backend: string; issues: WorkflowIssue[] }>> {
+      await Promise.all(members.map((m) => currentInfo(m)));
+      if (members.some((m) => m.objectInfo === null)) return [];
+      const per = members.map((m) => ({
+        backend: m.name,
+        issues: missingCapabilities(workflow, m.objectInfo ?? {}, fieldOf),
+      }));
+      return per.some((p) => p.issues.length === 0) ? [] : per;
+    },
+
+    /** The union of every server's object_info (options merged); one server's with `backend`. */
+    async objectInfo(o: { backend?: string; refresh?: boolean } = {}): Promise<ComfyObjectInfo> {
+      if (o.backend !== undefined) return refreshInfo(member(o.backend), o.refresh);
+      const infos = await Promise.all(
+        members.map((m) =>
+          o.refresh && m.connection.watchdog.state === 'connected'
+            ? refreshInfo(m, true).catch(() => m.objectInfo)
+            : currentInfo(m),
+        ),
+      );
+      const known = infos.filter((i): i is ComfyObjectInfo => i !== null);
+      if (known.length === 0)
+        throw new GatewayError('COMFY_UNAVAILABLE', 'no ComfyUI server answered object_info');
+      // Merging copies megabytes: done again only when some server's object_info changed.
+      if (union && union.parts.length === known.length && union.parts.every((p, i) => p === known[i]))
+        return union.value;
+      union = { parts: known, value: mergeObjectInfo(known) };
+      return union.value;
+    },
+
+    /** Live snapshot: gateway queue first (its position), else the server that follows it. */
+    get(promptId: string): JobSnapshot | undefined {
+      const held = d.record(promptId);
+      if (held) return snapshotOf(held);
+      return holder(promptId)?.connection.tracker.get(promptId);
+    },
+
+    openStream,
+
+    async *stream(promptId: string, o: StreamOptions = {}): AsyncGenerator<TrackedEvent> {
+      const s = await openStream(promptId, o);
+      if (!s) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
+      yield* s;
+    },
+
+    /** The best state of any server (health's top-level connection_state). */
+    bestState(): ConnectionState {
+      return members
+        .map((m) => m.connection.watchdog.state)
+        .reduce<ConnectionState>((a, b) => (STATE_RANK[b] > STATE_RANK[a] ? b : a), 'disabled');
+    },
+
+    drain(name: string): void {
+      member(name).draining = true;
+    },
+    resume(name: string): void {
+      member(name).draining = false;
+      d.poke();
+    },
+
+    /** Unfinished jobs: in the gateway queue plus in flight on every server. */
+    activeCount: (): number =>
+      d.waitingCount() + members.reduce((n, m) => n + m.connection.tracker.activeCount(), 0),
+  };
+}
+
+export type ComfyPool = ReturnType<typeof createComfyPool>;
