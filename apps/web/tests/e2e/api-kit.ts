@@ -66,16 +66,6 @@ export async function waitForStatus(
   }
 }
 
-/** Creates a regular user through the admin API (the page must be an admin's). */
-export async function createUser(page: Page, email: string, password: string): Promise<number> {
-  const user = await callApi<{ id: number }>(page, 'POST', '/api/auth/users', {
-    email,
-    password,
-    role: 'user',
-  });
-  return user.id;
-}
-
 /** Saves one output of a finished run to the gallery; returns the item id. */
 export async function saveToGallery(
   page: Page,
@@ -89,4 +79,24 @@ export async function saveToGallery(
     type: image.type,
   });
   return out.id;
+}
+
+/** Creates a regular user from Node, signed in as the admin with a Bearer session. */
+export async function createUserAsAdmin(
+  baseUrl: string,
+  admin: { email: string; password: string },
+  user: { email: string; password: string },
+): Promise<number> {
+  const post = async (path: string, body: unknown, token?: string) => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+    return res.json() as Promise<Record<string, unknown>>;
+  };
+  const { token } = (await post('/api/auth/login', admin)) as { token: string };
+  const created = await post('/api/auth/users', { ...user, role: 'user' }, token);
+  return created['id'] as number;
 }
