@@ -127,6 +127,23 @@ describe('history', () => {
     expect(record.params['caption']).toBe(CAPTION);
   });
 
+  it('links a run started on the generate page to its History entry (adds a run)', async () => {
+    await page.goto(`${stack.url}/`);
+    await page.getByLabel('Caption', { exact: true }).fill('History: started from the form');
+    await page.getByLabel('Steps', { exact: true }).fill('8');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await page.locator('[data-testid=job-progress][data-status=completed]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('history-link').click();
+    await page.waitForURL((u) => u.pathname.startsWith('/history/'));
+    await page
+      .getByTestId('job-result')
+      .locator('[data-testid=job-progress][data-status=completed]')
+      .waitFor();
+    expect(await page.getByTestId('job-result').locator('h2').textContent()).toBe(
+      'History: started from the form',
+    );
+  });
+
   it('follows an active run live and cancels it from the panel (adds a run)', async () => {
     const id = await startText2Img(page, 'History: followed and cancelled', 100);
     await page.goto(`${stack.url}/history/${id}`);
