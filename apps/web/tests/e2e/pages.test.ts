@@ -15,6 +15,11 @@ const PAGES = [
     name: 'generate',
     ready: (p: Page) => p.getByRole('heading', { name: 'Generate', level: 1 }).waitFor(),
   },
+  {
+    path: '/history',
+    name: 'history',
+    ready: (p: Page) => p.locator('[data-testid=history-item] [data-testid=history-thumb]').first().waitFor(),
+  },
   { path: '/gallery', name: 'gallery', ready: (p: Page) => p.getByTestId('gallery-item').first().waitFor() },
   {
     path: '/queue',
@@ -35,6 +40,7 @@ describe('main pages at desktop and phone widths', () => {
   let browser: Browser;
   let page: Page;
   let galleryId = '';
+  let promptId = '';
 
   beforeAll(async () => {
     stack = await startStack({ stepMs: 5 });
@@ -43,7 +49,7 @@ describe('main pages at desktop and phone widths', () => {
     await login(page, stack.url);
     await requireComfyRoutes(page);
     // Content for the gallery, detail and tokens pages, made through the same API the UI uses.
-    galleryId = await page.evaluate(async () => {
+    ({ galleryId, promptId } = await page.evaluate(async () => {
       const post = async (url: string, body: unknown) => {
         const res = await fetch(url, {
           method: 'POST',
@@ -67,12 +73,12 @@ describe('main pages at desktop and phone widths', () => {
             metadata: { caption, params: { caption, width: 512, height: 512, steps: 8, seed: queued.seed } },
           });
           await post('/trpc/auth.tokens.create', { json: { name: 'render-bot', expires_in_days: 90 } });
-          return saved.id as string;
+          return { galleryId: saved.id as string, promptId: queued.prompt_id as string };
         }
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error('the setup job did not complete');
-    });
+    }));
   });
   afterAll(async () => {
     await browser?.close();
@@ -88,6 +94,11 @@ describe('main pages at desktop and phone widths', () => {
           path: `/gallery/${galleryId}`,
           name: 'gallery-detail',
           ready: (pg: Page) => pg.getByTestId('provenance').waitFor(),
+        },
+        {
+          path: `/history/${promptId}`,
+          name: 'history-run',
+          ready: (pg: Page) => pg.getByTestId('result-image').waitFor(),
         },
       ]) {
         await page.goto(`${stack.url}${p.path}`);

@@ -1,12 +1,28 @@
 import { callTrpc } from '@comfy-gateway/client';
 import type { ComfyGatewayClient } from '@comfy-gateway/client';
-import type { ApiToken, CreatedApiToken, GalleryDetail, GalleryList, Health } from '@comfy-gateway/schema';
+import type {
+  ApiToken,
+  CreatedApiToken,
+  GalleryDetail,
+  GalleryList,
+  Health,
+  JobList,
+  JobListQueryInput,
+  JobRecord,
+} from '@comfy-gateway/schema';
 import { api, createQuietRest, createWebClient } from './client.ts';
 
 /** The gateway's own calls (auth, tokens, gallery) over one client; ComfyUI's live in `useComfy`. */
 export function createGateway(client: ComfyGatewayClient, quiet = createQuietRest()) {
   const { trpc, rest } = client;
   return {
+    /** The caller's own runs, newest first (tRPC `comfy.jobs.list`). */
+    listJobs: (query: JobListQueryInput): Promise<JobList> =>
+      callTrpc(() => trpc.comfy.jobs.list.query(query)),
+    /** One run with its workflow; 404 for another user's (tRPC `comfy.jobs.byId`). */
+    job: (promptId: string): Promise<JobRecord> =>
+      callTrpc(() => trpc.comfy.jobs.byId.query({ prompt_id: promptId })),
+
     login: (email: string, password: string) => quiet.login(email, password),
     logout: () => quiet.logout(),
     me: () => quiet.me(),

@@ -1,0 +1,16 @@
+import type { QueueItem } from '@comfy-gateway/schema';
+
+/** Who a queue row belongs to, as far as the caller may know. */
+export function queueRowSource(item: QueueItem, isAdmin: boolean): string {
+  if (item.mine) return 'you';
+  if (!item.ours) return 'other client';
+  return isAdmin && item.owner_id != null ? `user #${item.owner_id}` : 'another user';
+}
+
+/** Whether the caller gets a cancel button: an id to cancel, and the right to (own job, or admin). */
+export function canCancelQueueRow(
+  item: QueueItem,
+  isAdmin: boolean,
+): item is QueueItem & { prompt_id: string } {
+  return item.prompt_id !== undefined && (item.mine || isAdmin);
+}
