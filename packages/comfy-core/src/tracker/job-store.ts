@@ -79,7 +79,7 @@ export function createJobStore(opts: JobStoreOptions) {
      * The one way into a final state: status, error, done, in that order, exactly once. The saved
      * floor is then the `done` event's id: no later id exists, and a resume from it is complete.
      */
-    finish(job: JobRecord, status: JobStatus, error?: JobError): void {
+    finish: (job: JobRecord, status: JobStatus, error?: JobError): void => {
       if (isFinal(job)) return;
       job.status = status;
       job.finishedAt = opts.now();
@@ -97,7 +97,7 @@ export function createJobStore(opts: JobStoreOptions) {
       prune();
     },
 
-    onEnd(listener: (s: JobSnapshot) => void): () => void {
+    onEnd: (listener: (s: JobSnapshot) => void): (() => void) => {
       endListeners.add(listener);
       return () => endListeners.delete(listener);
     },
