@@ -114,10 +114,10 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     async start() {
       await connection?.start();
     },
-    async readiness(): Promise<ReadinessResult> {
-      if (!connection) return { name: 'comfy', ok: true, detail: 'disabled' };
+    readiness(): Promise<ReadinessResult> {
+      if (!connection) return Promise.resolve({ name: 'comfy', ok: true, detail: 'disabled' });
       const state = connection.watchdog.state;
-      return { name: 'comfy', ok: state !== 'degraded', detail: state };
+      return Promise.resolve({ name: 'comfy', ok: state !== 'degraded', detail: state });
     },
     async close() {
       await connection?.stop();
