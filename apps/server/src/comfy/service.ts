@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { ComfyConnection } from '@comfy-gateway/comfy-core';
 import type { CacheResult } from '@comfy-gateway/comfy-core/cache';
 import { isFinalJobStatus } from '@comfy-gateway/schema';
@@ -214,7 +215,8 @@ export function createComfyOps(deps: {
       const hit = await deps.viewCache?.open(ref);
       if (hit) return hit;
       const res = await c.client.view(ref, o.signal ? { signal: o.signal } : {});
-      const upstream = Readable.fromWeb(res.body);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed under DOM types (apps/web type-checks this file)
+      const upstream = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       const stream = deps.viewCache ? await deps.viewCache.tee(ref, upstream) : upstream;
       const contentType =
         res.contentType && res.contentType.startsWith('image/') ? res.contentType : mimeFor(ref.filename);
