@@ -12,7 +12,10 @@ const pnpmVersion = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const task = process.argv[2];
 const TASKS = {
   // turbo builds only what is missing or stale (its cache), then the demo stack starts.
-  demo: [['exec', 'turbo', 'run', 'build'], ['--filter', '@comfy-gateway/server', 'demo']],
+  demo: [
+    ['exec', 'turbo', 'run', 'build'],
+    ['--filter', '@comfy-gateway/server', 'demo'],
+  ],
   test: [
     ['exec', 'prettier', '--check', '.'],
     ['exec', 'turbo', 'run', 'lint', 'typecheck', 'test', '--concurrency=2'],

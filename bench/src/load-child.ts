@@ -67,7 +67,7 @@ function cannon(req: LoadRequest, durationSec: number, record: number[] | null):
         ...(req.body !== undefined ? { body: req.body } : {}),
       },
       (err: unknown, result: autocannon.Result) =>
-        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result),
+        err ? reject(err instanceof Error ? err : new Error(JSON.stringify(err))) : resolve(result),
     );
     // autocannon's own histogram is integer milliseconds; its per-response event carries the
     // float duration (hrtime), which the sub-millisecond comparison needs.
@@ -119,7 +119,7 @@ async function transfer(req: TransferRequest): Promise<TransferResult> {
   let bytes = 0;
   const hash = createHash('md5');
   let text = '';
-  const reader = res.body?.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
   if (reader) {
     for (;;) {
       const { done, value } = await reader.read();

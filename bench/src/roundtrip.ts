@@ -13,7 +13,7 @@ const pct = (v: number[], p: number) => {
 
 /** Reads an SSE response until a `done` event. */
 async function untilDone(res: Response): Promise<boolean> {
-  const reader = res.body?.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
   if (!reader) return false;
   const dec = new TextDecoder();
   let buf = '';
@@ -72,7 +72,7 @@ export async function runRoundtrip(): Promise<Omit<Section, 'ranAt' | 'seconds'>
     const waiters = new Map<string, () => void>();
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
-      const m = JSON.parse(data.toString()) as {
+      const m = JSON.parse(new TextDecoder().decode(Array.isArray(data) ? Buffer.concat(data) : data)) as {
         type: string;
         data: { node?: string | null; prompt_id?: string };
       };

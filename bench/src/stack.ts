@@ -7,7 +7,7 @@ export interface Stack {
   gw: RunningGateway;
   token: string;
   auth: Record<string, string>;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** The demo stack (simulator + gateway) in this process, on loopback ports, logged in as the admin. */

@@ -29,7 +29,7 @@ export interface DemoStack extends AsyncDisposable {
   login(): Promise<string>;
   /** A long-lived API token of the admin, made as a user would: log in, then `POST /api/auth/tokens`. */
   apiToken(name: string): Promise<string>;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 const DEFAULT_ADMIN = { email: 'demo@comfy-gateway.local', password: 'demo-password' };

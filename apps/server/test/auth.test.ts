@@ -44,7 +44,7 @@ describe('REST auth', () => {
     });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
-    const a = (await wrong.json()) as unknown;
+    const a = await wrong.json();
     expect(a).toEqual(await unknown.json());
     expect(a).toEqual({ error: { code: 'UNAUTHORIZED', message: 'invalid email or password' } });
   });

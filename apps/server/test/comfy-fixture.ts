@@ -61,7 +61,7 @@ export interface SseMessage {
 /** Reads an SSE response to its end (or until `stopAfter` messages), parsing every event. */
 export async function readSse(res: Response, stopAfter = Infinity): Promise<SseMessage[]> {
   const out: SseMessage[] = [];
-  const reader = res.body?.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
   if (!reader) return out;
   const dec = new TextDecoder();
   let buf = '';

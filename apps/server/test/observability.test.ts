@@ -18,7 +18,9 @@ describe('observability', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('obs-req-42');
-    const upstream = spy.mock.calls.filter(([input]) => String(input).startsWith(`${app.sim.url}/prompt`));
+    const upstream = spy.mock.calls.filter(([input]) =>
+      (input instanceof Request ? input.url : String(input)).startsWith(`${app.sim.url}/prompt`),
+    );
     expect(upstream).toHaveLength(1);
     expect(new Headers(upstream[0]?.[1]?.headers).get('x-request-id')).toBe('obs-req-42');
     // A generated id is carried the same way.
@@ -26,7 +28,9 @@ describe('observability', () => {
     const gen = await app.request('/api/comfy/queue', { token: app.adminToken });
     const id = gen.headers.get('x-request-id') ?? '';
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    const queueCalls = spy.mock.calls.filter(([input]) => String(input).startsWith(`${app.sim.url}/queue`));
+    const queueCalls = spy.mock.calls.filter(([input]) =>
+      (input instanceof Request ? input.url : String(input)).startsWith(`${app.sim.url}/queue`),
+    );
     expect(queueCalls.map(([, init]) => new Headers(init?.headers).get('x-request-id'))).toContain(id);
   });
 

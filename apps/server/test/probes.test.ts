@@ -21,7 +21,9 @@ describe('probes and metrics', () => {
       checks: { database: { ok: true }, comfy: { ok: true, detail: 'disabled' }, shutdown: { ok: true } },
     });
 
-    t.services.readinessChecks.push(async () => ({ name: 'comfy', ok: false, detail: 'connection refused' }));
+    t.services.readinessChecks.push(() =>
+      Promise.resolve({ name: 'comfy', ok: false, detail: 'connection refused' }),
+    );
     const down = await t.request('/readyz');
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({

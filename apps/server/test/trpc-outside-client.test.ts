@@ -16,7 +16,9 @@ import type { ComfyTestApp } from './comfy-fixture.ts';
 
 // `@trpc/client` as a third party uses it: untyped, no import of the gateway's router.
 type Client = ReturnType<typeof createTRPCUntypedClient<AnyTRPCRouter>>;
-type ClientError = TRPCClientError<AnyTRPCRouter>;
+// What the wire carries, as a third party would declare it.
+type WireErrorShape = { code: number; message: string; data: { code: string; httpStatus: number } };
+type ClientError = TRPCClientError<{ transformer: false; errorShape: WireErrorShape }>;
 
 const UNKNOWN = { prompt_id: 'no-such-prompt' };
 

@@ -53,7 +53,7 @@ export function watchAuthRejections(
  */
 export function authStopLink<TRouter extends AnyRouter>(
   closeClient: () => Promise<void>,
-): { link: TRPCLink<TRouter>; fail(err: TRPCClientError<AnyRouter>): void } {
+): { link: TRPCLink<TRouter>; fail: (err: TRPCClientError<AnyRouter>) => void } {
   const open = new Set<(err: TRPCClientError<AnyRouter>) => void>();
   const fail = (err: TRPCClientError<AnyRouter>) => {
     for (const end of [...open]) end(err);

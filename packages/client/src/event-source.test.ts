@@ -29,7 +29,7 @@ describe('FetchEventSource', () => {
       } else res.write('event: tick\nid: 2\ndata: c\n\n');
     });
     const es = new FetchEventSource(`${server.url}/sub?x=1`, {
-      headers: async () => ({ authorization: 'Bearer tok' }),
+      headers: () => Promise.resolve({ authorization: 'Bearer tok' }),
     });
     const log = collect(es, ['open', 'tick', 'message']);
     await expect.poll(() => log.length).toBe(5);

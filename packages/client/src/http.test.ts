@@ -4,7 +4,7 @@ import { createHttp, joinUrl } from './http.ts';
 
 describe('cookie mode (a page the gateway serves)', () => {
   it('keeps relative URLs and sends no Authorization header', async () => {
-    const fetch = vi.fn<typeof globalThis.fetch>(async () => Response.json({ ok: true }));
+    const fetch = vi.fn<typeof globalThis.fetch>(() => Promise.resolve(Response.json({ ok: true })));
     const http = createHttp({ url: '', fetch });
     await http.json('GET', '/api/comfy/status/p%201', { query: { previews: 1, skip: undefined } });
     const [url, init] = fetch.mock.calls[0] ?? [];
@@ -21,8 +21,8 @@ describe('cookie mode (a page the gateway serves)', () => {
 
   it('reads an event stream from a relative URL', async () => {
     const body = 'event: status\nid: 1\ndata: {"n":1}\n\n';
-    const fetch = vi.fn<typeof globalThis.fetch>(
-      async () => new Response(body, { headers: { 'content-type': 'text/event-stream' } }),
+    const fetch = vi.fn<typeof globalThis.fetch>(() =>
+      Promise.resolve(new Response(body, { headers: { 'content-type': 'text/event-stream' } })),
     );
     const es = new FetchEventSource('/trpc/comfy.onStatus', { fetch });
     const event = await new Promise<MessageEvent>((resolve) =>

@@ -3,7 +3,6 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { ImageRef } from '@comfy-gateway/schema';
 import type { GatewayRest } from './rest-client.ts';
 
@@ -19,7 +18,7 @@ export async function saveImage(
 ): Promise<{ path: string; bytes: number; contentType: string }> {
   const image = await rest.openImage(ref, opts);
   await mkdir(path.dirname(file), { recursive: true });
-  const source = Readable.fromWeb(image.body as NodeReadableStream<Uint8Array>);
+  const source = Readable.fromWeb(image.body);
   let bytes = 0;
   source.on('data', (chunk: Buffer) => {
     bytes += chunk.length;

@@ -100,7 +100,7 @@ export async function* streamPrompt(
       }
     } catch (err) {
       if (opts.signal?.aborted) throw abortReason(opts.signal);
-      const cause = conn.signal.aborted ? conn.signal.reason : err;
+      const cause: unknown = conn.signal.aborted ? conn.signal.reason : err;
       if (!isRetryable(cause)) throw cause;
       lastError = cause;
     } finally {
@@ -110,6 +110,7 @@ export async function* streamPrompt(
     // A clean end without `done` is a dropped connection too (proxy cut, server restart).
     if (failures >= maxRetries) {
       throw (
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows the last caught error as it came
         lastError ??
         new GatewayClientError({
           status: 0,

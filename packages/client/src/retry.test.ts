@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GatewayClientError } from './errors.ts';
 import { backoffDelay, isRetryable, withRetry } from './retry.ts';
-import type { RetryPolicy } from './retry.ts';
+import type { RetryInfo, RetryPolicy } from './retry.ts';
 
 const policy: RetryPolicy = { retries: 3, baseDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0 };
 const http = (status: number, retryAfterS: number | null = null) =>
@@ -46,7 +46,7 @@ describe('withRetry', () => {
       .mockRejectedValueOnce(http(503))
       .mockRejectedValueOnce(http(502))
       .mockResolvedValue('ok');
-    const onRetry = vi.fn();
+    const onRetry = vi.fn<(info: RetryInfo) => void>();
     const p = withRetry(fn, { policy, onRetry });
 
     await vi.advanceTimersByTimeAsync(0);

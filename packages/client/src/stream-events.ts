@@ -35,9 +35,14 @@ function fromPayload(eventName: string, data: unknown): StreamEvent | null {
       return {
         type: eventName,
         code: typeof data['code'] === 'string' ? data['code'] : eventName.toUpperCase(),
-        message: typeof data['message'] === 'string' ? data['message'] : String(data['code'] ?? eventName),
+        message:
+          typeof data['message'] === 'string'
+            ? data['message']
+            : typeof data['code'] === 'string'
+              ? data['code']
+              : eventName,
         ...(eventName === 'error' && 'details' in data ? { details: data['details'] } : {}),
-      } as StreamEvent;
+      };
     default:
       return isRecord(data) ? ({ type: eventName, ...data } as StreamEvent) : null;
   }

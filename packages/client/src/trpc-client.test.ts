@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTRPCClient } from '@trpc/client';
-import type { TRPCLink } from '@trpc/client';
 import { initTRPC, tracked } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -60,9 +59,14 @@ describe.each(['http', 'ws'] as const)('createGatewayLinks (%s subscriptions)', 
   it('sends the token, uses superjson and resumes a cut subscription without gaps or repeats', async () => {
     await using server = await startTestTrpc();
     await using proxy = await startCutProxy(server.url);
-    const gateway = createGatewayLinks({ url: proxy.url, token: async () => 'tok-1', transport, WebSocket });
+    const gateway = createGatewayLinks({
+      url: proxy.url,
+      token: () => Promise.resolve('tok-1'),
+      transport,
+      WebSocket,
+    });
     const client = createTRPCClient<TestRouter>({
-      links: gateway.links as unknown as TRPCLink<TestRouter>[],
+      links: gateway.links,
     });
     try {
       await expect(client.whoami.query()).resolves.toEqual({ token: 'tok-1', at: new Date(0) });

@@ -37,7 +37,7 @@ export interface GatewayTrpcOptions {
 export interface GatewayTrpc {
   client: TRPCClient<AppRouter>;
   /** Closes the WebSocket, if one was opened. */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 async function tokenOf(token: TokenSource): Promise<string> {
@@ -70,7 +70,7 @@ export async function callTrpc<T>(call: () => Promise<T>): Promise<T> {
  */
 export function createGatewayLinks(opts: GatewayTrpcOptions): {
   links: TRPCLink<AppRouter>[];
-  close(): Promise<void>;
+  close: () => Promise<void>;
 } {
   const base = trimBaseUrl(opts.url);
   const fetchFn = opts.fetch;

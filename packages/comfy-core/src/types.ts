@@ -26,7 +26,7 @@ export interface ComfyHistoryEntry {
   prompt: ComfyQueueItem;
   outputs: Record<string, Record<string, unknown>>;
   status: {
-    status_str: 'success' | 'error' | string;
+    status_str: string; // 'success' | 'error'
     completed: boolean;
     messages: Array<[string, Record<string, unknown>]>;
   };

@@ -146,7 +146,7 @@ export function createSessionService(
     },
 
     /** Revokes every session of a user except `keep` (a token hash); their streams end too. */
-    revokeSessions(userId: number, keep?: string): void {
+    revokeSessions: (userId: number, keep?: string): void => {
       db.prepare(
         'UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash IS NOT ?',
       ).run(clock.now(), userId, keep ?? null);

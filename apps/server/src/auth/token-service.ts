@@ -105,7 +105,7 @@ export function createTokenService(
     },
 
     /** Revokes every token of a user (password change, deactivation); returns how many. */
-    revokeAllTokens(userId: number, reason = 'token revoked'): number {
+    revokeAllTokens: (userId: number, reason = 'token revoked'): number => {
       return revokeRows(userId, reason, '');
     },
   };

@@ -177,14 +177,14 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
       await connection?.start();
       await pool?.start();
     },
-    async readiness(): Promise<ReadinessResult> {
+    readiness(): Promise<ReadinessResult> {
       if (pool) {
         const state = pool.bestState();
-        return { name: 'comfy', ok: state === 'connected', detail: state };
+        return Promise.resolve({ name: 'comfy', ok: state === 'connected', detail: state });
       }
-      if (!connection) return { name: 'comfy', ok: true, detail: 'disabled' };
+      if (!connection) return Promise.resolve({ name: 'comfy', ok: true, detail: 'disabled' });
       const state = connection.watchdog.state;
-      return { name: 'comfy', ok: state !== 'degraded', detail: state };
+      return Promise.resolve({ name: 'comfy', ok: state !== 'degraded', detail: state });
     },
     async close() {
       await connection?.stop();

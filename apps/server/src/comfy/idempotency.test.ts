@@ -25,7 +25,7 @@ describe('idempotency store', () => {
   it('runs once per key and replays the stored answer for the same body', async () => {
     const store = createIdempotencyStore(db);
     let calls = 0;
-    const fn = async () => ({ n: ++calls });
+    const fn = () => Promise.resolve({ n: ++calls });
     const call = { key: 'k1', userId: 1, route: 'queue', body: { a: 1, b: [2] }, response: counted };
     expect(await store.run(call, fn)).toEqual({ value: { n: 1 }, replayed: false });
     expect(await store.run({ ...call, body: { b: [2], a: 1 } }, fn)).toEqual({
@@ -47,7 +47,7 @@ describe('idempotency store', () => {
 
   it('refuses the same key with another body, and keys are per user and route', async () => {
     const store = createIdempotencyStore(db);
-    const fn = async () => 'ok';
+    const fn = () => Promise.resolve('ok');
     await store.run({ key: 'k', userId: 1, route: 'queue', body: { a: 1 }, response: text }, fn);
     await expect(
       store.run({ key: 'k', userId: 1, route: 'queue', body: { a: 2 }, response: text }, fn),
@@ -70,18 +70,18 @@ describe('idempotency store', () => {
     await expect(store.run(call, () => Promise.reject(new Error('upstream down')))).rejects.toThrow(
       'upstream down',
     );
-    expect((await store.run(call, async () => 1)).replayed).toBe(false);
-    await expect(store.run({ ...call, key: 'bad key' }, async () => 1)).rejects.toMatchObject({
+    expect((await store.run(call, () => Promise.resolve(1))).replayed).toBe(false);
+    await expect(store.run({ ...call, key: 'bad key' }, () => Promise.resolve(1))).rejects.toMatchObject({
       code: 'VALIDATION_ERROR',
     });
     t = 25 * 3_600_000;
-    expect((await store.run(call, async () => 2)).value).toBe(2);
+    expect((await store.run(call, () => Promise.resolve(2))).value).toBe(2);
   });
 
   it('parses a stored answer when replaying it: one that no longer fits is a 409, never a second run', async () => {
     const store = createIdempotencyStore(db);
     let calls = 0;
-    const fn = async () => ({ n: ++calls });
+    const fn = () => Promise.resolve({ n: ++calls });
     const call = { key: 'k', userId: 1, route: 'queue', body: {}, response: counted };
     await store.run(call, fn);
     db.prepare('UPDATE idempotency SET response_json = ?').run('{"n":"one"}');

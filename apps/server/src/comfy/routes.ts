@@ -26,7 +26,9 @@ function promptIdOf(req: Request): string {
 
 const idempotencyKeyOf = (req: Request) => req.get('idempotency-key') ?? undefined;
 const refreshOf = (req: Request) =>
-  ['1', 'true', 'yes'].includes(String(req.query['refresh'] ?? '').toLowerCase());
+  ['1', 'true', 'yes'].includes(
+    typeof req.query['refresh'] === 'string' ? req.query['refresh'].toLowerCase() : '',
+  );
 
 /**
  * Cached JSON with an ETag; 304 when the client has it already. The serialised and gzipped bodies
@@ -123,10 +125,7 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
   });
 
   r.get('/view', viewLimit, async (req, res) => {
-    const ref = await comfy.authorizeView(
-      parseViewParams(req.query as Record<string, unknown>),
-      currentUser(req),
-    );
+    const ref = await comfy.authorizeView(parseViewParams(req.query), currentUser(req));
     const abort = new AbortController();
     res.on('close', () => abort.abort());
     const source = await comfy.view(ref, { signal: abort.signal });
@@ -150,7 +149,9 @@ export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): R
   });
 
   r.get('/stream/:prompt_id', async (req, res) => {
-    const previews = ['1', 'true'].includes(String(req.query['previews'] ?? ''));
+    const previews = ['1', 'true'].includes(
+      typeof req.query['previews'] === 'string' ? req.query['previews'] : '',
+    );
     const user = currentUser(req);
     await comfy.authorizePrompt(promptIdOf(req), user);
     await streamPromptEvents(req, res, comfy, { promptId: promptIdOf(req), previews, user });

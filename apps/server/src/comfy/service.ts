@@ -244,6 +244,7 @@ export function createComfyOps(deps: {
       const hit = await deps.viewCache?.open(ref);
       if (hit) return hit;
       const res = await c.client.view(ref, o.signal ? { signal: o.signal } : {});
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed under DOM types (apps/web type-checks this file)
       const upstream = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       const stream = deps.viewCache ? await deps.viewCache.tee(ref, upstream) : upstream;
       const contentType =

@@ -28,7 +28,7 @@ export async function readImageInfo(fh: FileHandle): Promise<ImageInfo | null> {
 
 /** Same as `readImageInfo` over an in-memory buffer (tests, small payloads). */
 export function readImageInfoFromBuffer(buf: Buffer): Promise<ImageInfo | null> {
-  return sniffImage(async (pos, len) => buf.subarray(pos, pos + len));
+  return sniffImage((pos, len) => Promise.resolve(buf.subarray(pos, pos + len)));
 }
 
 async function sniffImage(readAt: ReadAt): Promise<ImageInfo | null> {

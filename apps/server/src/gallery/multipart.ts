@@ -56,6 +56,7 @@ export function readMultipartUpload(
       const failure = err ?? (staged instanceof Error ? staged : problem);
       if (failure) {
         if (staged && !(staged instanceof Error)) await gallery.discard(staged as StagedUpload);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the stream's own error, passed on as it came
         reject(failure);
       } else if (!staged) reject(fieldError('file', 'a file part named "file" is required'));
       else resolve({ staged: staged as StagedUpload, originalName, fields });

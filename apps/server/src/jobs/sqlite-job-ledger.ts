@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- async JobLedger contract over synchronous SQLite: `async` turns a throw into a rejection */
 import type { ImageRef, JobStatus } from '@comfy-gateway/schema';
 import { FINAL_JOB_STATUSES } from '@comfy-gateway/schema';
 import type { Db } from '../db/open-db.ts';

@@ -38,14 +38,16 @@ export function createPresetsService(dir: string | null, logger?: Logger): Prese
 export function createStaticPresetsService(presets: Record<string, Preset> = {}): PresetsService {
   const map = new Map(Object.entries(presets));
   return {
-    list: async () =>
-      [...map].map(([id, p]) => ({
-        id,
-        name: p.name,
-        description: p.description ?? null,
-        defaults: p.defaults ?? {},
-      })),
-    get: async (id) => map.get(id),
-    ids: async () => [...map.keys()],
+    list: () =>
+      Promise.resolve(
+        [...map].map(([id, p]) => ({
+          id,
+          name: p.name,
+          description: p.description ?? null,
+          defaults: p.defaults ?? {},
+        })),
+      ),
+    get: (id) => Promise.resolve(map.get(id)),
+    ids: () => Promise.resolve([...map.keys()]),
   };
 }

@@ -176,7 +176,7 @@ export function createTrpcWs(services: Services, logger: Logger, opts: { callsPe
       if (!user.active) return refuse(socket, 403, 'Forbidden');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      (ws as BudgetedWebSocket).callsPerSecond = opts.callsPerSecond;
+      ws.callsPerSecond = opts.callsPerSecond;
       wss.emit('connection', ws, req);
     });
   }

@@ -105,7 +105,7 @@ describe('property-based fuzzing', () => {
             ...(type !== undefined ? { type } : {}),
           });
           // Unknown images are a 404 from ComfyUI; either way an error body, never a 5xx.
-          await checkAnswer(await app.request(`/api/comfy/view?${q}`, { token: app.adminToken }), [
+          await checkAnswer(await app.request(`/api/comfy/view?${q.toString()}`, { token: app.adminToken }), [
             'filename',
             'subfolder',
             'type',

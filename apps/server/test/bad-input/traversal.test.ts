@@ -60,7 +60,7 @@ describe('path traversal', () => {
     await using app = await startComfyApp();
     expect(FILENAME_ATTACKS.length + SUBFOLDER_ATTACKS.length).toBeGreaterThanOrEqual(30);
     const view = (q: Record<string, string>) =>
-      app.request(`/api/comfy/view?${new URLSearchParams(q)}`, { token: app.adminToken });
+      app.request(`/api/comfy/view?${new URLSearchParams(q).toString()}`, { token: app.adminToken });
     const ingest = (json: Record<string, string>) =>
       app.request('/api/comfy/ingest', {
         token: app.adminToken,

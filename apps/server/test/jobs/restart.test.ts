@@ -25,7 +25,7 @@ async function simHistory(simUrl: string, id: string): Promise<SimEntry | null> 
 
 /** The response with its body ending quietly where the connection was cut (the kill). */
 function untilCut(res: Response): Response {
-  const reader = res.body?.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {

@@ -26,7 +26,7 @@ let image: ImageRef; // an output of `done`
 const never = randomUUID();
 
 const viewPath = (ref: ImageRef) =>
-  `/api/comfy/view?${new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type })}`;
+  `/api/comfy/view?${new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type }).toString()}`;
 
 beforeAll(async () => {
   app = await startComfyApp({ stepMs: 20 });

@@ -152,7 +152,7 @@ export async function openTrpcSse(
 
 async function drain(res: Response): Promise<{ sawDone: boolean }> {
   let text = '';
-  const reader = res.body?.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
   if (!reader) return { sawDone: false };
   const dec = new TextDecoder();
   try {

@@ -54,7 +54,7 @@ describe('health', () => {
       return h.service.last_error !== null;
     });
     const downText = await (await t.request('/api/comfy/health', { token: b.token })).text();
-    expect(JSON.parse(downText).service).not.toHaveProperty('last_error');
+    expect((JSON.parse(downText) as { service: unknown }).service).not.toHaveProperty('last_error');
     expectNoUpstream(t, downText);
   });
 });

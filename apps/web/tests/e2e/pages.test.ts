@@ -50,22 +50,31 @@ describe('main pages at desktop and phone widths', () => {
     await requireComfyRoutes(page);
     // Content for the gallery, detail and tokens pages, made through the same API the UI uses.
     ({ galleryId, promptId } = await page.evaluate(async () => {
-      const post = async (url: string, body: unknown) => {
+      const post = async <T>(url: string, body: unknown): Promise<T> => {
         const res = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(body),
         });
         if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-        return res.json();
+        return (await res.json()) as T;
       };
       const caption = 'Misty pine forest at sunrise, soft light';
-      const queued = await post('/api/comfy/text2img', { caption, width: 512, height: 512, steps: 8 });
+      const queued = await post<{ prompt_id: string; seed: number }>('/api/comfy/text2img', {
+        caption,
+        width: 512,
+        height: 512,
+        steps: 8,
+      });
       for (let i = 0; i < 200; i++) {
-        const s = await (await fetch(`/api/comfy/status/${queued.prompt_id}`)).json();
-        if (s.status === 'completed') {
-          const ref = s.images[0];
-          const saved = await post('/api/comfy/ingest', {
+        type Image = { filename: string; subfolder: string; type: string };
+        const s = (await (await fetch(`/api/comfy/status/${queued.prompt_id}`)).json()) as {
+          status: string;
+          images: Image[];
+        };
+        const ref = s.images[0];
+        if (s.status === 'completed' && ref) {
+          const saved = await post<{ id: string }>('/api/comfy/ingest', {
             prompt_id: queued.prompt_id,
             filename: ref.filename,
             subfolder: ref.subfolder,
@@ -73,7 +82,7 @@ describe('main pages at desktop and phone widths', () => {
             metadata: { caption, params: { caption, width: 512, height: 512, steps: 8, seed: queued.seed } },
           });
           await post('/trpc/auth.tokens.create', { json: { name: 'render-bot', expires_in_days: 90 } });
-          return { galleryId: saved.id as string, promptId: queued.prompt_id as string };
+          return { galleryId: saved.id, promptId: queued.prompt_id };
         }
         await new Promise((r) => setTimeout(r, 100));
       }

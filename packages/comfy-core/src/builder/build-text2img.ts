@@ -22,7 +22,7 @@ export interface BuiltWorkflow {
   outputNodeId: string;
   presetId?: string;
   /** Which Text2ImgParams field a node (or one of its inputs) came from. */
-  fieldOf(nodeId: string, input?: string): string | undefined;
+  fieldOf: (nodeId: string, input?: string) => string | undefined;
 }
 
 const DETAIL_DAEMON_DEFAULTS = {

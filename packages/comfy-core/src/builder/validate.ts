@@ -89,14 +89,16 @@ export function validateWorkflow(
         }
         continue;
       }
-      if (spec.options && spec.options.length > 0 && !spec.options.includes(String(value))) {
+      // Options are strings; an object value must not match "[object Object]".
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      if (spec.options && spec.options.length > 0 && !spec.options.includes(text)) {
         issues.push({
           ...base,
           field,
           input: spec.name,
           code: 'value_not_in_list',
           message: `${JSON.stringify(value)} is not available on this ComfyUI server`,
-          suggestions: suggest(String(value), spec.options),
+          suggestions: suggest(text, spec.options),
           available: spec.options.slice(0, MAX_AVAILABLE),
           available_count: spec.options.length,
         });

@@ -16,7 +16,7 @@ describe('createTtlCache', () => {
     let t = 0;
     const cache = createTtlCache<number>({ ttlMs: 1000, now: () => t });
     let n = 0;
-    const loader = async () => ++n;
+    const loader = () => Promise.resolve(++n);
     expect((await cache.get('k', loader)).value).toBe(1);
     t = 999;
     expect((await cache.get('k', loader)).value).toBe(1);
@@ -29,18 +29,18 @@ describe('createTtlCache', () => {
   it('serves the stale copy with a warning when a refresh fails, and throws with nothing cached', async () => {
     const cache = createTtlCache<{ a: number }>({ ttlMs: 0 });
     await expect(cache.get('k', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
-    const first = await cache.get('k', async () => ({ a: 1 }));
+    const first = await cache.get('k', () => Promise.resolve({ a: 1 }));
     const stale = await cache.get('k', () => Promise.reject(new Error('down')));
     expect(stale).toMatchObject({ value: { a: 1 }, stale: true, hash: first.hash });
     expect(stale.warning).toMatch(/refresh failed \(down\)/);
-    expect((await cache.get('k', async () => ({ a: 2 }))).stale).toBe(false);
+    expect((await cache.get('k', () => Promise.resolve({ a: 2 }))).stale).toBe(false);
   });
 
   it('hashes content, so equal values share an ETag', async () => {
     const cache = createTtlCache<object>({ ttlMs: 0 });
-    const a = await cache.get('a', async () => ({ x: [1, 2] }));
-    const b = await cache.get('b', async () => ({ x: [1, 2] }));
-    const c = await cache.get('c', async () => ({ x: [2, 1] }));
+    const a = await cache.get('a', () => Promise.resolve({ x: [1, 2] }));
+    const b = await cache.get('b', () => Promise.resolve({ x: [1, 2] }));
+    const c = await cache.get('c', () => Promise.resolve({ x: [2, 1] }));
     expect(a.hash).toBe(b.hash);
     expect(a.hash).not.toBe(c.hash);
     expect(a.hash).toMatch(/^[0-9a-f]{64}$/);

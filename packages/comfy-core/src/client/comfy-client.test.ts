@@ -18,7 +18,7 @@ describe('ComfyUI client against the simulator', () => {
     await using sim = await startComfySim();
     const urls: string[] = [];
     const fetchSpy: typeof fetch = (input, init) => {
-      urls.push(String(input));
+      urls.push(input instanceof Request ? input.url : String(input));
       return fetch(input, init);
     };
     const client = createComfyClient({ baseUrl: sim.url, timeoutMs: 5000, fetch: fetchSpy });
@@ -127,12 +127,14 @@ describe('ComfyUI client edge cases', () => {
         },
       },
     };
-    const fakeFetch: typeof fetch = async (input) => {
-      const path = new URL(String(input)).pathname;
-      return new Response(JSON.stringify(bodies[path] ?? {}), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      });
+    const fakeFetch: typeof fetch = (input) => {
+      const path = new URL(input instanceof Request ? input.url : input).pathname;
+      return Promise.resolve(
+        new Response(JSON.stringify(bodies[path] ?? {}), {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        }),
+      );
     };
     const client = createComfyClient({ baseUrl: 'http://comfy.invalid', timeoutMs: 1000, fetch: fakeFetch });
     expect(await codeOf(client.getQueue())).toBe('UPSTREAM_ERROR');
@@ -153,13 +155,13 @@ describe('ComfyUI client edge cases', () => {
         [8, 'a', { '1': node }],
       ],
     };
-    const fakeFetch: typeof fetch = async (input) => {
-      const path = new URL(String(input)).pathname;
+    const fakeFetch: typeof fetch = (input) => {
+      const path = new URL(input instanceof Request ? input.url : input).pathname;
       const body =
         path === '/queue'
           ? queue
           : { good: { prompt: [1, 'good', { '1': node }, {}, []] }, odd: { prompt: ['x'] } };
-      return new Response(JSON.stringify(body), { status: 200 });
+      return Promise.resolve(new Response(JSON.stringify(body), { status: 200 }));
     };
     const client = createComfyClient({ baseUrl: 'http://comfy.invalid', timeoutMs: 1000, fetch: fakeFetch });
     const parsed = await client.getQueue();
@@ -183,9 +185,9 @@ describe('ComfyUI client edge cases', () => {
 
   it('caps history pages and passes the offset', async () => {
     const urls: string[] = [];
-    const fakeFetch: typeof fetch = async (input) => {
-      urls.push(String(input));
-      return new Response('{}', { status: 200 });
+    const fakeFetch: typeof fetch = (input) => {
+      urls.push(input instanceof Request ? input.url : String(input));
+      return Promise.resolve(new Response('{}', { status: 200 }));
     };
     const client = createComfyClient({ baseUrl: 'http://comfy.invalid/', timeoutMs: 1000, fetch: fakeFetch });
     await client.getHistoryPage({ maxItems: 10, offset: 20 });

@@ -118,7 +118,7 @@ export function createComfyClient(opts: ComfyClientOptions) {
     /** GET /view as a stream (never buffered); 404 becomes NOT_FOUND. */
     async view(ref: ImageRef, o?: CallOptions): Promise<ViewResult> {
       const q = new URLSearchParams({ filename: ref.filename, subfolder: ref.subfolder, type: ref.type });
-      const res = await comfyFetch(ctx, `/view?${q}`, o ?? {});
+      const res = await comfyFetch(ctx, `/view?${q.toString()}`, o ?? {});
       if (res.status === 404) {
         await discard(res);
         throw new GatewayError('NOT_FOUND', `image ${ref.filename} not found on ComfyUI`);

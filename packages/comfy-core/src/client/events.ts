@@ -2,7 +2,7 @@
 export interface NodeProgress {
   value: number;
   max: number;
-  state: 'running' | 'finished' | 'error' | string;
+  state: string; // 'running' | 'finished' | 'error', or whatever a newer ComfyUI sends
 }
 
 /** ComfyUI WebSocket messages, text and binary, as typed events. */

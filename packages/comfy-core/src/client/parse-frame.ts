@@ -56,7 +56,7 @@ export function parseTextFrame(text: string): ComfyEvent | null {
       return {
         type,
         prompt_id: promptId,
-        node: String(d['node'] ?? ''),
+        node: strOrNull(d['node']) ?? '',
         output,
         ...(display ? { display_node: display } : {}),
       };

@@ -73,11 +73,11 @@ export function rig(over: Partial<JobTrackerOptions> = {}) {
   const metrics: string[] = [];
   const tracker = createJobTracker({
     client: {
-      getQueue: async () => {
+      getQueue: () => {
         upstream.calls++;
-        return upstream.queue;
+        return Promise.resolve(upstream.queue);
       },
-      getHistory: async (id) => upstream.history.get(id) ?? null,
+      getHistory: (id) => Promise.resolve(upstream.history.get(id) ?? null),
     },
     clientId: 'gw',
     pollIntervalMs: 100,

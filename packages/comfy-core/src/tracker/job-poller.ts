@@ -118,12 +118,12 @@ export function createJobPoller(o: {
     refreshPositions,
     /** A socket frame arrived: the socket is not silent. */
     noteEvent: (): void => void (lastEventAt = now()),
-    setSocketUp(up: boolean): void {
+    setSocketUp: (up: boolean): void => {
       socketUp = up;
       if (up) lastEventAt = now();
       schedule();
     },
-    close(): void {
+    close: (): void => {
       closed = true;
       if (timer !== null) timers.clearTimeout(timer);
       if (queueRefresh !== null) timers.clearTimeout(queueRefresh);

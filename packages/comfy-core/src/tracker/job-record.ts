@@ -182,7 +182,7 @@ export function imagesOf(output: Record<string, unknown> | null | undefined, bac
 export function statusFromHistory(entry: ComfyHistoryEntry): { status: JobStatus; error?: JobError } {
   if (entry.status.status_str === 'success') return { status: 'completed' };
   const last = entry.status.messages.at(-1);
-  const data = (last?.[1] ?? {}) as Record<string, unknown>;
+  const data: Record<string, unknown> = last?.[1] ?? {};
   const nodeFields = {
     node_id: typeof data['node_id'] === 'string' ? data['node_id'] : null,
     node_type: typeof data['node_type'] === 'string' ? data['node_type'] : null,

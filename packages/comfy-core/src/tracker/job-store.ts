@@ -90,7 +90,7 @@ export function createJobStore(opts: JobStoreOptions) {
      * The one way into a final state: status, error, done, in that order, exactly once. The saved
      * floor is then the `done` event's id: no later id exists, and a resume from it is complete.
      */
-    finish(job: JobRecord, status: JobStatus, error?: JobError): void {
+    finish: (job: JobRecord, status: JobStatus, error?: JobError): void => {
       if (isFinal(job)) return;
       if (status === 'failed' && error?.code && LOSS_CODES.has(error.code) && opts.onLost?.(job, error)) {
         // Released to the pool: its channel stays (shared), this tracker forgets it.
@@ -113,7 +113,7 @@ export function createJobStore(opts: JobStoreOptions) {
       prune();
     },
 
-    onEnd(listener: (s: JobSnapshot) => void): () => void {
+    onEnd: (listener: (s: JobSnapshot) => void): (() => void) => {
       endListeners.add(listener);
       return () => endListeners.delete(listener);
     },

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- async JobRepository contract over a Map: `async` turns a throw into a rejection */
 import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { JobRepository, JobState, StoredJob } from './job-repository.ts';
 

@@ -14,13 +14,13 @@ export function rig(over: Partial<WatchdogOptions> = {}) {
   const wd = createWatchdog({
     ...DEFAULTS,
     random: () => 0.5,
-    connect: async () => {
+    connect: () => {
       calls.connect++;
-      if (!sim.connectOk) throw new Error('ECONNREFUSED');
+      return sim.connectOk ? Promise.resolve() : Promise.reject(new Error('ECONNREFUSED'));
     },
-    probe: async () => {
+    probe: () => {
       calls.probe++;
-      if (!sim.probeOk) throw new Error('probe down');
+      return sim.probeOk ? Promise.resolve() : Promise.reject(new Error('probe down'));
     },
     ...over,
   });

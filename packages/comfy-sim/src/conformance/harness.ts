@@ -79,6 +79,8 @@ export async function connect(
 export const isText = (f: Frame, type: string): f is Extract<Frame, { kind: 'text' }> =>
   f.kind === 'text' && f.type === type;
 
+const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
 /** One short line per frame, the notation used by fixtures.ts. */
 export function summarize(f: Frame): string {
   if (f.kind === 'binary') return `bin${f.buf.readUInt32BE(0)}`;
@@ -86,7 +88,7 @@ export function summarize(f: Frame): string {
   switch (f.type) {
     case 'status': {
       const q = (d['status'] as { exec_info: { queue_remaining: number } }).exec_info.queue_remaining;
-      return d['sid'] === undefined ? `status q=${q}` : `status q=${q} sid=${String(d['sid'])}`;
+      return d['sid'] === undefined ? `status q=${q}` : `status q=${q} sid=${text(d['sid'])}`;
     }
     case 'execution_cached':
       return `execution_cached [${(d['nodes'] as string[]).join(',')}]`;
@@ -98,7 +100,7 @@ export function summarize(f: Frame): string {
       return `ps ${parts.join(' ')}`;
     }
     case 'executing':
-      return `executing ${d['node'] === null ? 'null' : String(d['node'])}`;
+      return `executing ${text(d['node'])}`;
     case 'executed': {
       const images = ((d['output'] as { images?: { filename: string }[] } | null)?.images ?? []).map(
         (i) => i.filename,

@@ -33,7 +33,7 @@ export function computeSignatures(prompt: Graph, dirs: Dirs): Map<string, string
     const inputs = isObject(node.inputs) ? node.inputs : {};
     const parts = Object.keys(inputs)
       .sort()
-      .map((k) => {
+      .map((k): unknown[] => {
         const v = inputs[k];
         return Array.isArray(v) && v.length === 2 && typeof v[0] === 'string'
           ? [k, 'link', sigOf(v[0]), v[1]]

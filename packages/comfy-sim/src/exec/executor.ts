@@ -57,7 +57,12 @@ export class Executor {
     const [, promptId, prompt, extraData, outputs] = item;
     this.interruptFlag = false;
     const rawClient = extraData['client_id'];
-    const clientId = rawClient === undefined || rawClient === null ? null : String(rawClient);
+    const clientId =
+      rawClient === undefined || rawClient === null
+        ? null
+        : typeof rawClient === 'string'
+          ? rawClient
+          : JSON.stringify(rawClient);
     this.current = { promptId, clientId, lastNode: null };
     const defs = this.deps.defs();
     const messages: Message[] = [];

@@ -68,7 +68,7 @@ export function checkWidgetValue(
       extra_info: { input_name: name, input_config: inputConfig, received_value: val },
     };
   }
-  if (Array.isArray(type) && !type.includes(val as string)) {
+  if (Array.isArray(type) && !type.includes(val)) {
     const long = type.length > 20;
     return {
       type: 'value_not_in_list',

@@ -14,7 +14,7 @@ function inputsOf(def: NodeDef): { input: Record<string, unknown>; order: Record
   for (const [name, entries] of sections) {
     if (!entries || (name !== 'required' && Object.keys(entries).length === 0)) continue;
     const out: Record<string, unknown> = {};
-    for (const [key, spec] of Object.entries(entries)) {
+    for (const [key, spec] of Object.entries<InputSpec | string>(entries)) {
       // V3 hidden inputs are arrays (`["PROMPT"]`), V1 ones plain strings.
       out[key] = typeof spec === 'string' ? (def.v3 ? [spec] : spec) : [...spec];
     }

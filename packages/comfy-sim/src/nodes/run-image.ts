@@ -133,7 +133,13 @@ export const imageRunners: Record<string, RunFn> = {
   },
   SaveImage: async (i, ctx) => ({
     outputs: [],
-    ui: await saveImages(asImage(i['images']), ctx, String(i['filename_prefix'] ?? 'ComfyUI'), 'output', 4),
+    ui: await saveImages(
+      asImage(i['images']),
+      ctx,
+      typeof i['filename_prefix'] === 'string' ? i['filename_prefix'] : 'ComfyUI',
+      'output',
+      4,
+    ),
   }),
   PreviewImage: async (i, ctx) => {
     const suffix = Array.from({ length: 5 }, () => TEMP_LETTERS[randomInt(26)]).join('');

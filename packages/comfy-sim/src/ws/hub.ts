@@ -67,7 +67,7 @@ export class WsHub {
   private onFirstMessage(sid: string, ws: WebSocket, data: RawData): void {
     let msg: unknown;
     try {
-      msg = JSON.parse(data.toString());
+      msg = JSON.parse(new TextDecoder().decode(Array.isArray(data) ? Buffer.concat(data) : data));
     } catch {
       return;
     }

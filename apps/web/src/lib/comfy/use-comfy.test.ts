@@ -53,6 +53,7 @@ function fakeNotifier() {
   return { notifier, log };
 }
 
+const urlOf = (input: RequestInfo | URL) => (input instanceof Request ? input.url : input.toString());
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 
@@ -64,11 +65,11 @@ const snap = (status: JobSnapshot['status'], extra: Partial<JobSnapshot> = {}): 
 
 /** A fetch that opens a FakeStream for `/stream/` and asks `other` for everything else. */
 function streamingFetch(other: typeof fetch = vi.fn<typeof fetch>()) {
-  return vi.fn<typeof fetch>(async (input, init) => {
-    const url = String(input);
+  return vi.fn<typeof fetch>((input, init) => {
+    const url = urlOf(input);
     if (!url.startsWith('/api/comfy/stream/')) return other(input, init);
     const stream = new FakeStream(url, init);
-    return new Response(stream.body, { headers: { 'content-type': 'text/event-stream' } });
+    return Promise.resolve(new Response(stream.body, { headers: { 'content-type': 'text/event-stream' } }));
   });
 }
 
@@ -163,21 +164,23 @@ describe('subscribeToStatus(promptId, onComplete)', () => {
   });
 
   it('asks /status for the truth when the stream fails for good', async () => {
-    const fetchImpl = vi.fn<typeof fetch>(async (input) =>
-      String(input).startsWith('/api/comfy/stream/')
-        ? json(400, { error: { code: 'VALIDATION_ERROR', message: 'bad stream request' } })
-        : json(200, snap('completed')),
+    const fetchImpl = vi.fn<typeof fetch>((input) =>
+      Promise.resolve(
+        urlOf(input).startsWith('/api/comfy/stream/')
+          ? json(400, { error: { code: 'VALIDATION_ERROR', message: 'bad stream request' } })
+          : json(200, snap('completed')),
+      ),
     );
     const { comfy } = setup(fetchImpl);
     const onComplete = vi.fn();
     comfy.subscribeToStatus('p1', onComplete, { notify: false });
     await vi.waitFor(() => expect(onComplete).toHaveBeenCalledWith(snap('completed')));
-    expect(String(fetchImpl.mock.calls[1]?.[0])).toBe('/api/comfy/status/p1');
+    expect(fetchImpl.mock.calls[1]?.[0]).toBe('/api/comfy/status/p1');
   });
 
   it('ends the job as unknown when the session is gone (401), without reconnecting', async () => {
-    const fetchImpl = vi.fn<typeof fetch>(async () =>
-      json(401, { error: { code: 'UNAUTHORIZED', message: 'authentication required' } }),
+    const fetchImpl = vi.fn<typeof fetch>(() =>
+      Promise.resolve(json(401, { error: { code: 'UNAUTHORIZED', message: 'authentication required' } })),
     );
     const { comfy } = setup(fetchImpl);
     const onComplete = vi.fn();
@@ -223,7 +226,10 @@ describe('retries', () => {
     const p = comfy.queueWorkflow(workflow, 'app-1');
     await vi.advanceTimersByTimeAsync(100);
     await expect(p).resolves.toEqual({ prompt_id: 'p9', client_id: 'app-1' });
-    expect(JSON.parse(String(fetchImpl.mock.calls[1]?.[1]?.body))).toEqual({ workflow, client_id: 'app-1' });
+    expect(JSON.parse(fetchImpl.mock.calls[1]?.[1]?.body as string)).toEqual({
+      workflow,
+      client_id: 'app-1',
+    });
     expect(log[0]?.[1]).toMatch(
       /^Queueing the workflow failed \(The gateway could not be reached\); retry 1 of 2 in 0\.1 s$/,
     );
@@ -268,19 +274,19 @@ describe('retries', () => {
     expect(fetchImpl).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(1);
     await expect(p).resolves.toMatchObject({ url: 'blob:x' });
-    expect(String(fetchImpl.mock.calls[1]?.[0])).toBe('/api/comfy/view?filename=a+b.png&type=output');
+    expect(fetchImpl.mock.calls[1]?.[0]).toBe('/api/comfy/view?filename=a+b.png&type=output');
   });
 });
 
 describe('ingestImage', () => {
   it('sends JSON for a ComfyUI image and multipart for an upload', async () => {
     const out = { id: 'abc', deduplicated: false };
-    const fetchImpl = vi.fn<typeof fetch>().mockImplementation(async () => json(201, out));
+    const fetchImpl = vi.fn<typeof fetch>().mockImplementation(() => Promise.resolve(json(201, out)));
     const { comfy, log } = setup(fetchImpl);
     await comfy.ingestImage({ prompt_id: 'p1', filename: 'a.png', metadata: { seed: 1 } });
     await comfy.ingestImage({ file: new Blob([new Uint8Array([1])]), prompt_id: 'p1', workflow: { a: 1 } });
     const [first, second] = fetchImpl.mock.calls.map(([, init]) => init);
-    expect(JSON.parse(String(first?.body))).toEqual({
+    expect(JSON.parse(first?.body as string)).toEqual({
       prompt_id: 'p1',
       filename: 'a.png',
       metadata: { seed: 1 },
