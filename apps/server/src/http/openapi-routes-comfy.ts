@@ -152,7 +152,8 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post' | 'patch
     get: {
       operationId: 'getObjectInfo',
       summary: 'Cached object_info of every node class (ETag)',
-      description: 'With several servers: the union of theirs, or one server\u2019s (`backend`; unknown: 404).',
+      description:
+        'With several servers: the union of theirs, or one server\u2019s (`backend`; unknown: 404).',
       tag: 'comfy',
       query: [REFRESH, BACKEND],
       headers: [IF_NONE_MATCH],

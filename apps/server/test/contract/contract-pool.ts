@@ -13,15 +13,18 @@ const RESUME = '/api/comfy/backends/{name}/resume';
 /** Priority is for admins: at submit (queue, text2img) and later (PATCH a job). One server. */
 export async function checkPriority(app: ComfyTestApp, call: Call): Promise<void> {
   const plain = await app.createUser('priority@example.com');
-  const mine = await call('POST', '/api/comfy/queue', { token: plain.token, json: { workflow: tinyWorkflow(7) } });
+  const mine = await call('POST', '/api/comfy/queue', {
+    token: plain.token,
+    json: { workflow: tinyWorkflow(7) },
+  });
   expect(mine.status).toBe(200);
   const asUser = { token: plain.token, json: { workflow: tinyWorkflow(8), priority: 5 } };
   const refused = await call('POST', '/api/comfy/queue', asUser);
   expect(refused.status).toBe(403);
   expect(errorOf(refused).message).toContain('priority');
-  expect((await call('POST', '/api/comfy/queue', { json: { workflow: tinyWorkflow(9), priority: 5 } })).status).toBe(
-    200,
-  );
+  expect(
+    (await call('POST', '/api/comfy/queue', { json: { workflow: tinyWorkflow(9), priority: 5 } })).status,
+  ).toBe(200);
   const t2i = { caption: 'a lighthouse', width: 64, height: 64, steps: 2, priority: 3 };
   expect((await call('POST', '/api/comfy/text2img', { token: plain.token, json: t2i })).status).toBe(403);
   expect((await call('POST', '/api/comfy/text2img', { json: t2i })).status).toBe(200);
@@ -30,7 +33,9 @@ export async function checkPriority(app: ComfyTestApp, call: Call): Promise<void
   const set = await call('PATCH', JOB, { ...prompt, json: { priority: 10 } });
   expect(set.status).toBe(200);
   expect(set.body).toMatchObject({ ...prompt.params, priority: 10 });
-  expect((await call('PATCH', JOB, { ...prompt, token: plain.token, json: { priority: 10 } })).status).toBe(403);
+  expect((await call('PATCH', JOB, { ...prompt, token: plain.token, json: { priority: 10 } })).status).toBe(
+    403,
+  );
   expect((await call('PATCH', JOB, { ...prompt, json: { priority: 101 } })).status).toBe(400);
   const unknown = { params: { prompt_id: 'no-such-prompt' }, json: { priority: 1 } };
   expect((await call('PATCH', JOB, unknown)).status).toBe(404);
@@ -61,7 +66,10 @@ export async function checkPool(checker: ReturnType<typeof createContractChecker
     const queued = await call('POST', '/api/comfy/queue', { json: { workflow: tinyWorkflow(1) } });
     expect(queued.status).toBe(200);
     const done = await pool.untilDone(queued.body['prompt_id'] as string);
-    expect((await call('POST', RESUME, drained)).body).toEqual({ name: drained.params.name, draining: false });
+    expect((await call('POST', RESUME, drained)).body).toEqual({
+      name: drained.params.name,
+      draining: false,
+    });
     return done.images?.[0];
   };
   const onS1 = await runOn(s2);
