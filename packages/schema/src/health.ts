@@ -29,6 +29,14 @@ export type BackendHealth = z.infer<typeof backendHealthSchema>;
 export const jobPrioritySchema = z.int().min(-100).max(100);
 export const setJobPriorityInputSchema = z.strictObject({ priority: jobPrioritySchema });
 export type SetJobPriorityInput = z.infer<typeof setJobPriorityInputSchema>;
+/** The answer to a priority change; `waiting` while the job is still in the gateway queue. */
+export const jobPriorityResultSchema = z.object({
+  prompt_id: z.string(),
+  priority: jobPrioritySchema,
+  waiting: z.boolean(),
+});
+/** The answer to draining or resuming one server of the pool. */
+export const backendDrainStateSchema = z.object({ name: z.string(), draining: z.boolean() });
 
 export const healthSchema = z.object({
   status: z.literal('ok'),

@@ -17,11 +17,32 @@ const REFRESH: Param = {
   description: 'Bypass the cache and ask ComfyUI again.',
   schema: { type: 'string', enum: ['1', 'true', 'yes'] },
 };
+const BACKEND: Param = {
+  name: 'backend',
+  description: 'With several ComfyUI servers: the one to ask, by name (`ImageRef.backend`).',
+  schema: { type: 'string', minLength: 1, maxLength: 64 },
+};
+// Users submit at priority 0; another `priority` in the body is for admins.
+const PRIORITY = ' A `priority` other than 0 in the body is 403 for anyone but an admin.';
+const BACKEND_NAME = { type: 'string', minLength: 1, maxLength: 64 };
+const drainRoute = (draining: boolean): RouteSpec => ({
+  operationId: draining ? 'drainBackend' : 'resumeBackend',
+  summary: draining
+    ? 'Admins: send no new jobs to this ComfyUI server (running ones finish)'
+    : 'Admins: send new jobs to this ComfyUI server again',
+  description: 'An unknown name, or a gateway with one ComfyUI server only, is 404.',
+  tag: 'comfy',
+  access: 'admin',
+  path: { name: BACKEND_NAME },
+  ok: { 200: { description: 'the server\u2019s new state', body: 'BackendDrainState' } },
+  errors: [404],
+});
+
 // Every call that reaches ComfyUI: disabled or unreachable (503), a bad answer (502), too slow (504).
 const UPSTREAM = [502, 503, 504] as const;
 
 /** `/api/comfy/*`: the ComfyUI routes and the gallery ingest mounted beside them. */
-export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSpec>>> = {
+export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post' | 'patch', RouteSpec>>> = {
   '/api/comfy/health': {
     get: {
       operationId: 'getComfyHealth',
@@ -35,7 +56,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     post: {
       operationId: 'queuePrompt',
       summary: 'Queue an API-format workflow',
-      description: CAPPED,
+      description: CAPPED + PRIORITY,
       tag: 'comfy',
       headers: [IDEMPOTENCY_KEY],
       body: 'QueueRequest',
@@ -57,7 +78,7 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     post: {
       operationId: 'text2img',
       summary: 'Build and queue a text-to-image workflow (preset defaults applied first)',
-      description: CAPPED,
+      description: CAPPED + PRIORITY,
       tag: 'comfy',
       headers: [IDEMPOTENCY_KEY],
       body: 'Text2ImgRequest',
@@ -125,18 +146,22 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
     },
   },
   ...JOBS_ROUTES,
+  '/api/comfy/backends/{name}/drain': { post: drainRoute(true) },
+  '/api/comfy/backends/{name}/resume': { post: drainRoute(false) },
   '/api/comfy/object-info': {
     get: {
       operationId: 'getObjectInfo',
       summary: 'Cached object_info of every node class (ETag)',
+      description:
+        'With several servers: the union of theirs, or one server\u2019s (`backend`; unknown: 404).',
       tag: 'comfy',
-      query: [REFRESH],
+      query: [REFRESH, BACKEND],
       headers: [IF_NONE_MATCH],
       ok: {
         200: { description: 'object_info', body: 'ObjectInfo' },
         304: { description: 'unchanged since the given ETag', body: 'empty' },
       },
-      errors: [...UPSTREAM],
+      errors: [404, ...UPSTREAM],
     },
   },
   '/api/comfy/object-info/{node_class}': {
@@ -176,6 +201,12 @@ export const COMFY_ROUTES: Record<string, Partial<Record<'get' | 'post', RouteSp
           name: 'type',
           description: 'Which ComfyUI folder.',
           schema: { type: 'string', enum: ['output', 'input', 'temp'], default: 'output' },
+        },
+        {
+          ...BACKEND,
+          description:
+            'With several ComfyUI servers: which one made the file. Needed (400 otherwise) when ' +
+            'files of that name came from more than one.',
         },
       ],
       ok: { 200: { description: 'the image', body: 'image' } },

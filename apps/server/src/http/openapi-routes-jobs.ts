@@ -10,7 +10,7 @@ export const NOT_YOURS =
   'prompts queued on ComfyUI by other programs: admins only).';
 
 /** `/api/comfy/jobs*`: the job ledger, read without asking ComfyUI. */
-export const JOBS_ROUTES: Record<string, Partial<Record<'get', RouteSpec>>> = {
+export const JOBS_ROUTES: Record<string, Partial<Record<'get' | 'patch', RouteSpec>>> = {
   '/api/comfy/jobs': {
     get: {
       operationId: 'listJobs',
@@ -61,6 +61,19 @@ export const JOBS_ROUTES: Record<string, Partial<Record<'get', RouteSpec>>> = {
       tag: 'comfy',
       path: { prompt_id: PROMPT_ID },
       ok: { 200: { description: 'the record', body: 'JobRecord' } },
+      errors: [404],
+    },
+    patch: {
+      operationId: 'setJobPriority',
+      summary: 'Admins: change a job\u2019s priority (higher runs first)',
+      description:
+        'Reordered in the gateway queue while the job waits there (`waiting: true`); recorded in the ' +
+        'ledger in any case. Unknown prompts are 404.',
+      tag: 'comfy',
+      access: 'admin',
+      path: { prompt_id: PROMPT_ID },
+      body: 'SetJobPriorityRequest',
+      ok: { 200: { description: 'the new priority', body: 'JobPriorityResult' } },
       errors: [404],
     },
   },

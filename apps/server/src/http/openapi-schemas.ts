@@ -5,13 +5,18 @@ import * as z from 'zod';
 export const REQUEST_SCHEMAS = {
   QueueRequest: s.comfyQueueRequestSchema,
   Workflow: s.workflowSchema,
-  Text2ImgRequest: s.text2ImgParamsSchema,
+  // The route takes `priority` off before the params are validated (admins only, not a graph input).
+  Text2ImgRequest: z.intersection(
+    s.text2ImgParamsSchema,
+    z.object({ priority: s.jobPrioritySchema.optional() }),
+  ),
   IngestFromComfyRequest: s.ingestFromComfyInputSchema,
   LoginRequest: s.loginInputSchema,
   CreateUserRequest: s.createUserInputSchema,
   PatchUserRequest: s.patchUserInputSchema,
   CreateApiTokenRequest: s.createApiTokenInputSchema,
   ChangePasswordRequest: s.changePasswordInputSchema,
+  SetJobPriorityRequest: s.setJobPriorityInputSchema,
 } satisfies Record<string, z.ZodType>;
 
 /** Response bodies, named under `components.schemas` (rendered as the output a client reads). */
@@ -19,6 +24,9 @@ export const RESPONSE_SCHEMAS = {
   ErrorBody: s.errorBodySchema,
   ErrorCode: s.errorCodeSchema,
   Health: s.healthSchema,
+  BackendHealth: s.backendHealthSchema,
+  BackendDrainState: s.backendDrainStateSchema,
+  JobPriorityResult: s.jobPriorityResultSchema,
   QueueResponse: s.comfyQueueResponseSchema,
   Text2ImgResponse: s.comfyText2ImgResponseSchema,
   QueueState: s.queueStateSchema,

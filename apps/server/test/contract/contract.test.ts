@@ -5,6 +5,7 @@ import { startTestApp } from '../fixture.ts';
 import { makePng } from '../images.ts';
 import { checkOwnershipAndCaps, checkScopesAndOtherUsers } from './contract-access.ts';
 import { createCall, errorOf } from './contract-client.ts';
+import { checkPool, checkPriority } from './contract-pool.ts';
 import type { Call, Json } from './contract-client.ts';
 import { createContractChecker } from './contract-kit.ts';
 import { expressRoutes } from './express-routes.ts';
@@ -293,6 +294,14 @@ describe('every REST answer matches the OpenAPI document', () => {
 
   it('a read-only token is 403 on every write; only admins name other users', async () => {
     await checkScopesAndOtherUsers(app, call, doc);
+  });
+
+  it('comfy: priority is for admins (queue, text2img, PATCH a job); one server has nothing to drain', async () => {
+    await checkPriority(app, call);
+  });
+
+  it('comfy, two servers: drain and resume, `backend` on view and object-info, health per server', async () => {
+    await checkPool(checker);
   });
 
   // Reads what the tests above recorded, so it runs last in this describe (vitest keeps the order).

@@ -6,6 +6,7 @@ import type { ImageRef, JobSnapshot } from '@comfy-gateway/schema';
 import { isFinalJobStatus } from '@comfy-gateway/schema';
 import { describe, expect, it } from 'vitest';
 import { readSse, samplerWorkflow } from '../comfy-fixture.ts';
+import type { SseMessage } from '../comfy-fixture.ts';
 import { spawnGateway } from './spawn-gateway.ts';
 import type { GatewayProcess } from './spawn-gateway.ts';
 
@@ -23,9 +24,13 @@ async function simHistory(simUrl: string, id: string): Promise<SimEntry | null> 
   return body[id] ?? null;
 }
 
-/** The response with its body ending quietly where the connection was cut (the kill). */
-function untilCut(res: Response): Response {
-  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
+/**
+ * Reads an SSE response to its end or to where its connection was cut (the kill); `cut` says
+ * which, so a stream open across the kill is expected to lose its connection, not to throw.
+ */
+async function readAcrossCut(res: Response): Promise<{ events: SseMessage[]; cut: boolean }> {
+  let cut = false;
+  const reader = res.body?.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
@@ -33,11 +38,13 @@ function untilCut(res: Response): Response {
         if (!chunk || chunk.done) controller.close();
         else controller.enqueue(chunk.value);
       } catch {
+        cut = true;
         controller.close();
       }
     },
   });
-  return new Response(body);
+  const events = await readSse(new Response(body));
+  return { events, cut };
 }
 
 /** The highest event id a stream carried. */
@@ -80,16 +87,23 @@ describe('restart: the gateway killed with SIGKILL in the middle of 20 jobs', ()
         expect(res.status).toBe(200);
         ids.push(((await res.json()) as { prompt_id: string }).prompt_id);
       }
-      // Streams open across the kill: they record the ids handed out before it.
-      const before = ids.map(async (id) => {
-        const res = await fetch(`${first.url}/api/comfy/stream/${id}`, { headers: auth });
-        return readSse(untilCut(res));
-      });
+      // Streams open across the kill: they record the ids handed out before it. Every one has its
+      // answer (headers) before the kill, so only the connection, never the request, is lost.
+      const opened = await Promise.all(
+        ids.map((id) => fetch(`${first.url}/api/comfy/stream/${id}`, { headers: auth })),
+      );
+      expect(opened.map((r) => r.status)).toEqual(ids.map(() => 200));
+      const before = opened.map(readAcrossCut);
       const done = async () =>
         (await Promise.all(ids.map((id) => simHistory(sim.url, id)))).filter(Boolean).length;
       await expect.poll(done, { timeout: 30_000, interval: 50 }).toBeGreaterThanOrEqual(5);
       await first.kill();
-      const seenBefore = await Promise.all(before);
+      const cutBefore = await Promise.all(before);
+      // Each pre-kill stream either saw its job end (done) or lost its connection to the kill.
+      for (const [i, s] of cutBefore.entries())
+        expect(s.cut || s.events.at(-1)?.event === 'done', ids[i]).toBe(true);
+      expect(cutBefore.some((s) => s.cut)).toBe(true);
+      const seenBefore = cutBefore.map((s) => s.events);
       expect(await done()).toBeLessThan(JOBS);
 
       const second = await spawnGateway(env);
@@ -99,7 +113,9 @@ describe('restart: the gateway killed with SIGKILL in the middle of 20 jobs', ()
           await fetch(`${second.url}/api/comfy/status/${id}`, { headers: auth })
         ).json()) as JobSnapshot;
       const after = ids.map((id) =>
-        fetch(`${second.url}/api/comfy/stream/${id}`, { headers: auth }).then((r) => readSse(untilCut(r))),
+        fetch(`${second.url}/api/comfy/stream/${id}`, { headers: auth }).then(
+          async (r) => (await readAcrossCut(r)).events,
+        ),
       );
       // Marked handled here; awaited (with a deadline) below.
       for (const p of after) p.catch(() => undefined);
