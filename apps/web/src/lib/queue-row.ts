@@ -14,3 +14,14 @@ export function canCancelQueueRow(
 ): item is QueueItem & { prompt_id: string } {
   return item.prompt_id !== undefined && (item.mine || isAdmin);
 }
+
+/** Where a queue row waits or runs: its server, or the gateway's own queue before dispatch. */
+export function queueRowWhere(item: QueueItem, pooled: boolean): string {
+  if (item.backend) return item.backend;
+  return pooled ? 'gateway queue' : 'ComfyUI';
+}
+
+/** True when the gateway runs a pool of servers: its items carry a server or a priority. */
+export function isPooledQueue(items: QueueItem[]): boolean {
+  return items.some((i) => i.backend !== undefined || i.priority !== undefined);
+}
