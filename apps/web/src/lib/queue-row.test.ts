@@ -25,9 +25,10 @@ describe('queue rows', () => {
 
   it('places a row on its server, in the gateway queue before dispatch, or on the one ComfyUI', () => {
     const dispatched = { ...mine, backend: 's2', priority: 0 };
-    const waiting = { ...anonymous, priority: 5 };
+    const waiting = { ...mine, priority: 5 };
     expect(queueRowWhere(dispatched, true)).toBe('s2');
     expect(queueRowWhere(waiting, true)).toBe('gateway queue');
+    expect(queueRowWhere(anonymous, true)).toBeNull();
     expect(queueRowWhere(mine, false)).toBe('ComfyUI');
     expect(isPooledQueue([mine, anonymous])).toBe(false);
     expect(isPooledQueue([mine, waiting])).toBe(true);

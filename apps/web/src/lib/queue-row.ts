@@ -15,10 +15,14 @@ export function canCancelQueueRow(
   return item.prompt_id !== undefined && (item.mine || isAdmin);
 }
 
-/** Where a queue row waits or runs: its server, or the gateway's own queue before dispatch. */
-export function queueRowWhere(item: QueueItem, pooled: boolean): string {
+/**
+ * Where a queue row waits or runs: its server, or the gateway's own queue before dispatch. Null for
+ * another user's job in a pool: the gateway sends those without a server, so the place is unknown.
+ */
+export function queueRowWhere(item: QueueItem, pooled: boolean): string | null {
   if (item.backend) return item.backend;
-  return pooled ? 'gateway queue' : 'ComfyUI';
+  if (!pooled) return 'ComfyUI';
+  return item.prompt_id === undefined ? null : 'gateway queue';
 }
 
 /** True when the gateway runs a pool of servers: its items carry a server or a priority. */
