@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canCancelQueueRow, queueRowSource } from './queue-row.ts';
+import { canCancelQueueRow, isPooledQueue, queueRowSource, queueRowWhere } from './queue-row.ts';
 
 const mine = { prompt_id: 'p-1', number: 3, position: 0, ours: true, mine: true };
 const anonymous = { position: 1, ours: true, mine: false };
@@ -21,5 +21,17 @@ describe('queue rows', () => {
     expect(canCancelQueueRow(othersForAdmin, false)).toBe(false);
     expect(canCancelQueueRow(othersForAdmin, true)).toBe(true);
     expect(canCancelQueueRow(foreign, true)).toBe(true);
+  });
+
+  it('places a row on its server, in the gateway queue before dispatch, or on the one ComfyUI', () => {
+    const dispatched = { ...mine, backend: 's2', priority: 0 };
+    const waiting = { ...mine, priority: 5 };
+    expect(queueRowWhere(dispatched, true)).toBe('s2');
+    expect(queueRowWhere(waiting, true)).toBe('gateway queue');
+    expect(queueRowWhere(anonymous, true)).toBeNull();
+    expect(queueRowWhere(mine, false)).toBe('ComfyUI');
+    expect(isPooledQueue([mine, anonymous])).toBe(false);
+    expect(isPooledQueue([mine, waiting])).toBe(true);
+    expect(isPooledQueue([dispatched])).toBe(true);
   });
 });

@@ -14,3 +14,18 @@ export function canCancelQueueRow(
 ): item is QueueItem & { prompt_id: string } {
   return item.prompt_id !== undefined && (item.mine || isAdmin);
 }
+
+/**
+ * Where a queue row waits or runs: its server, or the gateway's own queue before dispatch. Null for
+ * another user's job in a pool: the gateway sends those without a server, so the place is unknown.
+ */
+export function queueRowWhere(item: QueueItem, pooled: boolean): string | null {
+  if (item.backend) return item.backend;
+  if (!pooled) return 'ComfyUI';
+  return item.prompt_id === undefined ? null : 'gateway queue';
+}
+
+/** True when the gateway runs a pool of servers: its items carry a server or a priority. */
+export function isPooledQueue(items: QueueItem[]): boolean {
+  return items.some((i) => i.backend !== undefined || i.priority !== undefined);
+}

@@ -34,6 +34,8 @@ export interface Stack extends AsyncDisposable {
   url: string;
   /** Null when the flows run against an outside gateway (E2E_GATEWAY_URL). */
   sim: ComfySim | null;
+  /** Every simulator (the first is `sim`); several make a pool named s1, s2, ... */
+  sims: ComfySim[];
   /** Server output so far (shown when a flow fails). */
   logs(): string;
   close(): Promise<void>;
@@ -44,13 +46,17 @@ export interface Stack extends AsyncDisposable {
  * The server runs from `dist/main.js` when E2E_SERVER=dist, else from source through tsx;
  * E2E_GATEWAY_URL points the flows at a gateway that is already running instead.
  */
-export async function startStack(simOpts: ComfySimOptions = {}): Promise<Stack> {
+export async function startStack(
+  simOpts: ComfySimOptions = {},
+  { sims: count = 1 }: { sims?: number } = {},
+): Promise<Stack> {
   const outside = process.env['E2E_GATEWAY_URL'];
   if (outside) {
     const noop = async () => {};
     return {
       url: outside.replace(/\/$/, ''),
       sim: null,
+      sims: [],
       logs: () => '',
       close: noop,
       [Symbol.asyncDispose]: noop,
@@ -61,7 +67,14 @@ export async function startStack(simOpts: ComfySimOptions = {}): Promise<Stack> 
       `The web app is not built (${BUILD_DIR}/index.html missing): run \`pnpm --filter @comfy-gateway/web build\` first.`,
     );
   }
-  const sim = await startComfySim({ stepMs: 30, ...simOpts });
+  const sims: ComfySim[] = [];
+  for (let i = 0; i < Math.max(1, count); i++) sims.push(await startComfySim({ stepMs: 30, ...simOpts }));
+  const sim = sims[0] as ComfySim;
+  // One simulator: COMFY_API_URL as today; several: a named pool, like `pnpm demo`.
+  const servers =
+    sims.length === 1
+      ? { COMFY_API_URL: sim.url }
+      : { COMFY_BACKENDS: JSON.stringify(sims.map((s, i) => ({ name: `s${i + 1}`, url: s.url }))) };
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-web-e2e-'));
   const useDist = process.env['E2E_SERVER'] === 'dist';
   const args = useDist
@@ -77,7 +90,7 @@ export async function startStack(simOpts: ComfySimOptions = {}): Promise<Stack> 
       ROOT_DIR: rootDir,
       WEB_DIR: BUILD_DIR,
       COMFY_ENABLED: 'true',
-      COMFY_API_URL: sim.url,
+      ...servers,
       COMFY_HEALTH_INTERVAL_S: '5',
       COMFY_VIEW_RATE_LIMIT_PER_MIN: '10000',
       LOGIN_RATE_LIMIT_PER_MIN: '1000',
@@ -90,12 +103,12 @@ export async function startStack(simOpts: ComfySimOptions = {}): Promise<Stack> 
   let output = '';
   const close = async () => {
     await stopChild(child);
-    await sim.close();
+    await Promise.all(sims.map((s) => s.close()));
     await rm(rootDir, { recursive: true, force: true });
   };
   try {
     const url = await waitForListening(child, (chunk) => (output += chunk));
-    return { url, sim, logs: () => output, close, [Symbol.asyncDispose]: close };
+    return { url, sim, sims, logs: () => output, close, [Symbol.asyncDispose]: close };
   } catch (err) {
     await close();
     throw new Error(`${(err as Error).message}\n--- server output ---\n${output}`);

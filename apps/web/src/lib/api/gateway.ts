@@ -37,6 +37,14 @@ export function createGateway(client: ComfyGatewayClient, quiet = createQuietRes
     },
 
     health: (): Promise<Health> => rest.health(),
+    /** Admins: stop sending new jobs to one server of the pool (tRPC `comfy.drain`). */
+    drainBackend: async (name: string): Promise<void> => {
+      await callTrpc(() => trpc.comfy.drain.mutate({ name }));
+    },
+    /** Admins: send jobs to a drained server again (tRPC `comfy.resume`). */
+    resumeBackend: async (name: string): Promise<void> => {
+      await callTrpc(() => trpc.comfy.resume.mutate({ name }));
+    },
 
     listGallery: (cursor?: string | null, limit = 24): Promise<GalleryList> =>
       callTrpc(() => trpc.gallery.list.query(cursor ? { cursor, limit } : { limit })),
