@@ -30,7 +30,7 @@ async function simHistory(simUrl: string, id: string): Promise<SimEntry | null> 
  */
 async function readAcrossCut(res: Response): Promise<{ events: SseMessage[]; cut: boolean }> {
   let cut = false;
-  const reader = res.body?.getReader();
+  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
