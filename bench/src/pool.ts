@@ -208,8 +208,20 @@ export async function runPool(): Promise<Omit<Section, 'ranAt' | 'seconds'>> {
       {
         head: ['path', 'n', 'p50 ms', 'p90 ms', 'max ms'],
         rows: [
-          ['one server', singleTrips.length, fmt(pct(singleTrips, 50)), fmt(pct(singleTrips, 90)), fmt(Math.max(...singleTrips))],
-          ['pool of 2', poolTrips.length, fmt(pct(poolTrips, 50)), fmt(pct(poolTrips, 90)), fmt(Math.max(...poolTrips))],
+          [
+            'one server',
+            singleTrips.length,
+            fmt(pct(singleTrips, 50)),
+            fmt(pct(singleTrips, 90)),
+            fmt(Math.max(...singleTrips)),
+          ],
+          [
+            'pool of 2',
+            poolTrips.length,
+            fmt(pct(poolTrips, 50)),
+            fmt(pct(poolTrips, 90)),
+            fmt(Math.max(...poolTrips)),
+          ],
         ],
       },
     ],

@@ -58,7 +58,8 @@ export function resolveBackends(o: {
   const names = new Set<string>();
   const urls = new Set<string>();
   for (const b of list) {
-    if (names.has(b.name)) throw new ConfigError(`${o.source}: duplicate server name ${JSON.stringify(b.name)}`);
+    if (names.has(b.name))
+      throw new ConfigError(`${o.source}: duplicate server name ${JSON.stringify(b.name)}`);
     if (urls.has(b.url)) throw new ConfigError(`${o.source}: duplicate server URL ${JSON.stringify(b.url)}`);
     names.add(b.name);
     urls.add(b.url);

@@ -61,7 +61,9 @@ export async function startDemoStack(opts: DemoStackOptions = {}): Promise<DemoS
   let gateway: RunningGateway;
   try {
     const env = { ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, ...opts.env };
-    gateway = await startGateway(loadConfig({ ...env, ROOT_DIR: rootDir, COMFY_ENABLED: 'true', ...servers }));
+    gateway = await startGateway(
+      loadConfig({ ...env, ROOT_DIR: rootDir, COMFY_ENABLED: 'true', ...servers }),
+    );
   } catch (err) {
     await Promise.all(sims.map((s) => s.close()));
     throw err;

@@ -67,7 +67,12 @@ export const urlVar: VarSpec<string> = {
 export const urlListVar: VarSpec<string> = {
   schema: z
     .string()
-    .transform((s) => s.split(',').map((u) => u.trim()).filter((u) => u !== ''))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((u) => u.trim())
+        .filter((u) => u !== ''),
+    )
     .pipe(z.array(z.url({ protocol: /^https?$/ })).min(1))
     .transform((list) => list.join(',')),
   expected: 'an http(s) URL, or several separated by commas',

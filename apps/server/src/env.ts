@@ -126,7 +126,9 @@ export function loadConfig(env: Env = process.env): ServerConfig {
 function backendsSource(env: Env, app: AppConfig): string {
   if (readVar(env, 'COMFY_BACKENDS', stringVar) !== undefined) return 'COMFY_BACKENDS';
   if (app.comfy_backends) return 'CONFIG_FILE: comfy_backends';
-  return readVar(env, 'COMFY_API_URL', stringVar) !== undefined ? 'COMFY_API_URL' : 'CONFIG_FILE: comfy_api_url';
+  return readVar(env, 'COMFY_API_URL', stringVar) !== undefined
+    ? 'COMFY_API_URL'
+    : 'CONFIG_FILE: comfy_api_url';
 }
 
 function loadAppConfig(env: Env, configFile: string | null): AppConfig {

@@ -56,7 +56,12 @@ describe('loadConfig: ComfyUI servers', () => {
     expect(loadConfig({ CONFIG_FILE: file }).backends.map((b) => b.name)).toEqual(['one']);
     await writeFile(
       file,
-      JSON.stringify({ comfy_backends: [{ name: 'one', url: 'http://a:1' }, { name: 'one', url: 'http://b:1' }] }),
+      JSON.stringify({
+        comfy_backends: [
+          { name: 'one', url: 'http://a:1' },
+          { name: 'one', url: 'http://b:1' },
+        ],
+      }),
     );
     expect(() => loadConfig({ CONFIG_FILE: file })).toThrow(/^CONFIG_FILE: comfy_backends: duplicate/);
   });

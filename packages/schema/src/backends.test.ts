@@ -28,7 +28,11 @@ describe('several ComfyUI servers', () => {
   it('bounds priority and keeps image refs of one server compatible', () => {
     expect(setJobPriorityInputSchema.safeParse({ priority: 101 }).success).toBe(false);
     expect(comfyQueueRequestSchema.safeParse({ workflow: {}, priority: 1.5 }).success).toBe(false);
-    expect(imageRefSchema.parse({ filename: 'a.png' })).toEqual({ filename: 'a.png', subfolder: '', type: 'output' });
+    expect(imageRefSchema.parse({ filename: 'a.png' })).toEqual({
+      filename: 'a.png',
+      subfolder: '',
+      type: 'output',
+    });
     expect(imageRefSchema.parse({ filename: 'a.png', backend: 's1' }).backend).toBe('s1');
   });
 });

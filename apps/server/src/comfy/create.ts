@@ -91,12 +91,13 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
         })
       : null;
   const idempotency = createIdempotencyStore(deps.db);
-  const viewCache = connection
-    ? createViewCache({ dir: app.comfy_image_dir, baseUrl: singleUrl })
-    : null;
+  const viewCache = connection ? createViewCache({ dir: app.comfy_image_dir, baseUrl: singleUrl }) : null;
   // One view cache per server: the same file name on two servers is two files.
   const viewCaches = new Map(
-    (pool?.members ?? []).map((m) => [m.name, createViewCache({ dir: app.comfy_image_dir, baseUrl: m.baseUrl })]),
+    (pool?.members ?? []).map((m) => [
+      m.name,
+      createViewCache({ dir: app.comfy_image_dir, baseUrl: m.baseUrl }),
+    ]),
   );
   const requirePool = () => {
     if (!pool) throw new GatewayError('NOT_FOUND', 'one ComfyUI server only: nothing to drain');
@@ -170,7 +171,11 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
       if (!row) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
       const waiting = pool?.dispatcher.setPriority(promptId, priority) ?? false;
       if (!waiting) await ledger.repository.setPriority(promptId, priority);
-      return { prompt_id: promptId, priority, waiting: waiting && pool?.dispatcher.record(promptId) !== undefined };
+      return {
+        prompt_id: promptId,
+        priority,
+        waiting: waiting && pool?.dispatcher.record(promptId) !== undefined,
+      };
     },
 
     async start() {

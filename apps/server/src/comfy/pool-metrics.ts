@@ -40,8 +40,7 @@ export function createPoolMetrics(metrics: Metrics, pool: ComfyPool) {
   });
   const durations =
     (metrics.registry.getSingleMetric('comfy_gateway_backend_job_duration_seconds') as
-      | Histogram<'backend' | 'outcome'>
-      | undefined) ??
+      Histogram<'backend' | 'outcome'> | undefined) ??
     new Histogram({
       name: 'comfy_gateway_backend_job_duration_seconds',
       help: 'Time from queueing to the final state, by server and outcome',
@@ -52,7 +51,10 @@ export function createPoolMetrics(metrics: Metrics, pool: ComfyPool) {
   for (const m of pool.members) {
     m.connection.tracker.onEnd((snap) => {
       if (snap.created_at && snap.finished_at)
-        durations.observe({ backend: m.name, outcome: snap.status }, (snap.finished_at - snap.created_at) / 1000);
+        durations.observe(
+          { backend: m.name, outcome: snap.status },
+          (snap.finished_at - snap.created_at) / 1000,
+        );
     });
   }
   return {

@@ -163,7 +163,9 @@ export function createPoolOps(deps: {
       const entry = m ? await m.connection.client.getHistory(promptId).catch(() => null) : null;
       if (entry) return summarizeHistory(promptId, entry);
       if (row)
-        return isFinalJobStatus(row.status) ? historyFromLedger(row) : pendingHistory(snapshotFromLedger(row));
+        return isFinalJobStatus(row.status)
+          ? historyFromLedger(row)
+          : pendingHistory(snapshotFromLedger(row));
       throw unknownPrompt(promptId);
     },
 
@@ -188,9 +190,7 @@ export function createPoolOps(deps: {
     async queueState(caller: Caller): Promise<QueueState> {
       const order = pool.dispatcher.queue();
       const onServers = pool.members.flatMap((m) =>
-        m.connection.tracker
-          .activeSnapshots()
-          .map((s) => ({ snap: s, backend: m.name })),
+        m.connection.tracker.activeSnapshots().map((s) => ({ snap: s, backend: m.name })),
       );
       const ids = [...order.map((e) => e.promptId), ...onServers.map((x) => x.snap.prompt_id)];
       const owners = await ledger.ownersOf(ids);
@@ -258,7 +258,10 @@ export function createPoolOps(deps: {
 
 /** A 400 naming, per server, what it lacks (text2img maps the issues to its fields). */
 export function noServerCanRun(
-  missing: Array<{ backend: string; issues: Array<{ field: string; message: string; suggestions: string[] }> }>,
+  missing: Array<{
+    backend: string;
+    issues: Array<{ field: string; message: string; suggestions: string[] }>;
+  }>,
 ): GatewayError {
   const fields: Record<string, string[]> = {};
   const suggestions: Record<string, string[]> = {};

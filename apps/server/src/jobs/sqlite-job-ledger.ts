@@ -175,9 +175,11 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
     },
     async imageBackends(ownerId, ref) {
       const rows = db
-        .prepare(`SELECT DISTINCT j.backend FROM job_images i JOIN jobs j ON j.prompt_id = i.prompt_id
+        .prepare(
+          `SELECT DISTINCT j.backend FROM job_images i JOIN jobs j ON j.prompt_id = i.prompt_id
           WHERE i.filename = ? AND i.subfolder = ? AND i.type = ? AND j.backend IS NOT NULL
-            AND (@owner IS NULL OR j.owner_id = @owner)`)
+            AND (@owner IS NULL OR j.owner_id = @owner)`,
+        )
         .all(ref.filename, ref.subfolder, ref.type, { owner: ownerId }) as Array<{ backend: string }>;
       return rows.map((r) => r.backend);
     },
@@ -205,7 +207,12 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
           .all() as JobRow[];
         return rows.map((r) => {
           const j = fromRow(r);
-          return { stored: toStored(j), owner: String(j.ownerId ?? ''), priority: j.priority, backend: j.backend };
+          return {
+            stored: toStored(j),
+            owner: String(j.ownerId ?? ''),
+            priority: j.priority,
+            backend: j.backend,
+          };
         });
       },
       async saveState(state) {

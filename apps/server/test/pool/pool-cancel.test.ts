@@ -13,7 +13,8 @@ describe('pool: cancel, queue view and the tRPC twins', () => {
     await app.connected();
     const u = await app.createUser('u@example.com');
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(await queueOk(app, u.token, { workflow: modelWorkflow('a.safetensors', i, 10) }));
+    for (let i = 0; i < 5; i++)
+      ids.push(await queueOk(app, u.token, { workflow: modelWorkflow('a.safetensors', i, 10) }));
     const queue = (await (await app.request('/api/comfy/queue', { token: u.token })).json()) as {
       running: Array<{ prompt_id?: string; backend?: string }>;
       pending: Array<{ prompt_id?: string; position: number; backend?: string }>;
@@ -37,7 +38,9 @@ describe('pool: cancel, queue view and the tRPC twins', () => {
     // tRPC: drain/resume/setPriority for admins only.
     const admin = app.services.auth.listUsers().find((x) => x.role === 'admin') ?? null;
     const user = app.services.auth.listUsers().find((x) => x.role === 'user') ?? null;
-    const asAdmin = createCallerFactory(appRouter)(createContextInner({ services: app.services, user: admin }));
+    const asAdmin = createCallerFactory(appRouter)(
+      createContextInner({ services: app.services, user: admin }),
+    );
     const asUser = createCallerFactory(appRouter)(createContextInner({ services: app.services, user }));
     await expect(asUser.comfy.drain({ name: 's2' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(asAdmin.comfy.drain({ name: 's2' })).resolves.toEqual({ name: 's2', draining: true });

@@ -17,7 +17,9 @@ describe('pool: failover', () => {
     const users = await Promise.all(['a', 'b', 'c'].map((n) => app.createUser(`${n}@example.com`)));
     const ids: string[] = [];
     for (let i = 0; i < 30; i++)
-      ids.push(await queueOk(app, users[i % 3]!.token, { workflow: modelWorkflow('shared.safetensors', i, 10) }));
+      ids.push(
+        await queueOk(app, users[i % 3]!.token, { workflow: modelWorkflow('shared.safetensors', i, 10) }),
+      );
     const s1 = app.sims[0]!;
     // Kill s1 while it runs a job (and holds another in its queue).
     await until(() => s1.stats.started.length >= 2);
@@ -48,7 +50,9 @@ describe('pool: failover', () => {
     await app.connected(['s1']);
     const more: string[] = [];
     for (let i = 0; i < 6; i++)
-      more.push(await queueOk(app, users[0]!.token, { workflow: modelWorkflow('shared.safetensors', 100 + i, 10) }));
+      more.push(
+        await queueOk(app, users[0]!.token, { workflow: modelWorkflow('shared.safetensors', 100 + i, 10) }),
+      );
     await Promise.all(more.map((id) => app.untilDone(id)));
     expect(more.flatMap((id) => ranOn(app, id))).toContain(0);
   });
@@ -67,7 +71,9 @@ describe('pool: failover', () => {
     expect(final.status).toBe('failed');
     expect(final.error?.code).toBe('no_backend');
     const events = await app.events(id);
-    expect(events.some((e) => e.event.type === 'warning' && e.event.code === 'waiting_for_backend')).toBe(true);
+    expect(events.some((e) => e.event.type === 'warning' && e.event.code === 'waiting_for_backend')).toBe(
+      true,
+    );
     const row = app.db.prepare('SELECT status, backend FROM jobs WHERE prompt_id = ?').get(id);
     expect(row).toEqual({ status: 'failed', backend: null });
   });

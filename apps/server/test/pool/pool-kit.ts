@@ -85,7 +85,11 @@ export const submitAs = async (app: PoolTestApp, token: string, body: Record<str
   app.request('/api/comfy/queue', { token, method: 'POST', json: body });
 
 /** Submits and expects 200; returns the prompt id. */
-export async function queueOk(app: PoolTestApp, token: string, body: Record<string, unknown>): Promise<string> {
+export async function queueOk(
+  app: PoolTestApp,
+  token: string,
+  body: Record<string, unknown>,
+): Promise<string> {
   const res = await submitAs(app, token, body);
   expect(res.status, await res.clone().text()).toBe(200);
   return ((await res.json()) as { prompt_id: string }).prompt_id;

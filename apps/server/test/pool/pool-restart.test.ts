@@ -13,7 +13,8 @@ describe('pool: restart', () => {
     await app.connected();
     const u = await app.createUser('u@example.com');
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push(await queueOk(app, u.token, { workflow: modelWorkflow('a.safetensors', i, 10) }));
+    for (let i = 0; i < 5; i++)
+      ids.push(await queueOk(app, u.token, { workflow: modelWorkflow('a.safetensors', i, 10) }));
     const rows = () =>
       app.db.prepare('SELECT prompt_id, status, backend FROM jobs ORDER BY created_at').all() as Array<{
         prompt_id: string;
@@ -31,7 +32,9 @@ describe('pool: restart', () => {
         HOST: '127.0.0.1',
         PORT: '0',
         COMFY_ENABLED: 'true',
-        COMFY_BACKENDS: JSON.stringify(app.pool.members.map((m) => ({ name: m.name, url: m.baseUrl, max_in_flight: m.maxInFlight }))),
+        COMFY_BACKENDS: JSON.stringify(
+          app.pool.members.map((m) => ({ name: m.name, url: m.baseUrl, max_in_flight: m.maxInFlight })),
+        ),
         COMFY_RECONNECT_BASE_DELAY_S: '0.05',
         COMFY_HEALTH_INTERVAL_S: '0.5',
       }),

@@ -24,11 +24,18 @@ describe('pool: routing by capability', () => {
 
     // The image comes from the server that made it; the owner may view it, nobody else.
     const img = finals[1]?.images?.[0];
-    const q = new URLSearchParams({ filename: img?.filename ?? '', subfolder: '', type: 'output', backend: 's2' });
+    const q = new URLSearchParams({
+      filename: img?.filename ?? '',
+      subfolder: '',
+      type: 'output',
+      backend: 's2',
+    });
     const view = await app.request(`/api/comfy/view?${q}`, { token });
     expect(view.status).toBe(200);
     expect(view.headers.get('content-type')).toBe('image/png');
-    const direct = await fetch(`${app.sims[1]!.url}/view?${new URLSearchParams({ filename: img?.filename ?? '', subfolder: '', type: 'output' })}`);
+    const direct = await fetch(
+      `${app.sims[1]!.url}/view?${new URLSearchParams({ filename: img?.filename ?? '', subfolder: '', type: 'output' })}`,
+    );
     expect(Buffer.from(await view.arrayBuffer()).equals(Buffer.from(await direct.arrayBuffer()))).toBe(true);
     // The same file name on s1 (the first job's): without `backend` the gateway cannot tell which.
     if (finals[0]?.images?.[0]?.filename === img?.filename) {

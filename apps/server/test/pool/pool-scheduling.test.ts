@@ -14,7 +14,8 @@ describe('pool: the gateway queue', () => {
     const a = await app.createUser('a@example.com');
     const b = await app.createUser('b@example.com');
     const aIds: string[] = [];
-    for (let i = 0; i < 20; i++) aIds.push(await queueOk(app, a.token, { workflow: modelWorkflow('a.safetensors', i) }));
+    for (let i = 0; i < 20; i++)
+      aIds.push(await queueOk(app, a.token, { workflow: modelWorkflow('a.safetensors', i) }));
     const s1 = app.sims[0]!;
     const before = s1.stats.started.length;
     const bId = await queueOk(app, b.token, { workflow: modelWorkflow('a.safetensors', 99) });
@@ -35,11 +36,12 @@ describe('pool: the gateway queue', () => {
     await using app = await startPoolApp(serial);
     await app.connected();
     const a = await app.createUser('a@example.com');
-    expect((await submitAs(app, a.token, { workflow: modelWorkflow('a.safetensors', 1), priority: 5 })).status).toBe(
-      403,
-    );
+    expect(
+      (await submitAs(app, a.token, { workflow: modelWorkflow('a.safetensors', 1), priority: 5 })).status,
+    ).toBe(403);
     const aIds: string[] = [];
-    for (let i = 0; i < 6; i++) aIds.push(await queueOk(app, a.token, { workflow: modelWorkflow('a.safetensors', i) }));
+    for (let i = 0; i < 6; i++)
+      aIds.push(await queueOk(app, a.token, { workflow: modelWorkflow('a.safetensors', i) }));
     const s1 = app.sims[0]!;
     const before = s1.stats.started.length;
     const urgent = await queueOk(app, app.adminToken, {
@@ -49,8 +51,13 @@ describe('pool: the gateway queue', () => {
     // Raised after submit: A's last job overtakes A's other waiting ones.
     const last = aIds.at(-1)!;
     expect(
-      (await app.request(`/api/comfy/jobs/${last}`, { token: a.token, method: 'PATCH', json: { priority: 3 } }))
-        .status,
+      (
+        await app.request(`/api/comfy/jobs/${last}`, {
+          token: a.token,
+          method: 'PATCH',
+          json: { priority: 3 },
+        })
+      ).status,
     ).toBe(403);
     const patched = await app.request(`/api/comfy/jobs/${last}`, {
       token: app.adminToken,
@@ -73,27 +80,36 @@ describe('pool: the gateway queue', () => {
     ]);
     await app.connected();
     const u = await app.createUser('u@example.com');
-    expect((await app.request('/api/comfy/backends/s1/drain', { token: u.token, method: 'POST' })).status).toBe(403);
-    const drained = await app.request('/api/comfy/backends/s1/drain', { token: app.adminToken, method: 'POST' });
+    expect(
+      (await app.request('/api/comfy/backends/s1/drain', { token: u.token, method: 'POST' })).status,
+    ).toBe(403);
+    const drained = await app.request('/api/comfy/backends/s1/drain', {
+      token: app.adminToken,
+      method: 'POST',
+    });
     expect(await drained.json()).toEqual({ name: 's1', draining: true });
     const health = (await (await app.request('/api/comfy/health', { token: u.token })).json()) as {
       service: { backends: Array<{ name: string; draining: boolean }> };
     };
     expect(health.service.backends.find((b) => b.name === 's1')?.draining).toBe(true);
     const first = [];
-    for (let i = 0; i < 4; i++) first.push(await queueOk(app, u.token, { workflow: modelWorkflow('shared.safetensors', i) }));
+    for (let i = 0; i < 4; i++)
+      first.push(await queueOk(app, u.token, { workflow: modelWorkflow('shared.safetensors', i) }));
     await Promise.all(first.map((id) => app.untilDone(id)));
     expect(first.map((id) => ranOn(app, id))).toEqual(Array(4).fill([1]));
 
-    const resumed = await app.request('/api/comfy/backends/s1/resume', { token: app.adminToken, method: 'POST' });
+    const resumed = await app.request('/api/comfy/backends/s1/resume', {
+      token: app.adminToken,
+      method: 'POST',
+    });
     expect(await resumed.json()).toEqual({ name: 's1', draining: false });
     const second = [];
     for (let i = 0; i < 4; i++)
       second.push(await queueOk(app, u.token, { workflow: modelWorkflow('shared.safetensors', 10 + i, 20) }));
     await Promise.all(second.map((id) => app.untilDone(id)));
     expect(second.flatMap((id) => ranOn(app, id))).toContain(0);
-    expect((await app.request('/api/comfy/backends/nope/drain', { token: app.adminToken, method: 'POST' })).status).toBe(
-      404,
-    );
+    expect(
+      (await app.request('/api/comfy/backends/nope/drain', { token: app.adminToken, method: 'POST' })).status,
+    ).toBe(404);
   });
 });

@@ -70,7 +70,11 @@ export function createDispatcher(o: DispatcherOptions) {
     h.capable.set(m.name, { version: m.infoVersion, ok });
     return ok;
   };
-  const order = () => orderQueue([...waiting.values()].map((h) => h.entry), lastServed);
+  const order = () =>
+    orderQueue(
+      [...waiting.values()].map((h) => h.entry),
+      lastServed,
+    );
   const emit = (id: string, event: StreamEvent) => bus.emit(id, event);
 
   // Per job, writes land in order, and after the lost server's tracker's own writes (see `lost`).
@@ -345,7 +349,9 @@ export function createDispatcher(o: DispatcherOptions) {
       const h = waiting.get(promptId) ?? flights.get(promptId);
       if (!h) return false;
       h.entry.priority = priority;
-      void repository.setPriority(promptId, priority).catch((err: unknown) => o.onError('dispatcher.priority', err));
+      void repository
+        .setPriority(promptId, priority)
+        .catch((err: unknown) => o.onError('dispatcher.priority', err));
       refreshPositions();
       return true;
     },

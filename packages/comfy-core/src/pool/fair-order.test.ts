@@ -33,7 +33,13 @@ describe('orderQueue', () => {
     const b1 = job('b');
     const b2 = job('b');
     const c1 = job('c');
-    const order = orderQueue([a1, a2, b1, b2, c1], new Map([['a', 2], ['b', 1]]));
+    const order = orderQueue(
+      [a1, a2, b1, b2, c1],
+      new Map([
+        ['a', 2],
+        ['b', 1],
+      ]),
+    );
     expect(ids(order)).toEqual(ids([c1, b1, a1, b2, a2]));
   });
 

@@ -22,8 +22,10 @@ export interface PoolBackend {
   maxInFlight?: number;
 }
 
-export interface ComfyPoolOptions
-  extends Omit<ComfyConnectionOptions, 'baseUrl' | 'repository' | 'pool' | 'onStateChange' | 'onMetric'> {
+export interface ComfyPoolOptions extends Omit<
+  ComfyConnectionOptions,
+  'baseUrl' | 'repository' | 'pool' | 'onStateChange' | 'onMetric'
+> {
   backends: readonly PoolBackend[];
   repository: PoolRepository;
   /** Retries of a running job whose server is lost (default 1). */
