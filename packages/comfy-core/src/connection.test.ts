@@ -196,6 +196,12 @@ describe('createComfyConnection against the simulator', () => {
       status: 'failed',
       error: { code: 'comfy_unreachable', message: expect.stringMatching(/60 s/) },
     });
+    // Regression: the socket's close reason named the upstream host in every subscriber's warning.
+    const lost = t.conn.tracker
+      .eventsSince(prompt_id)
+      .find((e) => e.event.type === 'warning' && e.event.code === 'comfy_connection_lost');
+    expect(lost?.event).toMatchObject({ message: 'lost the connection to ComfyUI; reconnecting' });
+    expect(JSON.stringify(lost?.event)).not.toContain(new URL(t.sim.url).host);
   });
 
   it('stops cleanly: disabled, socket closed, no timers left behind', async () => {

@@ -117,10 +117,8 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
     tracker.setSocketUp(false);
     if ((to === 'reconnecting' || to === 'degraded') && unreachableSince === null) {
       unreachableSince = now();
-      tracker.warnActive(
-        'comfy_connection_lost',
-        `lost the connection to ComfyUI (${reason ?? 'unknown'}); reconnecting`,
-      );
+      // The reason may name the upstream host: it goes to the log (onStateChange), not to job streams.
+      tracker.warnActive('comfy_connection_lost', 'lost the connection to ComfyUI; reconnecting');
       giveUpTimer = timers.setTimeout(() => {
         giveUpTimer = null;
         if (watchdog.state !== 'connected') {
