@@ -55,7 +55,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     const headers = new Headers(rest.headers);
     if (token) headers.set('authorization', `Bearer ${token}`);
     if (json !== undefined) headers.set('content-type', 'application/json');
-    return fetch(url + p, { ...rest, headers, body: json === undefined ? rest.body : JSON.stringify(json) });
+    const body = json === undefined ? rest.body : JSON.stringify(json);
+    return fetch(url + p, { ...rest, headers, ...(body !== undefined ? { body } : {}) });
   };
   const login = async (email: string, password: string) =>
     (await services.auth.login(email, password, { clientIp: 'fixture' })).token;

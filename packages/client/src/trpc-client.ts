@@ -17,6 +17,8 @@ import { errorHookLink } from './error-hook-link.ts';
 import { authHeaders, trimBaseUrl } from './http.ts';
 import type { TokenSource } from './http.ts';
 
+type BatchFetch = NonNullable<Parameters<typeof httpBatchLink>[0]['fetch']>;
+
 /** Any WebSocket class with the browser's constructor shape (the `ws` package's fits). */
 export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => object;
 
@@ -112,7 +114,8 @@ export function createGatewayLinks(opts: GatewayTrpcOptions): {
       url: `${base}/trpc`,
       transformer: superjson,
       headers,
-      ...(fetchFn ? { fetch: fetchFn } : {}),
+      // tRPC's FetchEsque types `signal` as possibly undefined, which exactOptionalPropertyTypes rejects.
+      ...(fetchFn ? { fetch: fetchFn as unknown as BatchFetch } : {}),
     }),
   });
   const hook = opts.onError ? [errorHookLink<AppRouter>(opts.onError)] : [];

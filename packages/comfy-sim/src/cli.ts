@@ -16,7 +16,7 @@ const { values } = parseArgs({
 const sim = await startComfySim({
   port: Number(values.port),
   host: values.host,
-  rootDir: values['output-dir'],
+  ...(values['output-dir'] !== undefined ? { rootDir: values['output-dir'] } : {}),
   stepMs: Number(values['step-ms']),
   nodeMs: Number(values['node-ms']),
   previews: !values['no-previews'],

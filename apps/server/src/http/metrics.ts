@@ -9,7 +9,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
  * One registry per app (tests run several apps in a process). Others add their own series with
  * `metrics.counter(...)` / `metrics.gauge(...)`; asking twice for a name returns the same metric.
  */
-export function createMetrics(opts: { defaults?: boolean } = {}) {
+export function createMetrics(opts: { defaults?: boolean | undefined } = {}) {
   const registry = new Registry();
   if (opts.defaults !== false) collectDefaultMetrics({ register: registry, prefix: 'comfy_gateway_' });
   const httpDuration = new Histogram({

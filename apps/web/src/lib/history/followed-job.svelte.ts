@@ -24,7 +24,8 @@ export class FollowedJob {
   readonly record: JobRecord;
   #snapshot: JobSnapshot;
   #images: ImageRef[];
-  saved = $state<Record<string, string | 'saving'>>({});
+  /** Per image: 'saving' while its save runs, then its gallery id. */
+  saved = $state<Record<string, string>>({});
   saveErrors = $state<Record<string, string>>({});
   cancelling = $state(false);
   #stop: Unsubscribe | null = null;
@@ -109,7 +110,7 @@ export class FollowedJob {
     }
   }
 
-  savedOf(ref: ImageRef): string | 'saving' | undefined {
+  savedOf(ref: ImageRef): string | undefined {
     return this.saved[refKey(ref)];
   }
 
