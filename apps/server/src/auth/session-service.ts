@@ -79,7 +79,11 @@ export function createSessionService(
      * scrypt and give the same 401; a deactivated account gets 403 once the password is right.
      * Failed attempts count per address and per address + email; successful ones do not count.
      */
-    async login(email: string, password: string, opts2: { clientIp?: string | undefined } = {}): Promise<LoginResponse> {
+    async login(
+      email: string,
+      password: string,
+      opts2: { clientIp?: string | undefined } = {},
+    ): Promise<LoginResponse> {
       const ipKey = opts2.clientIp ?? '?';
       const emailKey = `${ipKey}|${email.toLowerCase()}`;
       countAttempt(ipKey, emailKey);
