@@ -247,6 +247,7 @@ export function createPoolOps(deps: {
       const hit = await cache?.open(ref);
       if (hit) return hit;
       const res = await m.connection.client.view(ref, o.signal ? { signal: o.signal } : {});
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed under DOM types (apps/web type-checks this file)
       const upstream = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       const stream = cache ? await cache.tee(ref, upstream) : upstream;
       const contentType =

@@ -108,7 +108,7 @@ export function createComfyOps(deps: {
     objectInfo,
     upstreamOf,
     /** One server: the object_info check before accepting says it all. */
-    checkRunnable: async (_workflow: Workflow, _fieldOf?: FieldOf): Promise<void> => undefined,
+    checkRunnable: (_workflow: Workflow, _fieldOf?: FieldOf): Promise<void> => Promise.resolve(),
 
     /** 404 unless the caller owns the prompt (admins: any); the gate before a stream opens. */
     async authorizePrompt(promptId: string, caller: Caller): Promise<void> {

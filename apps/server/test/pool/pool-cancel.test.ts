@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createContextInner } from '../../src/trpc/context.ts';
 import { createCallerFactory } from '../../src/trpc/init.ts';
 import { appRouter } from '../../src/trpc/router.ts';
-import { modelWorkflow, queueOk, startPoolApp } from './pool-kit.ts';
+import { modelWorkflow, must, queueOk, startPoolApp } from './pool-kit.ts';
 
 describe('pool: cancel, queue view and the tRPC twins', () => {
   it('cancels from the gateway queue and on a server; the queue shows the gateway order', async () => {
@@ -24,16 +24,16 @@ describe('pool: cancel, queue view and the tRPC twins', () => {
     expect(gateway.map((p) => p.position)).toEqual([0, 1, 2]);
 
     // Waiting in the gateway queue: removed there, ComfyUI never sees it.
-    const waiting = ids[4]!;
+    const waiting = must(ids[4]);
     const c1 = await app.request(`/api/comfy/cancel/${waiting}`, { token: u.token, method: 'POST' });
     expect(await c1.json()).toEqual({ prompt_id: waiting, cancelled: true });
     expect((await app.untilDone(waiting)).status).toBe('cancelled');
     // Sent to s1: interrupted (or deleted) there.
-    const sent = ids[0]!;
+    const sent = must(ids[0]);
     await app.request(`/api/comfy/cancel/${sent}`, { token: u.token, method: 'POST' });
     expect(['interrupted', 'cancelled']).toContain((await app.untilDone(sent)).status);
     await Promise.all(ids.map((id) => app.untilDone(id)));
-    expect(app.sims[0]!.stats.started).not.toContain(waiting);
+    expect(must(app.sims[0]).stats.started).not.toContain(waiting);
 
     // tRPC: drain/resume/setPriority for admins only.
     const admin = app.services.auth.listUsers().find((x) => x.role === 'admin') ?? null;
@@ -46,7 +46,7 @@ describe('pool: cancel, queue view and the tRPC twins', () => {
     await expect(asAdmin.comfy.drain({ name: 's2' })).resolves.toEqual({ name: 's2', draining: true });
     expect(app.pool.member('s2').draining).toBe(true);
     await expect(asAdmin.comfy.resume({ name: 's2' })).resolves.toEqual({ name: 's2', draining: false });
-    await expect(asAdmin.comfy.setPriority({ prompt_id: ids[1]!, priority: 7 })).resolves.toMatchObject({
+    await expect(asAdmin.comfy.setPriority({ prompt_id: must(ids[1]), priority: 7 })).resolves.toMatchObject({
       prompt_id: ids[1],
       priority: 7,
     });

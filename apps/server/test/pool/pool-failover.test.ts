@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelWorkflow, queueOk, ranOn, startPoolApp } from './pool-kit.ts';
+import { modelWorkflow, must, queueOk, ranOn, startPoolApp } from './pool-kit.ts';
 
 const until = async (check: () => boolean, ms = 10_000) => {
   const deadline = Date.now() + ms;
@@ -18,12 +18,14 @@ describe('pool: failover', () => {
     const ids: string[] = [];
     for (let i = 0; i < 30; i++)
       ids.push(
-        await queueOk(app, users[i % 3]!.token, { workflow: modelWorkflow('shared.safetensors', i, 10) }),
+        await queueOk(app, must(users[i % 3]).token, {
+          workflow: modelWorkflow('shared.safetensors', i, 10),
+        }),
       );
-    const s1 = app.sims[0]!;
+    const s1 = must(app.sims[0]);
     // Kill s1 while it runs a job (and holds another in its queue).
     await until(() => s1.stats.started.length >= 2);
-    const runningAtKill = s1.stats.started.at(-1)!;
+    const runningAtKill = must(s1.stats.started.at(-1));
     await s1.stop();
 
     const finals = await Promise.all(ids.map((id) => app.untilDone(id)));
@@ -51,7 +53,9 @@ describe('pool: failover', () => {
     const more: string[] = [];
     for (let i = 0; i < 6; i++)
       more.push(
-        await queueOk(app, users[0]!.token, { workflow: modelWorkflow('shared.safetensors', 100 + i, 10) }),
+        await queueOk(app, must(users[0]).token, {
+          workflow: modelWorkflow('shared.safetensors', 100 + i, 10),
+        }),
       );
     await Promise.all(more.map((id) => app.untilDone(id)));
     expect(more.flatMap((id) => ranOn(app, id))).toContain(0);
@@ -64,7 +68,7 @@ describe('pool: failover', () => {
     );
     await app.connected();
     const u = await app.createUser('u@example.com');
-    await app.sims[1]!.stop();
+    await must(app.sims[1]).stop();
     await until(() => app.pool.member('s2').connection.watchdog.state !== 'connected');
     const id = await queueOk(app, u.token, { workflow: modelWorkflow('b.safetensors', 1) });
     const final = await app.untilDone(id);

@@ -98,3 +98,9 @@ export async function queueOk(
 /** Which simulator started the prompt (index), or -1. */
 export const ranOn = (app: PoolTestApp, promptId: string): number[] =>
   app.sims.flatMap((s, i) => s.stats.started.filter((id) => id === promptId).map(() => i));
+
+/** The value, or the test fails here (no non-null assertions in tests). */
+export function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('expected a value');
+  return value;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/env.ts';
 import { createLogger } from '../../src/http/logger.ts';
 import { startGateway } from '../../src/server.ts';
-import { modelWorkflow, queueOk, startPoolApp } from './pool-kit.ts';
+import { modelWorkflow, must, queueOk, startPoolApp } from './pool-kit.ts';
 
 describe('pool: restart', () => {
   it('rebuilds the gateway queue from the ledger and follows the dispatched job on its server', async () => {
@@ -50,7 +50,7 @@ describe('pool: restart', () => {
         }),
       );
       expect(finals.map((f) => f?.status)).toEqual(Array(5).fill('completed'));
-      const started = app.sims[0]!.stats.started;
+      const started = must(app.sims[0]).stats.started;
       expect(ids.every((id) => started.filter((s) => s === id).length === 1)).toBe(true);
     } finally {
       await second.close();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelWorkflow, queueOk, ranOn, startPoolApp, submitAs } from './pool-kit.ts';
+import { modelWorkflow, must, queueOk, ranOn, startPoolApp, submitAs } from './pool-kit.ts';
 
 const sims = [
   { checkpoints: ['a.safetensors', 'shared.safetensors'] },
@@ -30,20 +30,20 @@ describe('pool: routing by capability', () => {
       type: 'output',
       backend: 's2',
     });
-    const view = await app.request(`/api/comfy/view?${q}`, { token });
+    const view = await app.request(`/api/comfy/view?${q.toString()}`, { token });
     expect(view.status).toBe(200);
     expect(view.headers.get('content-type')).toBe('image/png');
     const direct = await fetch(
-      `${app.sims[1]!.url}/view?${new URLSearchParams({ filename: img?.filename ?? '', subfolder: '', type: 'output' })}`,
+      `${must(app.sims[1]).url}/view?${new URLSearchParams({ filename: img?.filename ?? '', subfolder: '', type: 'output' }).toString()}`,
     );
     expect(Buffer.from(await view.arrayBuffer()).equals(Buffer.from(await direct.arrayBuffer()))).toBe(true);
     // The same file name on s1 (the first job's): without `backend` the gateway cannot tell which.
     if (finals[0]?.images?.[0]?.filename === img?.filename) {
       q.delete('backend');
-      expect((await app.request(`/api/comfy/view?${q}`, { token })).status).toBe(400);
+      expect((await app.request(`/api/comfy/view?${q.toString()}`, { token })).status).toBe(400);
     }
     const other = await app.createUser('other@example.com');
-    expect((await app.request(`/api/comfy/view?${q}`, { token: other.token })).status).toBe(404);
+    expect((await app.request(`/api/comfy/view?${q.toString()}`, { token: other.token })).status).toBe(404);
   });
 
   it('refuses at submit a job no server can run, naming what is missing where', async () => {
@@ -74,7 +74,7 @@ describe('pool: routing by capability', () => {
     await app.connected();
     const { token } = await app.createUser('u@example.com');
     const ckpts = async (q: string) => {
-      const res = await app.request(`/api/comfy/object-info${q}`, { token });
+      const res = await app.request(`/api/comfy/object-info${q.toString()}`, { token });
       expect(res.status).toBe(200);
       const info = (await res.json()) as Record<string, { input: { required: Record<string, [string[]]> } }>;
       return info['CheckpointLoaderSimple']?.input.required['ckpt_name']?.[0];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { modelWorkflow, queueOk, ranOn, startPoolApp, submitAs } from './pool-kit.ts';
+import { modelWorkflow, must, queueOk, ranOn, startPoolApp, submitAs } from './pool-kit.ts';
 
 // Every job here needs checkpoint a, which only s1 has, one at a time: s1's start order is the queue's.
 const serial = [
@@ -16,7 +16,7 @@ describe('pool: the gateway queue', () => {
     const aIds: string[] = [];
     for (let i = 0; i < 20; i++)
       aIds.push(await queueOk(app, a.token, { workflow: modelWorkflow('a.safetensors', i) }));
-    const s1 = app.sims[0]!;
+    const s1 = must(app.sims[0]);
     const before = s1.stats.started.length;
     const bId = await queueOk(app, b.token, { workflow: modelWorkflow('a.safetensors', 99) });
     // Its place in the gateway queue is near the head, not behind A's backlog.
@@ -42,14 +42,14 @@ describe('pool: the gateway queue', () => {
     const aIds: string[] = [];
     for (let i = 0; i < 6; i++)
       aIds.push(await queueOk(app, a.token, { workflow: modelWorkflow('a.safetensors', i) }));
-    const s1 = app.sims[0]!;
+    const s1 = must(app.sims[0]);
     const before = s1.stats.started.length;
     const urgent = await queueOk(app, app.adminToken, {
       workflow: modelWorkflow('a.safetensors', 50),
       priority: 10,
     });
     // Raised after submit: A's last job overtakes A's other waiting ones.
-    const last = aIds.at(-1)!;
+    const last = must(aIds.at(-1));
     expect(
       (
         await app.request(`/api/comfy/jobs/${last}`, {
