@@ -45,15 +45,25 @@ if (installedPnpm() !== pnpmVersion) {
   run('npm', ['install', '--global', `pnpm@${pnpmVersion}`]);
 }
 
-// The browser tests drive Debian's Chromium; install it when we may (root on Debian), else say so.
-if (task === 'test' && !existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) {
+// The browser tests drive Debian's Chromium and the cluster tests start their own redis-server and
+// PostgreSQL 15: install the missing ones when we may (root on Debian), else say so.
+const SYSTEM_PACKAGES = [
+  { pkg: 'chromium', file: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' },
+  { pkg: 'redis-server', file: '/usr/bin/redis-server' },
+  { pkg: 'postgresql', file: '/usr/lib/postgresql/15/bin/initdb' },
+];
+const missing =
+  task === 'test' ? SYSTEM_PACKAGES.filter(({ file }) => !existsSync(file)).map((p) => p.pkg) : [];
+if (missing.length > 0) {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log('setup: installing chromium from Debian packages');
+    console.log(`setup: installing ${missing.join(', ')} from Debian packages`);
     process.env.DEBIAN_FRONTEND = 'noninteractive';
     run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'chromium']);
+    run('apt-get', ['install', '-y', '-qq', ...missing]);
   } else {
-    console.warn('setup: no Chromium found: install it (apt-get install chromium) or set CHROMIUM_PATH');
+    console.warn(
+      `setup: missing ${missing.join(', ')}: install them (apt-get install ...) or the tests that need them fail`,
+    );
   }
 }
 
