@@ -47,6 +47,8 @@ export class PagedList<T> {
 
   readonly items = $derived.by(() => {
     const first = this.#first();
+    // A scratch set inside one computation, not state: nothing reacts to it.
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity
     const seen = new Set<string | number>();
     return [...(first.ok ? first.value.items : []), ...this.#more].filter((item) => {
       const key = this.#keyOf(item);
