@@ -1,4 +1,4 @@
-import type { JobListener } from '@comfy-gateway/comfy-core';
+import type { JobListener, TrackedEvent } from '@comfy-gateway/comfy-core';
 import type { Redis } from 'ioredis';
 import { eventOfEntry } from './redis-job-event-log.ts';
 import type { RedisJobEventLog, StreamEntry } from './redis-job-event-log.ts';
@@ -72,19 +72,22 @@ export function createEventFanIn(o: EventFanInOptions) {
     }
   }
 
+  function hand(job: Followed, event: TrackedEvent): void {
+    for (const l of [...job.listeners]) {
+      try {
+        l(event);
+      } catch (err) {
+        o.onError?.('fan_in.listener', err);
+      }
+    }
+  }
+
   function deliver(key: string, entries: StreamEntry[]): void {
     const job = jobs.get(key);
     if (!job) return;
     for (const entry of entries) {
       job.cursor = entry[0];
-      const event = eventOfEntry(entry);
-      for (const l of [...job.listeners]) {
-        try {
-          l(event);
-        } catch (err) {
-          o.onError?.('fan_in.listener', err);
-        }
-      }
+      hand(job, eventOfEntry(entry));
     }
   }
 
@@ -157,6 +160,14 @@ export function createEventFanIn(o: EventFanInOptions) {
     },
     /** Resolves once the job's reads start at a known entry: a backfill after this leaves no gap. */
     ready: (promptId: string): Promise<void> => jobs.get(o.log.key(promptId))?.ready ?? Promise.resolve(),
+    /**
+     * Hands an event to this instance's listeners of a job without going through Redis: after
+     * `onResync`, the ledger's final state (`done` at the stored floor) ends streams whose `done` was lost.
+     */
+    deliverLocally(promptId: string, event: TrackedEvent): void {
+      const job = jobs.get(o.log.key(promptId));
+      if (job) hand(job, event);
+    },
     /** Jobs followed now. */
     followed: (): number => jobs.size,
     /** Stops reading and closes the reader connection. */

@@ -109,7 +109,8 @@ describe.each(BUSES)('JobEventBus contract: %s', (_name, makeBus) => {
 
   it('streamFromBus: a resume older than what is kept starts with events_dropped and the newest status', async () => {
     const bus = makeBus(100);
-    for (let i = 1; i <= 240; i++) await bus.publish('p', numbered(i, i === 230 ? { type: 'status', snapshot } : undefined));
+    for (let i = 1; i <= 240; i++)
+      await bus.publish('p', numbered(i, i === 230 ? { type: 'status', snapshot } : undefined));
     await bus.publish('p', numbered(241, { type: 'done', snapshot }));
     const got = await drain(streamFromBus(bus, 'p', { after: 3 }));
     expect(got[0]?.event).toMatchObject({ type: 'warning', code: 'events_dropped' });

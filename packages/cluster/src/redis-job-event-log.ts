@@ -72,13 +72,22 @@ export function createRedisJobEventLog(redis: Redis, o: RedisJobEventLogOptions 
       const id = Math.floor(Number(event.id));
       if (!(id > 0)) throw new Error(`job event id must be a positive integer, got "${event.id}"`);
       const ttl = event.event.type === 'done' ? finishedTtlMs : idleTtlMs;
-      const added = await scripts.jobEventAppend(key(promptId), String(id), maxLen, JSON.stringify(event.event), ttl);
+      const added = await scripts.jobEventAppend(
+        key(promptId),
+        String(id),
+        maxLen,
+        JSON.stringify(event.event),
+        ttl,
+      );
       return added === 1;
     },
     /** The kept events after `afterId` (0: all), and whether some after it were trimmed away. */
     async readAfter(promptId: string, afterId: number): Promise<JobEventBackfill> {
       const after = Math.max(0, Math.floor(afterId));
-      const [entries, firstKept] = await scripts.jobEventReadAfter(key(promptId), after > 0 ? `(${after}-0` : '-');
+      const [entries, firstKept] = await scripts.jobEventReadAfter(
+        key(promptId),
+        after > 0 ? `(${after}-0` : '-',
+      );
       // Trimmed ids are all below the first kept one; ids may skip, so this errs towards "missed".
       return { events: entries.map(eventOfEntry), missed: idNumber(firstKept) > after + 1 };
     },

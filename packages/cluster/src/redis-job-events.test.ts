@@ -147,6 +147,27 @@ describe('job events across instances (Redis streams)', () => {
     // What Redis held before the restart is gone: a backfill has only the later events.
     expect(ids((await b.bus.backfill('job', 0)).events)).toEqual([4, 5, 6, 7]);
   });
+
+  it('after a resync, the final state from the ledger ends streams whose done was lost with Redis', async () => {
+    n++;
+    const a = instance('a');
+    const resynced = nextCall<string[]>();
+    const b = instance('b', { onResync: (ids) => resynced.resolve(ids) });
+    await a.bus.publish('job', numbered(1));
+    const seen: TrackedEvent[] = [];
+    const stream = (async () => {
+      for await (const e of streamFromBus(b.bus, 'job')) seen.push(e);
+    })();
+    await b.bus.backfill('job', 0);
+    await fx.server.kill({ hard: true });
+    await fx.server.restart();
+    // The holder's done went out while Redis was down and never arrived; the ledger has the job as final.
+    for (const id of await resynced.promise) {
+      b.fanIn.deliverLocally(id, numbered(9, { type: 'done', snapshot }));
+    }
+    await stream;
+    expect(ids(seen)).toEqual([1, 9]);
+  });
 });
 
 describe('createRedisJobEventLog', () => {

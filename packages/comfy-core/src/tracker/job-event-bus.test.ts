@@ -20,7 +20,8 @@ describe('createMemoryJobEventBus (specifics; the shared contract runs in @comfy
 
   it('drops the logs of the oldest finished jobs nobody listens to', async () => {
     const bus = createMemoryJobEventBus({ maxFinished: 1 });
-    const done = (id: number): TrackedEvent => ev(id, { type: 'done', snapshot: { prompt_id: 'x' } as never });
+    const done = (id: number): TrackedEvent =>
+      ev(id, { type: 'done', snapshot: { prompt_id: 'x' } as never });
     await bus.publish('a', done(1));
     const off = bus.subscribe('b', () => undefined);
     await bus.publish('b', done(1));

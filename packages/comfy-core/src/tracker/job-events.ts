@@ -78,7 +78,9 @@ export function createJobEvents(o: { onError?: ErrorHook; shared?: JobEventBus }
       }
       if (tracked.id !== '' && o.shared) {
         // Local listeners never wait on the shared bus; a failed publish is the other instances' gap.
-        o.shared.publish(promptId, tracked).catch((err: unknown) => o.onError?.('tracker.shared_events', err));
+        o.shared
+          .publish(promptId, tracked)
+          .catch((err: unknown) => o.onError?.('tracker.shared_events', err));
       }
     },
 
