@@ -1,4 +1,4 @@
-export { LEASE_DEFAULTS, createLeaseKeeper } from './lease-keeper.ts';
+export { LEASE_DEFAULTS, createLeaseKeeper, leaseHolder } from './lease-keeper.ts';
 export type { Lease, LeaseClock, LeaseKeeper, LeaseKeeperOptions, LeaseLossReason } from './lease-keeper.ts';
 export { createRedisJobEventLog, eventOfEntry } from './redis-job-event-log.ts';
 export type { RedisJobEventLog, RedisJobEventLogOptions, StreamEntry } from './redis-job-event-log.ts';

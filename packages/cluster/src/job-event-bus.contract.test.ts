@@ -78,6 +78,20 @@ describe.each(BUSES)('JobEventBus contract: %s', (_name, makeBus) => {
     expect((await bus.backfill('p', first - 1)).missed).toBe(false);
   });
 
+  it('subscribe then backfill, while events are being published, together hold every event', async () => {
+    const bus = makeBus(300);
+    const publishing = (async () => {
+      for (let i = 1; i <= 100; i++) await bus.publish('p', numbered(i));
+    })();
+    const live = collect(bus, 'p');
+    const { events } = await bus.backfill('p', 0);
+    await publishing;
+    await live.until(100);
+    const seen = new Set([...ids(events), ...ids(live.events)]);
+    expect([...seen].sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(ids(live.events)).toEqual([...ids(live.events)].sort((x, y) => x - y));
+  });
+
   it('keeps jobs apart and stops after unsubscribe', async () => {
     const bus = makeBus(300);
     const p = collect(bus, 'p');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LEASE_DEFAULTS, createLeaseKeeper } from './lease-keeper.ts';
+import { LEASE_DEFAULTS, createLeaseKeeper, leaseHolder } from './lease-keeper.ts';
 import type { Lease, LeaseKeeper, LeaseLossReason } from './lease-keeper.ts';
 import { countingClock, nextCall, redisFixture } from './testing/redis-fixture.ts';
 import type { RedisFixture } from './testing/redis-fixture.ts';
@@ -74,7 +74,7 @@ describe('createLeaseKeeper', () => {
     await Promise.all([a.clock.ticks(6), b.clock.ticks(6)]);
     expect(holders(a.keeper, b.keeper)).toBe(1);
     expect(a.acquired.length + b.acquired.length).toBe(1);
-    expect(await fx.connect().get(key)).toBe(lease.holderId);
+    expect(await leaseHolder(fx.connect(), key)).toBe(lease.holderId);
     await a.keeper.stop();
     await b.keeper.stop();
   });
@@ -94,7 +94,7 @@ describe('createLeaseKeeper', () => {
     const lease = await taken;
     expect(Date.now() - diedAt).toBeLessThanOrEqual(TTL + RETRY + 200);
     expect(lease.token).toBeGreaterThan(held?.token ?? Infinity);
-    expect(await fx.connect().get(key)).toBe(b.keeper.lease?.holderId);
+    expect(await leaseHolder(fx.connect(), key)).toBe(b.keeper.lease?.holderId);
     // The dead holder's own view expires too (before Redis let b in).
     expect(await aLost).toBe('unreachable');
     await a.keeper.stop({ release: false });
@@ -114,9 +114,25 @@ describe('createLeaseKeeper', () => {
     expect(await lost).toBe('taken');
     expect(a.keeper.lease).toBeUndefined();
     await a.keeper.stop();
-    expect(await admin.get(key)).toBe(b.keeper.lease?.holderId);
+    expect(await leaseHolder(admin, key)).toBe(b.keeper.lease?.holderId);
     await b.keeper.stop();
     expect(await admin.get(key)).toBeNull();
+  });
+
+  it('a renewal hanging on a stalled Redis does not keep the lease past its TTL, and is handed back', async () => {
+    const { key, a } = pair();
+    const admin = fx.connect();
+    const held = await a.keeper.acquire();
+    const lost = a.nextLost();
+    const stalledAt = Date.now();
+    await admin.call('CLIENT', 'PAUSE', String(TTL * 2), 'ALL');
+    expect(await lost).toBe('unreachable');
+    expect(Date.now() - stalledAt).toBeLessThanOrEqual(TTL + 100);
+    expect(a.keeper.lease).toBeUndefined();
+    // Given up locally, the keeper frees the key (its release is queued behind the stall, on its connection).
+    expect(await a.redis.get(key)).toBeNull();
+    expect(held?.holderId).toBe(a.acquired[0]?.holderId);
+    await a.keeper.stop();
   });
 
   it('fencing tokens rise with every acquisition of a key', async () => {
@@ -148,7 +164,9 @@ describe('createLeaseKeeper', () => {
     expect(after.token).toBeGreaterThan(before.token);
     await Promise.all([a.clock.ticks(4), b.clock.ticks(4)]);
     expect(holders(a.keeper, b.keeper)).toBe(1);
-    expect(await fx.connect().get(key)).toBe(after.holderId);
+    const now = a.keeper.lease ?? b.keeper.lease;
+    expect(await leaseHolder(fx.connect(), key)).toBe(now?.holderId);
+    expect(now?.token).toBeGreaterThan(before.token);
     await a.keeper.stop();
     await b.keeper.stop();
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { leaseScripts } from './lease-scripts.ts';
 
@@ -21,7 +22,7 @@ export type LeaseLossReason = 'taken' | 'expired' | 'unreachable';
 export interface LeaseKeeperOptions {
   redis: Redis;
   key: string;
-  /** Unique per keeper (instance id + purpose): the lease value compared on renew and release. */
+  /** Who holds it (instance id): the lease value is `<holderId>:<random per acquisition>`. */
   holderId: string;
   /** How long a lease outlives its last renewal; default 5 s. */
   ttlMs?: number;
@@ -55,7 +56,8 @@ export function createLeaseKeeper(o: LeaseKeeperOptions) {
   const retryEveryMs = o.retryEveryMs ?? LEASE_DEFAULTS.retryEveryMs;
   const clock = o.clock ?? systemClock;
   const scripts = leaseScripts(o.redis);
-  let held: (Lease & { validUntil: number }) | undefined;
+  // `value` is compared on renew and release: a late call from an earlier acquisition matches nothing.
+  let held: (Lease & { value: string; validUntil: number }) | undefined;
   let contending = false;
   let timer: unknown;
   let busy = false;
@@ -66,10 +68,14 @@ export function createLeaseKeeper(o: LeaseKeeperOptions) {
     timer = contending || held ? clock.setTimeout(() => void tick(), ms) : undefined;
   };
 
+  const release = (value: string) => scripts.release(o.key, value).catch((err: unknown) => o.onError?.(err));
+
   const lose = (reason: LeaseLossReason) => {
     const lease = held;
     if (!lease) return;
     held = undefined;
+    // Given up locally: if Redis still has it, free it now rather than after its TTL.
+    if (reason === 'unreachable') void release(lease.value);
     o.onLost?.({ key: lease.key, holderId: lease.holderId, token: lease.token }, reason);
   };
 
@@ -77,14 +83,15 @@ export function createLeaseKeeper(o: LeaseKeeperOptions) {
     if (held) return held;
     const sentAt = clock.now();
     const gen = generation;
-    const token = await scripts.acquire(o.key, o.holderId, ttlMs);
+    const value = `${o.holderId}:${randomUUID()}`;
+    const token = await scripts.acquire(o.key, value, ttlMs);
     if (token <= 0) return undefined;
-    if (gen !== generation) {
-      // Stopped while the call was out: hand the lease straight back.
-      await scripts.release(o.key, o.holderId);
+    if (gen !== generation || clock.now() >= sentAt + ttlMs) {
+      // Stopped while the call was out, or it answered too late to be trusted: hand it straight back.
+      await release(value);
       return undefined;
     }
-    held = { key: o.key, holderId: o.holderId, token, validUntil: sentAt + ttlMs };
+    held = { key: o.key, holderId: o.holderId, token, value, validUntil: sentAt + ttlMs };
     o.onAcquired?.({ key: o.key, holderId: o.holderId, token });
     return held;
   }
@@ -93,10 +100,10 @@ export function createLeaseKeeper(o: LeaseKeeperOptions) {
     const lease = held;
     if (!lease) return false;
     const sentAt = clock.now();
-    const answer = await scripts.renew(o.key, o.holderId, ttlMs);
+    const answer = await scripts.renew(o.key, lease.value, ttlMs);
     if (held !== lease) {
       // Given up locally while the call was out: do not leave Redis thinking we still hold it.
-      if (answer === 1) await scripts.release(o.key, o.holderId);
+      if (answer === 1) await release(lease.value);
       return false;
     }
     if (answer === 1) {
@@ -147,16 +154,22 @@ export function createLeaseKeeper(o: LeaseKeeperOptions) {
       return held && { key: held.key, holderId: held.holderId, token: held.token };
     },
     /** Stops renewing and contending; releases the lease (compare-and-delete) unless `release: false`. */
-    async stop({ release = true }: { release?: boolean } = {}): Promise<void> {
+    async stop({ release: free = true }: { release?: boolean } = {}): Promise<void> {
       contending = false;
       generation++;
       const lease = held;
       held = undefined;
       clock.clearTimeout(timer);
       timer = undefined;
-      if (lease && release) await scripts.release(o.key, o.holderId);
+      if (lease && free) await scripts.release(o.key, lease.value);
     },
   };
 }
 
 export type LeaseKeeper = ReturnType<typeof createLeaseKeeper>;
+
+/** Who holds a lease key now (its holder id), or undefined: for health pages and tests. */
+export async function leaseHolder(redis: Redis, key: string): Promise<string | undefined> {
+  const value = await redis.get(key);
+  return value === null ? undefined : value.slice(0, value.lastIndexOf(':'));
+}

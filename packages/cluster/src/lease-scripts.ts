@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 
-// KEYS[1] lease, KEYS[2] fencing counter; ARGV[1] holder, ARGV[2] ttl ms.
+// KEYS[1] lease, KEYS[2] fencing counter; ARGV[1] value (holder + per-acquisition nonce), ARGV[2] ttl ms.
 // The token is INCR'd, floored at Redis' clock in ms so it still rises after an empty restart.
 const ACQUIRE = `
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
