@@ -9,7 +9,8 @@ const DROPPED: StreamEvent = {
 
 /**
  * A job's events from the shared bus, for an instance that does not follow the job itself:
- * subscribe first, backfill after `after`, drop repeats by id, end after `done` (or on `signal`).
+ * subscribe first, backfill after `after`, drop repeats by id, end after `done` (or on `signal`;
+ * at once when `after` is the id of the job's `done`).
  * When the bus no longer holds what followed `after`, an `events_dropped` warning comes first and
  * the backfill starts at its newest `status` (a fresh snapshot), as the tracker's stream does.
  */
@@ -30,6 +31,11 @@ export async function* streamFromBus(
   o.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const { events, missed } = await bus.backfill(promptId, last);
+    if (events.length === 0 && last > 0) {
+      // Nothing after `after`: when `after` is the job's done, the client has everything already.
+      const at = (await bus.backfill(promptId, last - 1)).events.find((e) => Number(e.id) === last);
+      if (at?.event.type === 'done') return;
+    }
     let initial = events;
     if (missed) {
       yield { id: '', event: DROPPED };

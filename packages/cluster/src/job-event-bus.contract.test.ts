@@ -119,6 +119,7 @@ describe.each(BUSES)('JobEventBus contract: %s', (_name, makeBus) => {
     expect(ids(await stream)).toEqual([2, 3, 4, 5, 6, 7]);
     // A resume from the done it saw yields nothing more, a resume from before it the rest.
     expect(ids(await drain(streamFromBus(bus, 'p', { after: 5 })))).toEqual([6, 7]);
+    expect(await drain(streamFromBus(bus, 'p', { after: 7 }))).toEqual([]);
   });
 
   it('streamFromBus: a resume older than what is kept starts with events_dropped and the newest status', async () => {

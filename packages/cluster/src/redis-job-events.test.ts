@@ -76,6 +76,34 @@ describe('job events across instances (Redis streams)', () => {
     expect([...first, ...resumed]).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
   });
 
+  it('a job moving to another holder (lease taken over) keeps rising ids for a subscriber on a third instance', async () => {
+    n++;
+    const a = instance('a');
+    const b = instance('b');
+    const c = instance('c');
+    // The floor the old holder persisted in the ledger (reservation ceiling).
+    let floor = 0;
+    const onA = createJobEvents({ shared: a.bus });
+    onA.open('job', { floor: 0, onReserve: (f) => (floor = f) });
+    floor = onA.ids('job')?.floor ?? 0;
+    const seen: number[] = [];
+    const stream = (async () => {
+      for await (const e of streamFromBus(c.bus, 'job')) seen.push(Number(e.id));
+    })();
+    await c.bus.backfill('job', 0);
+    const watcher = collect(c.bus, 'job');
+    onA.emit('job', warning(1));
+    onA.emit('job', warning(2));
+    await watcher.until(2);
+    // A dies; B restores the job from the ledger and continues above its floor.
+    const onB = createJobEvents({ shared: b.bus });
+    onB.open('job', { floor, onReserve: () => undefined });
+    onB.emit('job', warning(3));
+    onB.emit('job', { type: 'done', snapshot });
+    await stream;
+    expect(seen).toEqual([1, 2, floor + 1, floor + 2]);
+  });
+
   it('200 jobs x 20 subscribers over 2 instances read through exactly 2 blocking connections', async () => {
     n++;
     const admin = fx.connect();
