@@ -44,6 +44,15 @@ export function createEventFanIn(o: EventFanInOptions) {
     // A read cut by a lost connection fails at once (not resent), so the loop sees it and resyncs.
     maxRetriesPerRequest: 0,
   });
+  const prefixLength = o.log.key('').length;
+  const jobs = new Map<string, Followed>();
+  let readerId: number | undefined;
+  let readNo = 0;
+  /** The read being waited on (0: none), and the one an interrupt is already working on. */
+  let inFlight = 0;
+  let interrupting = 0;
+  let closed = false;
+  let wake: (() => void) | undefined;
   reader.on('error', (err) => o.onError?.('fan_in.connection', err));
   let connectedBefore = false;
   let resync = false;
@@ -53,22 +62,24 @@ export function createEventFanIn(o: EventFanInOptions) {
     if (connectedBefore) resync = true;
     connectedBefore = true;
   });
-  const prefixLength = o.log.key('').length;
-  const jobs = new Map<string, Followed>();
-  let readerId: number | undefined;
-  let readNo = 0;
-  let inFlight = 0;
-  let closed = false;
-  let wake: (() => void) | undefined;
 
   /** Makes the loop pick up a newly ready key now: wakes it when idle, unblocks its XREAD when not. */
   async function interrupt(): Promise<void> {
     wake?.();
     const read = inFlight;
-    // The UNBLOCK may reach Redis before the XREAD it is meant for: retry until that read has ended.
-    for (let i = 0; read !== 0 && inFlight === read && i < 100; i++) {
-      if (readerId !== undefined && Number(await o.redis.call('CLIENT', 'UNBLOCK', readerId)) === 1) return;
-      await pause(10);
+    if (read === 0 || interrupting === read) return;
+    interrupting = read;
+    try {
+      // The UNBLOCK may reach Redis before the XREAD it is meant for: retry until that read has ended.
+      for (let i = 0; inFlight === read && i < 100; i++) {
+        if (readerId !== undefined && Number(await o.redis.call('CLIENT', 'UNBLOCK', readerId)) === 1) return;
+        await pause(10);
+      }
+    } catch (err) {
+      // Redis away: the read fails too, and the next one includes the key.
+      o.onError?.('fan_in.unblock', err);
+    } finally {
+      if (interrupting === read) interrupting = 0;
     }
   }
 

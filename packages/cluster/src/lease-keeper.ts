@@ -68,6 +68,8 @@ export function createLeaseKeeper(o: LeaseKeeperOptions) {
     timer = contending || held ? clock.setTimeout(() => void tick(), ms) : undefined;
   };
 
+  const view = (l: Lease): Lease => ({ key: l.key, holderId: l.holderId, token: l.token });
+
   const release = (value: string) => scripts.release(o.key, value).catch((err: unknown) => o.onError?.(err));
 
   const lose = (reason: LeaseLossReason) => {
@@ -76,11 +78,11 @@ export function createLeaseKeeper(o: LeaseKeeperOptions) {
     held = undefined;
     // Given up locally: if Redis still has it, free it now rather than after its TTL.
     if (reason === 'unreachable') void release(lease.value);
-    o.onLost?.({ key: lease.key, holderId: lease.holderId, token: lease.token }, reason);
+    o.onLost?.(view(lease), reason);
   };
 
   async function acquire(): Promise<Lease | undefined> {
-    if (held) return held;
+    if (held) return view(held);
     const sentAt = clock.now();
     const gen = generation;
     const value = `${o.holderId}:${randomUUID()}`;
@@ -92,8 +94,8 @@ export function createLeaseKeeper(o: LeaseKeeperOptions) {
       return undefined;
     }
     held = { key: o.key, holderId: o.holderId, token, value, validUntil: sentAt + ttlMs };
-    o.onAcquired?.({ key: o.key, holderId: o.holderId, token });
-    return held;
+    o.onAcquired?.(view(held));
+    return view(held);
   }
 
   async function renew(): Promise<boolean> {
@@ -151,7 +153,7 @@ export function createLeaseKeeper(o: LeaseKeeperOptions) {
     /** The lease while this keeper holds it (as far as it can know: renewed within its TTL). */
     get lease(): Lease | undefined {
       if (held && clock.now() >= held.validUntil) lose('unreachable');
-      return held && { key: held.key, holderId: held.holderId, token: held.token };
+      return held && view(held);
     },
     /** Stops renewing and contending; releases the lease (compare-and-delete) unless `release: false`. */
     async stop({ release: free = true }: { release?: boolean } = {}): Promise<void> {
