@@ -9,6 +9,8 @@ export type { JobStream, StreamOptions } from './stream.ts';
 export { newRecord, recordFromStored, stateOf } from './job-record.ts';
 export type { JobRecord } from './job-record.ts';
 export { createJobEvents } from './job-events.ts';
+export { createMemoryJobEventBus } from './job-event-bus.ts';
+export type { JobEventBackfill, JobEventBus } from './job-event-bus.ts';
 export type { JobEvents } from './job-events.ts';
 export { openJobStream } from './stream.ts';
 export type { StreamSource } from './stream.ts';

@@ -1,5 +1,6 @@
 import type { StreamEvent } from '@comfy-gateway/schema';
 import type { ErrorHook, JobListener, TrackedEvent } from '../types.ts';
+import type { JobEventBus } from './job-event-bus.ts';
 
 /** Events kept per job for resuming streams; previews are never kept. */
 export const EVENT_BUFFER = 500;
@@ -21,8 +22,9 @@ interface Channel {
  * The live half of the tracker: per job, numbered events in a bounded buffer and their listeners.
  * Ids are per job and strictly increasing; a new block is reserved (and reported, so the tracker
  * persists it) while half of the current one is still left, so a restart continues above it.
+ * With `shared` (a cluster), every numbered event is also published there for the other instances.
  */
-export function createJobEvents(o: { onError?: ErrorHook } = {}) {
+export function createJobEvents(o: { onError?: ErrorHook; shared?: JobEventBus } = {}) {
   const channels = new Map<string, Channel>();
 
   const nextId = (c: Channel): number => {
@@ -73,6 +75,12 @@ export function createJobEvents(o: { onError?: ErrorHook } = {}) {
           // A broken subscriber must not stop the others (nor the tracker).
           o.onError?.('tracker.listener', err);
         }
+      }
+      if (tracked.id !== '' && o.shared) {
+        // Local listeners never wait on the shared bus; a failed publish is the other instances' gap.
+        o.shared
+          .publish(promptId, tracked)
+          .catch((err: unknown) => o.onError?.('tracker.shared_events', err));
       }
     },
 
