@@ -60,7 +60,7 @@ export function createDispatcher(o: DispatcherOptions) {
   let closed = false;
 
   const usable = (m: PoolMember) =>
-    !m.draining && m.connection.watchdog.state === 'connected' && m.objectInfo !== null;
+    !m.draining && !m.fenced && m.connection.watchdog.state === 'connected' && m.objectInfo !== null;
   const load = (m: PoolMember) => [...flights.values()].filter((f) => f.member === m).length;
   const capable = (m: PoolMember, h: Held): boolean => {
     if (!m.objectInfo) return false;
@@ -153,6 +153,8 @@ export function createDispatcher(o: DispatcherOptions) {
       try {
         await writes.get(id);
         await repository.assign(id, m.name);
+        // Nothing that arrived before this POST belongs to this run (an old copy's late frames).
+        m.connection.tracker.forget([id]);
         await m.connection.queue(h.workflow, {
           promptId: id,
           ...(h.clientId !== undefined ? { clientId: h.clientId } : {}),

@@ -13,6 +13,7 @@ import type { ErrorHook, MetricHook, TrackedEvent } from '../types.ts';
 import type { WorkflowIssue } from '../builder/validate.ts';
 import { mergeObjectInfo, missingCapabilities } from './capability.ts';
 import { createDispatcher } from './dispatcher.ts';
+import { removeStaleCopies } from './stale-copies.ts';
 import type { PoolJob, PoolMember, PoolRepository } from './pool-types.ts';
 
 export interface PoolBackend {
@@ -92,6 +93,7 @@ export function createComfyPool(opts: ComfyPoolOptions) {
       maxInFlight: b.maxInFlight ?? 2,
       connection,
       draining: false,
+      fenced: true,
       objectInfo: null,
       infoVersion: 0,
     };
@@ -126,11 +128,42 @@ export function createComfyPool(opts: ComfyPoolOptions) {
     return r.value;
   };
 
+  const fenceMs = Math.min(opts.pollIntervalMs ?? 1000, 250);
+  /** After a (re)connect: the server gets work again once the stale copies it holds are gone. */
+  const unfence = async (m: PoolMember, connects: () => number, mine: number) => {
+    const current = () => connects() === mine && m.connection.watchdog.state === 'connected';
+    while (current()) {
+      try {
+        const removed = await removeStaleCopies({
+          client: m.connection.client,
+          assignedHere: (id) => d.flightOf(id) === m,
+          isGatewayJob: async (id) => (await repository.load(id)) !== undefined,
+          timers,
+          pollMs: fenceMs,
+          current,
+        });
+        m.connection.tracker.forget(removed);
+        if (!current()) return;
+        if (removed.length > 0) metric('stale_removed', { backend: m.name });
+        m.fenced = false;
+        d.poke();
+        return;
+      } catch (err) {
+        onError('pool.staleCopies', err);
+        await new Promise<void>((r) => timers.setTimeout(() => r(), fenceMs));
+      }
+    }
+  };
+
   for (const m of members) {
+    let connects = 0;
     m.connection.tracker.onEnd((s) => d.ended(s.prompt_id));
     m.connection.watchdog.onState(({ to }) => {
-      if (to === 'connected')
+      const mine = ++connects;
+      if (to === 'connected') {
         void refreshInfo(m, true).catch((err: unknown) => onError('pool.objectInfo', err));
+        void unfence(m, () => connects, mine);
+      } else m.fenced = true;
       d.poke();
     });
   }
