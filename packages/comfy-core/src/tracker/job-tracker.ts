@@ -330,6 +330,8 @@ export function createJobTracker(opts: JobTrackerOptions) {
 
     /** Every prompt's final snapshot (metrics, logs). */
     onEnd: store.onEnd,
+    /** A durable change of a prompt (e.g. it started): the pool renumbers its queue. */
+    onChange: store.onChange,
 
     /** Socket down: active prompts are polled every pollIntervalMs until it is back. */
     setSocketUp: poller.setSocketUp,
