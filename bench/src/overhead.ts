@@ -22,7 +22,7 @@ async function firstCompletedJob(s: Stack): Promise<string> {
     tinyJob(2),
     s.auth,
   );
-  const end = await s.gw.services.comfy.conn().tracker.waitForEnd(prompt_id);
+  const end = await s.gw.services.comfy.waitForEnd(prompt_id);
   if (end.status !== 'completed') throw new Error(`setup job ended ${end.status}`);
   return prompt_id;
 }

@@ -37,7 +37,7 @@ export async function runRoundtrip(): Promise<Omit<Section, 'ranAt' | 'seconds'>
       tinyJob(STEPS, { seed: 1 }),
       s.auth,
     );
-    await s.gw.services.comfy.conn().tracker.waitForEnd(first.prompt_id);
+    await s.gw.services.comfy.waitForEnd(first.prompt_id);
     const hist = (await (
       await fetch(`${s.gw.url}/api/comfy/history/${first.prompt_id}`, { headers: s.auth })
     ).json()) as {

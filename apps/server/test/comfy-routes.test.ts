@@ -130,7 +130,7 @@ describe('/api/comfy against the simulator', () => {
     expect((await send({ workflow: tinyWorkflow(3) })).status).toBe(409);
   });
 
-  it('answers 503 when ComfyUI is unreachable', async () => {
+  it('holds a job in the gateway queue while ComfyUI is unreachable, and runs it once it is back', async () => {
     await using app = await startComfyApp();
     await app.sim.stop();
     const res = await app.request('/api/comfy/queue', {
@@ -138,8 +138,16 @@ describe('/api/comfy against the simulator', () => {
       method: 'POST',
       json: { workflow: tinyWorkflow() },
     });
-    expect(res.status).toBe(503);
-    expect((await json(res))['error']).toMatchObject({ code: 'COMFY_UNAVAILABLE' });
+    expect(res.status).toBe(200);
+    const { prompt_id } = (await json(res)) as { prompt_id: string };
+    const waiting = await json(
+      await app.request(`/api/comfy/status/${prompt_id}`, { token: app.adminToken }),
+    );
+    expect(waiting).toMatchObject({ status: 'queued', queue_position: 0 });
+    // Listing the queue needs ComfyUI's own: 503 while no server answers.
+    expect((await app.request('/api/comfy/queue', { token: app.adminToken })).status).toBe(503);
+    await app.sim.restart();
+    expect((await app.services.comfy.waitForEnd(prompt_id)).status).toBe('completed');
   });
 
   it('caches object-info with an ETag, 304, refresh=1 and gzip', async () => {
@@ -193,7 +201,7 @@ describe('/api/comfy against the simulator', () => {
         json: { workflow: tinyWorkflow(4) },
       }),
     )) as { prompt_id: string };
-    await app.services.comfy.conn().tracker.waitForEnd(prompt_id);
+    await app.services.comfy.waitForEnd(prompt_id);
     const view = await app.request('/api/comfy/view?filename=gw_00001_.png&subfolder=&type=output', {
       token: app.adminToken,
     });
@@ -286,7 +294,7 @@ describe('/api/comfy against the simulator', () => {
         json: { workflow: tinyWorkflow(6) },
       }),
     )) as { prompt_id: string };
-    await app.services.comfy.conn().tracker.waitForEnd(prompt_id);
+    await app.services.comfy.waitForEnd(prompt_id);
     const body = { prompt_id, filename: 'gw_00001_.png', metadata: { caption: 'six' } };
     const first = await app.request('/api/comfy/ingest', {
       token: app.adminToken,

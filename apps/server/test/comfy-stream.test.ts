@@ -99,8 +99,9 @@ describe('GET /api/comfy/stream/:prompt_id', () => {
     await expect.poll(() => activeStreamCount()).toBe(0);
   });
 
-  it('ends the stream with an error when ComfyUI is killed mid-job', async () => {
-    await using app = await startComfyApp({ stepMs: 30 });
+  it('ends the stream with an error when ComfyUI is killed mid-job (no retry left)', async () => {
+    // With a retry left the job would wait in the gateway queue for the server to come back.
+    await using app = await startComfyApp({ stepMs: 30 }, { COMFY_RETRY_ON_BACKEND_LOSS: '0' });
     await app.connected();
     const { prompt_id } = (await (
       await app.request('/api/comfy/queue', {

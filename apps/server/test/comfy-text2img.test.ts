@@ -33,7 +33,7 @@ describe('POST /api/comfy/text2img', () => {
       client_id: string;
     };
     expect(body).toMatchObject({ workflow_source: 'builtin', seed: expect.any(Number) });
-    const final = await app.services.comfy.conn().tracker.waitForEnd(body.prompt_id);
+    const final = await app.services.comfy.waitForEnd(body.prompt_id);
     expect(final.status).toBe('completed');
     expect(final.images?.[0]?.filename).toMatch(/^comfy-gateway_\d{5}_\.png$/);
     const history = (await (
@@ -109,7 +109,7 @@ describe('POST /api/comfy/text2img', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { prompt_id: string; workflow_source: string; preset: string };
     expect(body).toMatchObject({ workflow_source: 'preset', preset: 'sample_basic_sdxl' });
-    await app.services.comfy.conn().tracker.waitForEnd(body.prompt_id);
+    await app.services.comfy.waitForEnd(body.prompt_id);
     const wf = (await app.services.comfy.conn().client.getHistory(body.prompt_id))?.prompt.prompt;
     expect(wf?.['sampler']?.inputs).toMatchObject({
       steps: 2,

@@ -76,7 +76,7 @@ describe('tRPC comfy.text2img input', () => {
       idempotency_key: 'trpc-1',
     });
     expect(out).toMatchObject({ workflow_source: 'preset', preset: 'sample_basic_sdxl' });
-    await app.services.comfy.conn().tracker.waitForEnd(out.prompt_id);
+    await app.services.comfy.waitForEnd(out.prompt_id);
     const wf = (await app.services.comfy.conn().client.getHistory(out.prompt_id))?.prompt.prompt;
     // The preset's 25 steps and karras, not the schema's 20 and normal.
     expect(wf?.['sampler']?.inputs).toMatchObject({

@@ -92,6 +92,28 @@ describe('fault injection', () => {
     await c.close();
   });
 
+  it('partition resets every connection while the queue keeps running; healing finds it intact', async () => {
+    await using sim = await startComfySim({ nodeMs: 40 });
+    const c = await connect(sim, 'p');
+    const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
+    const first = await queue(sim, invertChain('p1'), { client_id: 'p' });
+    const second = await queue(sim, invertChain('p2'), { client_id: 'p' });
+    sim.faults.partition(true);
+    expect(await closed).toBe(1006);
+    await expect(fetch(`${sim.url}/queue`)).rejects.toThrow();
+    await expect(connect(sim, 'p')).rejects.toThrow();
+    // Not a restart: while cut off it goes on executing what it holds.
+    await expect.poll(() => sim.stats.started.includes(second), { timeout: 5000 }).toBe(true);
+    sim.faults.partition(false);
+    const entry = await waitForHistory(sim, second);
+    expect((entry['status'] as { status_str: string }).status_str).toBe('success');
+    expect(Object.keys(await getJson(sim, '/history'))).toEqual(expect.arrayContaining([first, second]));
+    const r = await postJson(sim, '/prompt', { prompt: emptySave('p3', 3) });
+    expect((r.json as { number: number }).number).toBe(2);
+    const again = await connect(sim, 'p');
+    await again.close();
+  });
+
   it('stop + restart keeps the port and loses queue, history and the counter', async () => {
     await using sim = await startComfySim({ nodeMs: 20 });
     const port = sim.port;

@@ -3,7 +3,12 @@ import type { FaultState } from './state.ts';
 import type { SimFaults } from './types.ts';
 
 /** The `sim.faults` control surface over shared fault state and the current runtime. */
-export function createFaults(state: FaultState, runtime: () => Runtime | null): SimFaults {
+export function createFaults(
+  state: FaultState,
+  runtime: () => Runtime | null,
+  /** Resets every open connection of the HTTP server (sockets included). */
+  resetConnections: () => void,
+): SimFaults {
   return {
     dropSockets: () => runtime()?.hub.terminateAll(),
     silence: (on) => {
@@ -26,6 +31,10 @@ export function createFaults(state: FaultState, runtime: () => Runtime | null): 
     },
     rejectWs: (on) => {
       state.rejectWs = on;
+    },
+    partition: (on) => {
+      state.partitioned = on;
+      if (on) resetConnections();
     },
   };
 }

@@ -59,8 +59,15 @@ export async function startComfySim(opts: ComfySimOptions = {}): Promise<ComfySi
     rmSync(dirs.temp, { recursive: true, force: true });
     mkdirSync(dirs.temp, { recursive: true });
     const rt = new Runtime(config, faultState, statsState);
-    const srv = createServer((req, res) => void router.handle(req, res, rt));
-    srv.on('upgrade', (req, socket, head) => rt.hub.handleUpgrade(req, socket, head));
+    // A partition resets connections on arrival, as a dead network would (no HTTP answer at all).
+    const srv = createServer((req, res) => {
+      if (faultState.partitioned) return void req.socket.destroy();
+      void router.handle(req, res, rt);
+    });
+    srv.on('upgrade', (req, socket, head) => {
+      if (faultState.partitioned) return void socket.destroy();
+      rt.hub.handleUpgrade(req, socket, head);
+    });
     await new Promise<void>((ok, fail) => {
       srv.once('error', fail);
       srv.listen(port, host, () => ok());
@@ -108,7 +115,14 @@ export async function startComfySim(opts: ComfySimOptions = {}): Promise<ComfySi
       return port;
     },
     rootDir,
-    faults: createFaults(faultState, () => runtime),
+    faults: createFaults(
+      faultState,
+      () => runtime,
+      () => {
+        runtime?.hub.terminateAll();
+        server?.closeAllConnections();
+      },
+    ),
     stats,
     stop,
     restart: async () => {

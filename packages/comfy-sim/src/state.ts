@@ -1,6 +1,8 @@
 /** Fault switches shared by the HTTP layer, the socket hub and the executor; survive restarts. */
 export interface FaultState {
   silenced: boolean;
+  /** Network cut: connections are reset, while the queue and execution carry on. */
+  partitioned: boolean;
   rejectWs: boolean;
   httpDelayMs: number;
   failures: Map<string, string | undefined>;
@@ -20,5 +22,12 @@ export const SERVER_FEATURES = { supports_preview_metadata: true, max_upload_siz
 export const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 
 export function createFaultState(): FaultState {
-  return { silenced: false, rejectWs: false, httpDelayMs: 0, failures: new Map(), httpFailure: null };
+  return {
+    silenced: false,
+    partitioned: false,
+    rejectWs: false,
+    httpDelayMs: 0,
+    failures: new Map(),
+    httpFailure: null,
+  };
 }

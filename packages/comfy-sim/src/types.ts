@@ -36,6 +36,11 @@ export interface SimFaults {
   failHttp(opts: { status?: number; routes?: RegExp; count?: number } | null): void;
   /** Refuse new WS upgrades (HTTP still works). */
   rejectWs(on: boolean): void;
+  /**
+   * Network cut (not a restart): open sockets and HTTP connections are reset and new ones are
+   * reset on arrival, while the queue keeps executing and history is kept. `false` heals it.
+   */
+  partition(on: boolean): void;
 }
 
 export interface ComfySimStats {

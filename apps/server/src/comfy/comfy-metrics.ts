@@ -1,4 +1,4 @@
-import type { ComfyConnection, ComfyPool } from '@comfy-gateway/comfy-core';
+import type { ComfyPool } from '@comfy-gateway/comfy-core';
 import { Histogram } from 'prom-client';
 import type { ConnectionState } from '@comfy-gateway/schema';
 import { connectionStateSchema } from '@comfy-gateway/schema';
@@ -7,11 +7,9 @@ import { createPoolMetrics } from './pool-metrics.ts';
 import { subscriberCount } from './subscriber-count.ts';
 
 /** Prometheus series of the ComfyUI integration (design §5 and the observability issue). */
-export function createComfyMetrics(
-  metrics: Metrics,
-  connection: ComfyConnection | null,
-  pool: ComfyPool | null = null,
-) {
+export function createComfyMetrics(metrics: Metrics, pool: ComfyPool | null) {
+  const members = pool?.members ?? [];
+  const sum = (of: (m: (typeof members)[number]) => number) => members.reduce((n, m) => n + of(m), 0);
   const reconnects = metrics.counter({
     name: 'comfy_gateway_comfy_reconnects_total',
     help: 'Reconnect attempts to ComfyUI',
@@ -31,7 +29,7 @@ export function createComfyMetrics(
     help: 'Watchdog state (1 for the current state)',
     labelNames: ['state'],
     collect() {
-      const now = pool?.bestState() ?? connection?.watchdog.state ?? 'disabled';
+      const now = pool?.bestState() ?? 'disabled';
       for (const s of connectionStateSchema.options) this.set({ state: s }, s === now ? 1 : 0);
     },
   });
@@ -39,28 +37,28 @@ export function createComfyMetrics(
     name: 'comfy_gateway_active_jobs',
     help: 'Prompts queued or running that the gateway follows',
     collect() {
-      this.set(pool?.activeCount() ?? connection?.tracker.activeCount() ?? 0);
+      this.set(pool?.activeCount() ?? 0);
     },
   });
   metrics.gauge({
     name: 'comfy_gateway_queue_depth',
-    help: 'Prompts the gateway follows that are still waiting in the ComfyUI queue',
+    help: 'Prompts the gateway follows that wait: in the gateway queue or in a ComfyUI queue',
     collect() {
-      this.set(pool?.dispatcher.waitingCount() ?? (connection ? connection.tracker.queuedCount() : 0));
+      this.set((pool?.dispatcher.waitingCount() ?? 0) + sum((m) => m.connection.tracker.queuedCount()));
     },
   });
   metrics.gauge({
     name: 'comfy_gateway_reconciliation_rescues',
     help: 'Completions found by polling that the socket missed',
     collect() {
-      this.set(connection?.tracker.stats.rescues ?? 0);
+      this.set(sum((m) => m.connection.tracker.stats.rescues));
     },
   });
   metrics.gauge({
     name: 'comfy_gateway_object_info_cache_hits',
     help: 'object_info requests served from the cache',
     collect() {
-      this.set(connection?.objectInfoStats.hits ?? 0);
+      this.set(sum((m) => m.connection.objectInfoStats.hits));
     },
   });
   metrics.gauge({
@@ -71,11 +69,13 @@ export function createComfyMetrics(
       for (const t of ['sse', 'trpc'] as const) this.set({ transport: t }, subscriberCount(t));
     },
   });
-  connection?.tracker.onEnd((snap) => {
-    if (snap.created_at && snap.finished_at)
-      jobDuration.observe({ outcome: snap.status }, (snap.finished_at - snap.created_at) / 1000);
-  });
-  const perServer = pool ? createPoolMetrics(metrics, pool) : null;
+  for (const m of members)
+    m.connection.tracker.onEnd((snap) => {
+      if (snap.created_at && snap.finished_at)
+        jobDuration.observe({ outcome: snap.status }, (snap.finished_at - snap.created_at) / 1000);
+    });
+  // Per-server series only name servers when there are several.
+  const perServer = pool && members.length > 1 ? createPoolMetrics(metrics, pool) : null;
   return {
     /** Pool counters (`dispatch`, `failover`, `job_end` with its `backend`). */
     poolMetric(name: string, labels?: Record<string, string>) {

@@ -1,4 +1,4 @@
-import { createComfyConnection, createComfyPool } from '@comfy-gateway/comfy-core';
+import { createComfyPool } from '@comfy-gateway/comfy-core';
 import type { JobStream, StreamOptions, WebSocketCtor } from '@comfy-gateway/comfy-core';
 import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/schema';
 import type { Logger } from 'pino';
@@ -18,7 +18,6 @@ import { createComfyMetrics } from './comfy-metrics.ts';
 import type { ComfyMetrics } from './comfy-metrics.ts';
 import { createIdempotencyStore } from './idempotency.ts';
 import { createIngestFromComfy } from './ingest-from-comfy.ts';
-import { createPoolOps } from './pool-service.ts';
 import { createComfyOps } from './service.ts';
 import { createText2Img } from './text2img.ts';
 import { createUpstreamFetch } from './upstream-fetch.ts';
@@ -40,8 +39,6 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
   const log = deps.logger.child({ component: 'comfy' });
   // The ledger is the tracker's repository too: one table, written at acceptance and every change.
   const ledger = createSqliteJobLedger(deps.db);
-  // Several servers: a pool with the gateway queue; one server: a single connection, as before.
-  const pooled = app.comfy_enabled && config.backends.length > 1;
   const common = {
     timeoutMs: app.comfy_timeout * 1000,
     WebSocket: WebSocket as unknown as WebSocketCtor,
@@ -57,7 +54,8 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     // Handled failures (a state write, a background poll): logged, never thrown at a caller.
     onError: (where: string, err: unknown) => log.warn({ err, where }, 'ComfyUI background operation failed'),
   };
-  const pool = pooled
+  // One server or several: the same pool and gateway queue (one server is a pool of one).
+  const pool = app.comfy_enabled
     ? createComfyPool({
         ...common,
         backends: config.backends.map((b) => ({
@@ -76,22 +74,9 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
         },
       })
     : null;
-  // One server: COMFY_API_URL as given (or the single COMFY_BACKENDS entry).
-  const singleUrl = app.comfy_backends?.[0]?.url ?? app.comfy_api_url;
-  const connection =
-    app.comfy_enabled && !pooled
-      ? createComfyConnection({
-          ...common,
-          baseUrl: singleUrl,
-          repository: ledger.repository,
-          onStateChange: (from, to, reason) => {
-            log.info({ from, to, reason }, 'ComfyUI connection state changed');
-            metrics?.stateChanged(to);
-          },
-        })
-      : null;
+  /** The only server's connection (null with several, or when the integration is off). */
+  const connection = pool?.members.length === 1 ? (pool.members[0]?.connection ?? null) : null;
   const idempotency = createIdempotencyStore(deps.db);
-  const viewCache = connection ? createViewCache({ dir: app.comfy_image_dir, baseUrl: singleUrl }) : null;
   // One view cache per server: the same file name on two servers is two files.
   const viewCaches = new Map(
     (pool?.members ?? []).map((m) => [
@@ -100,18 +85,19 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     ]),
   );
   const requirePool = () => {
-    if (!pool) throw new GatewayError('NOT_FOUND', 'one ComfyUI server only: nothing to drain');
+    if (!pool)
+      throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled (COMFY_ENABLED=false)');
     return pool;
   };
-  const conn = () => {
-    if (!connection)
-      throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled (COMFY_ENABLED=false)');
-    return connection;
+  /** Drain and resume name one of several servers; draining the only one would stop everything. */
+  const drainable = () => {
+    const p = requirePool();
+    if (p.members.length < 2)
+      throw new GatewayError('NOT_FOUND', 'one ComfyUI server only: nothing to drain');
+    return p;
   };
-  const accept = createJobAcceptor({ config, ledger, conn, pool });
-  const ops = pool
-    ? createPoolOps({ config, pool, idempotency, viewCaches, ledger, accept })
-    : createComfyOps({ config, connection, idempotency, viewCache, ledger, accept });
+  const accept = createJobAcceptor({ config, ledger, pool: requirePool });
+  const ops = createComfyOps({ config, pool, idempotency, viewCaches, ledger, accept });
   const text2img = createText2Img({ ops, presets: deps.presets, idempotency, accept });
   const ingest = createIngestFromComfy({
     config,
@@ -126,9 +112,12 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
   return {
     ...ops,
     enabled: app.comfy_enabled,
+    /** The only server's connection (null with several servers or when disabled). */
     connection,
-    /** Several servers: the pool (null with one). */
+    /** The servers and the gateway queue (null when the integration is off). */
     pool,
+    /** Resolves with a job's final snapshot (tests, tools). */
+    waitForEnd: (promptId: string, o: { signal?: AbortSignal } = {}) => requirePool().waitForEnd(promptId, o),
     text2img,
     presets: deps.presets,
 
@@ -139,29 +128,27 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
      */
     async openStream(promptId: string, caller: Caller, o: StreamOptions): Promise<JobStream> {
       await ops.authorizePrompt(promptId, caller);
-      const stream = pool
-        ? await pool.openStream(promptId, o)
-        : await ops.conn().tracker.openStream(promptId, o);
+      const stream = await requirePool().openStream(promptId, o);
       if (!stream) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
       return stream;
     },
     ingestFromComfy: (input: IngestFromComfyInput, user: User): Promise<IngestResult> => ingest(input, user),
-    jobs: createJobsQueries(ledger),
+    jobs: createJobsQueries(ledger, { nameBackends: (pool?.members.length ?? 0) > 1 }),
     ledger,
 
     /** Wires what exists only after the services are built (gallery, metrics). */
     attachServices(s: { gallery: GalleryService; metrics: Metrics }) {
       gallery = s.gallery;
-      metrics = createComfyMetrics(s.metrics, connection, pool);
+      metrics = createComfyMetrics(s.metrics, pool);
     },
 
     /** Admins: no new jobs for this server (running ones finish), or new jobs again. */
     drain(name: string): { name: string; draining: boolean } {
-      requirePool().drain(name);
+      drainable().drain(name);
       return { name, draining: true };
     },
     resume(name: string): { name: string; draining: boolean } {
-      requirePool().resume(name);
+      drainable().resume(name);
       return { name, draining: false };
     },
     /** Admins: a job's priority, while it waits in the gateway queue (recorded in any case). */
@@ -179,20 +166,19 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     },
 
     async start() {
-      await connection?.start();
       await pool?.start();
     },
+    /** Ready while a server is connected or still being reached (degraded everywhere: not ready). */
     readiness(): Promise<ReadinessResult> {
-      if (pool) {
-        const state = pool.bestState();
-        return Promise.resolve({ name: 'comfy', ok: state === 'connected', detail: state });
-      }
-      if (!connection) return Promise.resolve({ name: 'comfy', ok: true, detail: 'disabled' });
-      const state = connection.watchdog.state;
-      return Promise.resolve({ name: 'comfy', ok: state !== 'degraded', detail: state });
+      if (!pool) return Promise.resolve({ name: 'comfy', ok: true, detail: 'disabled' });
+      const state = pool.bestState();
+      return Promise.resolve({
+        name: 'comfy',
+        ok: state !== 'degraded' && state !== 'disabled',
+        detail: state,
+      });
     },
     async close() {
-      await connection?.stop();
       await pool?.stop();
     },
   };

@@ -1,9 +1,11 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { ComfyConnection } from '@comfy-gateway/comfy-core';
+import type { ComfyConnection, ComfyPool, PoolMember } from '@comfy-gateway/comfy-core';
 import type { CacheResult } from '@comfy-gateway/comfy-core/cache';
-import { isFinalJobStatus } from '@comfy-gateway/schema';
+import { contentHash } from '@comfy-gateway/comfy-core/cache';
+import { comfyQueueResponseSchema, isFinalJobStatus } from '@comfy-gateway/schema';
 import type {
+  BackendHealth,
   ComfyObjectInfo,
   ComfyQueueRequest,
   ComfyQueueResponse,
@@ -16,7 +18,6 @@ import type {
   User,
   Workflow,
 } from '@comfy-gateway/schema';
-import { comfyQueueResponseSchema } from '@comfy-gateway/schema';
 import { GatewayError } from '../errors.ts';
 import type { ServerConfig } from '../env.ts';
 import type { JobAcceptor } from '../jobs/accept-job.ts';
@@ -25,9 +26,11 @@ import type { Caller } from '../jobs/job-access.ts';
 import type { JobLedger } from '../jobs/job-ledger.ts';
 import { historyFromLedger, snapshotFromLedger } from '../jobs/job-record.ts';
 import { guardWorkflow } from '../jobs/workflow-guard.ts';
-import { checkPriority } from './priority.ts';
 import type { IdempotencyStore } from './idempotency.ts';
 import { pendingHistory, summarizeHistory } from './history-summary.ts';
+import { noServerCanRun } from './no-server.ts';
+import { checkPriority } from './priority.ts';
+import { serverQueues } from './server-queues.ts';
 import type { ViewCache, ViewSource } from './view-cache.ts';
 import { mimeFor } from './view-cache.ts';
 
@@ -49,102 +52,154 @@ export interface CallContext {
   idempotencyKey?: string | undefined;
 }
 
-/** Queueing, status, history, cancel, queue, object_info and view over one ComfyUI connection. */
+/**
+ * Queueing, status, history, cancel, queue, object_info and view over the pool of ComfyUI servers
+ * and its gateway queue. One server is a pool of one; it is just not named in answers.
+ */
 export function createComfyOps(deps: {
   config: ServerConfig;
-  connection: ComfyConnection | null;
+  /** Null when the integration is off: every call is then 503 COMFY_DISABLED. */
+  pool: ComfyPool | null;
   idempotency: IdempotencyStore;
-  viewCache: ViewCache | null;
+  viewCaches: Map<string, ViewCache>;
   ledger: JobLedger;
   accept: JobAcceptor;
   now?: () => number;
 }) {
   const { config, idempotency, ledger } = deps;
   const now = deps.now ?? Date.now;
-  let lastRefresh: { at: number; result: Promise<CacheResult<ComfyObjectInfo>> } | null = null;
+  const refreshes = new Map<string, { at: number; result: Promise<CacheResult<ComfyObjectInfo>> }>();
 
-  /** The connection, or 503 COMFY_DISABLED when the integration is off. */
-  const conn = (): ComfyConnection => {
-    if (!deps.connection)
+  const p = (): ComfyPool => {
+    if (!deps.pool)
       throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled (COMFY_ENABLED=false)');
-    return deps.connection;
+    return deps.pool;
   };
+  /** Several servers are named in answers (queue rows, health); one is not. */
+  const named = () => p().members.length > 1;
 
-  /** Live state from the tracker, else the ledger, else (admins only) ComfyUI's own lists. */
+  /** Live state from the pool, else the ledger, else (admins only) a server's own lists. */
   const status = async (promptId: string, caller: Caller): Promise<JobSnapshot> => {
-    const c = conn();
+    const pool = p();
     const row = await requireJob(ledger, promptId, caller);
-    const live = c.tracker.get(promptId);
+    const live = pool.get(promptId);
     if (live) return live;
     if (row) return snapshotFromLedger(row);
-    const found = await c.tracker.lookup(promptId);
+    const found = await pool.lookupForeign(promptId);
     if (!found) throw unknownPrompt(promptId);
-    return found;
+    return found.snapshot;
   };
 
-  /** object_info; a forced refresh reaches ComfyUI once per window, later callers share it. */
-  const objectInfo = (
-    o: { refresh?: boolean; backend?: string } = {},
-  ): Promise<CacheResult<ComfyObjectInfo>> => {
-    const c = conn();
-    if (o.backend !== undefined)
-      throw new GatewayError('NOT_FOUND', `no ComfyUI server named ${o.backend} (one server only)`);
-    if (!o.refresh) return c.getObjectInfo();
-    if (lastRefresh && now() - lastRefresh.at < OBJECT_INFO_REFRESH_MS)
-      return lastRefresh.result.catch(() => c.getObjectInfo());
-    const result = c.getObjectInfo({ refresh: true });
-    lastRefresh = { at: now(), result };
+  /** The server a job ran on (its row says), for history, images and ingest. */
+  const memberOf = (backend: string | null | undefined): PoolMember | undefined =>
+    backend ? p().members.find((m) => m.name === backend) : undefined;
+  /** With one server, every job and file is on it (rows from before the pool name none). */
+  const onlyMember = (): PoolMember | undefined => (named() ? undefined : p().members[0]);
+
+  /** One server's cached object_info; a forced refresh reaches it once per window. */
+  const memberInfo = (name: string, refresh: boolean): Promise<CacheResult<ComfyObjectInfo>> => {
+    const pool = p();
+    if (!refresh) return pool.objectInfoOf(name);
+    const last = refreshes.get(name);
+    if (last && now() - last.at < OBJECT_INFO_REFRESH_MS)
+      return last.result.catch(() => pool.objectInfoOf(name));
+    const result = pool.objectInfoOf(name, { refresh: true });
+    refreshes.set(name, { at: now(), result });
     return result;
   };
 
-  const upstreamOf: UpstreamOf = () => {
-    const c = conn();
-    return { client: c.client, version: c.info().version, url: config.app.comfy_api_url };
+  /** object_info: one server's (`backend`, or the only one), else the union of all. */
+  const objectInfo = async (
+    o: { refresh?: boolean; backend?: string } = {},
+  ): Promise<CacheResult<ComfyObjectInfo>> => {
+    const pool = p();
+    const one = o.backend ?? onlyMember()?.name;
+    if (one !== undefined) return memberInfo(pool.member(one).name, o.refresh === true);
+    const value = await pool.objectInfo(o);
+    return { value, hash: contentHash(value), fetchedAt: now(), stale: false };
+  };
+
+  const backendHealth = (m: PoolMember, admin: boolean): BackendHealth => {
+    const info = m.connection.info();
+    return {
+      name: m.name,
+      state: info.state,
+      in_flight: p().dispatcher.inFlight(m),
+      queue_remaining: m.connection.tracker.queuedCount(),
+      version: info.version,
+      draining: m.draining,
+      max_in_flight: m.maxInFlight,
+      ...(admin ? { url: m.baseUrl, last_error: info.lastError ?? null } : {}),
+    };
+  };
+
+  const upstreamOf: UpstreamOf = (backend) => {
+    const m = memberOf(backend) ?? p().members[0];
+    if (!m) throw new GatewayError('COMFY_UNAVAILABLE', 'no ComfyUI server configured');
+    return {
+      client: m.connection.client,
+      version: m.connection.info().version,
+      url: m.baseUrl,
+      ...(named() ? { backend: m.name } : {}),
+    };
   };
 
   return {
-    conn,
+    /** 400 when no configured server has every node class and option the workflow uses. */
+    async checkRunnable(workflow: Workflow, fieldOf?: FieldOf): Promise<void> {
+      const missing = await p().missingEverywhere(workflow, fieldOf);
+      if (missing.length > 0) throw noServerCanRun(missing);
+    },
+    /** The only server's connection (tests, one-server tools); 503 when the integration is off. */
+    conn: (): ComfyConnection => {
+      const only = onlyMember();
+      if (!only) throw new GatewayError('INTERNAL', 'several ComfyUI servers: use the pool');
+      return only.connection;
+    },
     status,
     objectInfo,
     upstreamOf,
-    /** One server: the object_info check before accepting says it all. */
-    checkRunnable: (_workflow: Workflow, _fieldOf?: FieldOf): Promise<void> => Promise.resolve(),
 
     /** 404 unless the caller owns the prompt (admins: any); the gate before a stream opens. */
     async authorizePrompt(promptId: string, caller: Caller): Promise<void> {
       await status(promptId, caller);
     },
 
-    /** The upstream URL and last error only for admins: they name internal hosts. */
+    /** Server URLs and last errors only for admins: they name internal hosts. */
     health(viewer: Pick<User, 'role'>): Health {
       const base = { status: 'ok' as const, enabled: config.app.comfy_enabled };
-      const c = deps.connection;
-      if (!config.app.comfy_enabled) return base;
-      const info = c?.info();
-      const upstream =
-        viewer.role === 'admin'
-          ? { base_url: config.app.comfy_api_url, last_error: info?.lastError ?? null }
-          : {};
+      const pool = deps.pool;
+      if (!config.app.comfy_enabled || !pool) return base;
+      const admin = viewer.role === 'admin';
+      const first = pool.members[0]?.connection.info();
+      const several = pool.members.length > 1;
+      const lastError = several
+        ? (pool.members.find((m) => m.connection.info().lastError)?.connection.info().lastError ?? null)
+        : (first?.lastError ?? null);
       return {
         ...base,
         service: {
-          ...upstream,
+          ...(admin ? { base_url: pool.members.map((m) => m.baseUrl).join(','), last_error: lastError } : {}),
           timeout: config.app.comfy_timeout,
-          client_wired: c !== null,
-          connection_state: info?.state ?? 'disabled',
-          last_success_at: info?.lastSuccessAt ?? null,
-          reconnect_attempts: info?.attempts ?? 0,
-          comfy_version: info?.version ?? null,
-          active_jobs: c?.tracker.activeCount() ?? 0,
+          client_wired: true,
+          connection_state: pool.bestState(),
+          last_success_at: first?.lastSuccessAt ?? null,
+          reconnect_attempts: pool.members.reduce((n, m) => n + m.connection.info().attempts, 0),
+          comfy_version: pool.members.map((m) => m.connection.info().version).find((v) => v) ?? null,
+          active_jobs: pool.activeCount(),
+          gateway_queue: pool.dispatcher.waitingCount(),
+          ...(several ? { backends: pool.members.map((m) => backendHealth(m, admin)) } : {}),
         },
       };
     },
 
     async queue(input: ComfyQueueRequest, ctx: CallContext): Promise<ComfyQueueResponse> {
-      conn();
+      const pool = p();
       // Before the idempotency hash walks the body: a hostile depth must not reach any recursion.
       guardWorkflow(input.workflow, { allowlist: config.nodeAllowlist });
       checkPriority(input.priority, ctx.user);
+      const missing = await pool.missingEverywhere(input.workflow);
+      if (missing.length > 0) throw noServerCanRun(missing);
       const { value } = await idempotency.run(
         {
           key: ctx.idempotencyKey,
@@ -167,33 +222,42 @@ export function createComfyOps(deps: {
       return value;
     },
 
-    /** ComfyUI's history when it still has it, else the tracker's or the ledger's. */
+    /** ComfyUI's history when its server still has it, else the pool's or the ledger's. */
     async history(promptId: string, caller: Caller): Promise<HistorySummary> {
-      const c = conn();
+      const pool = p();
       const row = await requireJob(ledger, promptId, caller);
-      // A finished job stays answerable from the ledger while ComfyUI is away.
-      const entry = await c.client.getHistory(promptId).catch((err: unknown) => {
-        if (row && isFinalJobStatus(row.status)) return null;
-        throw err;
-      });
-      if (entry) return summarizeHistory(promptId, entry);
-      const live = c.tracker.get(promptId);
+      const live = pool.get(promptId);
       if (live && !isFinalJobStatus(live.status)) return pendingHistory(live);
+      const m = memberOf(row?.backend) ?? (row ? undefined : onlyMember());
+      // A finished job stays answerable from the ledger while its server is away.
+      const entry = m
+        ? await m.connection.client.getHistory(promptId).catch((err: unknown) => {
+            if (row && isFinalJobStatus(row.status)) return null;
+            throw err;
+          })
+        : null;
+      if (entry) return summarizeHistory(promptId, entry);
       if (row)
         return isFinalJobStatus(row.status)
           ? historyFromLedger(row)
           : pendingHistory(snapshotFromLedger(row));
-      const found = live ?? (await c.tracker.lookup(promptId));
+      const found = live ?? (await pool.lookupForeign(promptId))?.snapshot;
       if (!found) throw unknownPrompt(promptId);
       return pendingHistory(found);
     },
 
-    /** Pending: removed from the queue; running: interrupted; finished: nothing to do. */
+    /** Waiting: out of the gateway queue; on a server: deleted from its queue, or interrupted. */
     async cancel(promptId: string, caller: Caller): Promise<{ prompt_id: string; cancelled: boolean }> {
-      const c = conn();
+      const pool = p();
       const snap = await status(promptId, caller);
       if (snap.status !== 'queued' && snap.status !== 'running')
         return { prompt_id: promptId, cancelled: false };
+      const where = pool.dispatcher.cancel(promptId);
+      if (where && 'removed' in where) return { prompt_id: promptId, cancelled: true };
+      // On a server (or a foreign prompt some server's tracker follows).
+      const member = where?.member ?? pool.holder(promptId);
+      if (!member) return { prompt_id: promptId, cancelled: false };
+      const c = member.connection;
       c.tracker.markCancelRequested(promptId);
       const queue = await c.client.getQueue();
       if (queue.pending.some((q) => q.prompt_id === promptId)) await c.client.deleteQueued([promptId]);
@@ -202,24 +266,55 @@ export function createComfyOps(deps: {
       return { prompt_id: promptId, cancelled: true };
     },
 
-    /** The caller's own items in full; other users' as positions only (admins: all, with owners). */
+    /**
+     * Running: on the servers. Pending, in one sequence of positions: what waits on the servers
+     * (each in its server's order), then the gateway queue. The caller's own items in full;
+     * others' as positions and server only (admins: all, with owners).
+     */
     async queueState(caller: Caller): Promise<QueueState> {
-      const c = conn();
-      const q = await c.client.getQueue();
-      const owners = await ledger.ownersOf([...q.running, ...q.pending].map((x) => x.prompt_id));
-      const item = (x: (typeof q.running)[number], position: number): QueueItem => {
-        const owner = owners.get(x.prompt_id);
+      const pool = p();
+      const order = pool.dispatcher.queue();
+      const servers = await serverQueues(pool);
+      const ids = [
+        ...order.map((e) => e.promptId),
+        ...servers.flatMap((s) => s.items.map((x) => x.promptId)),
+      ];
+      const owners = await ledger.ownersOf(ids);
+      const showServer = named();
+      const item = (
+        promptId: string,
+        position: number,
+        extra: { number?: number; backend?: string; priority?: number; ours?: boolean },
+      ): QueueItem => {
+        const owner = owners.get(promptId);
         const mine = owner === caller.id;
-        const ours =
-          owner !== undefined ||
-          x.extra_data['client_id'] === c.clientId ||
-          c.tracker.get(x.prompt_id) !== undefined;
-        if (isAdmin(caller))
-          return { prompt_id: x.prompt_id, number: x.number, position, ours, mine, owner_id: owner ?? null };
-        if (mine) return { prompt_id: x.prompt_id, number: x.number, position, ours, mine };
-        return { position, ours, mine };
+        const ours = owner !== undefined || extra.ours === true;
+        const backend = showServer && extra.backend !== undefined ? { backend: extra.backend } : {};
+        const detail = {
+          prompt_id: promptId,
+          ...(extra.number !== undefined ? { number: extra.number } : {}),
+          position,
+          ours,
+          mine,
+        };
+        const priority = extra.priority !== undefined ? { priority: extra.priority } : {};
+        if (isAdmin(caller)) return { ...detail, owner_id: owner ?? null, ...backend, ...priority };
+        if (mine) return { ...detail, ...backend, ...priority };
+        return { position, ours, mine, ...backend };
       };
-      return { running: q.running.map((x) => item(x, 0)), pending: q.pending.map((x, i) => item(x, i)) };
+      const running = servers.flatMap((s) =>
+        s.items.filter((x) => x.running).map((x) => item(x.promptId, 0, { ...x, backend: s.backend })),
+      );
+      const onServers = servers.flatMap((s) =>
+        s.items.filter((x) => !x.running).map((x, i) => item(x.promptId, i, { ...x, backend: s.backend })),
+      );
+      const gatewayQueue = order.map((e, i) =>
+        item(e.promptId, pool.dispatcher.record(e.promptId)?.queuePosition ?? i, {
+          priority: e.priority,
+          ours: true,
+        }),
+      );
+      return { running, pending: [...onServers, ...gatewayQueue] };
     },
 
     async nodeInfo(nodeClass: string, o: { refresh?: boolean } = {}) {
@@ -229,24 +324,46 @@ export function createComfyOps(deps: {
       return { ...info, value: { [nodeClass]: node } };
     },
 
-    /** 404 unless the file is among the images of a job the caller owns (admins: any file). */
-    /** Returns the ref to read (with several servers it names the one that made the file). */
+    /**
+     * The ref to read, with its server: as given (checked), else the one server whose jobs (the
+     * caller's; admins: anyone's) made a file of that name; two or more: 400 asking for `backend`.
+     * With one server every file is on it.
+     */
     async authorizeView(given: ImageRef, caller: Caller): Promise<ImageRef> {
-      // One server: a `backend` parameter names nothing.
-      const ref = { filename: given.filename, subfolder: given.subfolder, type: given.type };
-      if (isAdmin(caller) || (await ledger.ownsImage(caller.id, ref))) return ref;
+      const admin = isAdmin(caller);
+      const only = onlyMember();
+      if (only) {
+        // One server: a `backend` parameter names nothing.
+        const ref = { filename: given.filename, subfolder: given.subfolder, type: given.type };
+        if (admin || (await ledger.ownsImage(caller.id, ref))) return { ...ref, backend: only.name };
+        throw new GatewayError('NOT_FOUND', 'no such image');
+      }
+      if (given.backend !== undefined) {
+        if (!memberOf(given.backend)) throw new GatewayError('NOT_FOUND', 'no such image');
+        if (admin || (await ledger.ownsImage(caller.id, given))) return given;
+        throw new GatewayError('NOT_FOUND', 'no such image');
+      }
+      const servers = await ledger.imageBackends(admin ? null : caller.id, given);
+      if (servers.length === 1) return { ...given, backend: servers[0] as string };
+      if (servers.length > 1)
+        throw new GatewayError('VALIDATION_ERROR', 'backend: several servers have a file of that name', {
+          fields: { backend: [`one of ${servers.join(', ')}`] },
+        });
       throw new GatewayError('NOT_FOUND', 'no such image');
     },
 
-    /** Image bytes as a stream: from the disk cache, else from ComfyUI (copied into the cache). */
+    /** From the server that made the image (`backend`), through that server's view cache. */
     async view(ref: ImageRef, o: { signal?: AbortSignal } = {}): Promise<ViewSource> {
-      const c = conn();
-      const hit = await deps.viewCache?.open(ref);
+      const m = memberOf(ref.backend) ?? p().members[0];
+      if (!m) throw new GatewayError('NOT_FOUND', 'no such image');
+      const { backend: _b, ...plain } = ref;
+      const cache = deps.viewCaches.get(m.name);
+      const hit = await cache?.open(plain);
       if (hit) return hit;
-      const res = await c.client.view(ref, o.signal ? { signal: o.signal } : {});
+      const res = await m.connection.client.view(plain, o.signal ? { signal: o.signal } : {});
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed under DOM types (apps/web type-checks this file)
       const upstream = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-      const stream = deps.viewCache ? await deps.viewCache.tee(ref, upstream) : upstream;
+      const stream = cache ? await cache.tee(plain, upstream) : upstream;
       const contentType =
         res.contentType && res.contentType.startsWith('image/') ? res.contentType : mimeFor(ref.filename);
       return { stream, contentType, contentLength: res.contentLength, cached: false };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ComfyConnection, ComfyPool } from '@comfy-gateway/comfy-core';
+import type { ComfyPool } from '@comfy-gateway/comfy-core';
 import { contentHash } from '@comfy-gateway/comfy-core/cache';
 import type { ComfyQueueResponse, JobKind, User, Workflow } from '@comfy-gateway/schema';
 import type { ServerConfig } from '../env.ts';
@@ -24,14 +24,15 @@ export interface JobSubmission {
 
 /**
  * Accepting a job: checks, the gateway-wide and per-user caps, then the ledger row (`queued`)
- * under a prompt id picked here, then ComfyUI. An upstream refusal removes the row again.
+ * under a prompt id picked here, then the gateway queue. When a server has room the job is sent at
+ * once and ComfyUI's refusal is the submit's answer (the row goes again); a timeout or a lost
+ * connection is no refusal: the row stays and the server's queue and history decide.
  */
 export function createJobAcceptor(deps: {
   config: Pick<ServerConfig, 'queueMaxPending' | 'userMaxActiveJobs' | 'nodeAllowlist'>;
   ledger: JobLedger;
-  conn: () => ComfyConnection;
-  /** Several servers: accepted jobs go to the pool's gateway queue instead of straight to ComfyUI. */
-  pool?: ComfyPool | null;
+  /** The pool; 503 COMFY_DISABLED when the integration is off. */
+  pool: () => ComfyPool;
   now?: () => number;
 }) {
   const now = deps.now ?? Date.now;
@@ -40,10 +41,9 @@ export function createJobAcceptor(deps: {
 
   return async (s: JobSubmission): Promise<ComfyQueueResponse> => {
     guardWorkflow(s.workflow, { allowlist: deps.config.nodeAllowlist });
-    const pool = deps.pool ?? null;
-    const c = pool ? null : deps.conn();
+    const pool = deps.pool();
     const cap = deps.config.queueMaxPending;
-    const active = pool ? pool.activeCount() : (c?.tracker.activeCount() ?? 0);
+    const active = pool.activeCount();
     if (cap !== null && active + reserved >= cap) {
       throw new GatewayError(
         'RATE_LIMITED',
@@ -55,7 +55,7 @@ export function createJobAcceptor(deps: {
     try {
       const maxActive = (await deps.ledger.capOf(s.user.id)) ?? deps.config.userMaxActiveJobs;
       const promptId = randomUUID();
-      const gatewayClientId = pool ? pool.clientId : (c?.clientId ?? '');
+      const gatewayClientId = pool.clientId;
       const ownSocket = s.clientId === undefined || s.clientId === gatewayClientId;
       const accepted = await deps.ledger.accept(
         {
@@ -79,9 +79,9 @@ export function createJobAcceptor(deps: {
           { retry_after_s: RETRY_AFTER_S },
         );
       }
-      if (pool) {
+      try {
         // The row is written: the job waits in the gateway queue (a restart rebuilds it from the ledger).
-        pool.submit({
+        await pool.submit({
           promptId,
           owner: String(s.user.id),
           priority: s.priority ?? 0,
@@ -89,19 +89,11 @@ export function createJobAcceptor(deps: {
           clientId: s.clientId,
           createdAt: now(),
         });
-        return { prompt_id: promptId, client_id: s.clientId ?? gatewayClientId };
-      }
-      if (!c) throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled');
-      try {
-        const res = await c.queue(s.workflow, {
-          promptId,
-          ...(s.clientId !== undefined ? { clientId: s.clientId } : {}),
-        });
-        return { prompt_id: res.prompt_id, client_id: res.client_id };
       } catch (err) {
         await deps.ledger.remove(promptId);
         throw err;
       }
+      return { prompt_id: promptId, client_id: s.clientId ?? gatewayClientId };
     } finally {
       reserved--;
     }

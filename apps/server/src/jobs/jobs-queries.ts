@@ -6,7 +6,10 @@ import type { JobLedger } from './job-ledger.ts';
 import { toJobRecord, toJobSummary } from './job-record.ts';
 
 /** `jobs.list` / `jobs.byId`: the caller's own jobs from the ledger; admins may ask for anyone's. */
-export function createJobsQueries(ledger: JobLedger) {
+export function createJobsQueries(ledger: JobLedger, o: { nameBackends?: boolean } = {}) {
+  // One server is not named (its default name is host:port, which users must not see).
+  const shown = <T extends { backend: string | null }>(j: T): T =>
+    o.nameBackends === false ? { ...j, backend: null } : j;
   return {
     async list(q: JobListQuery, caller: Caller): Promise<JobList> {
       if (q.user !== undefined && q.user !== caller.id && !isAdmin(caller))
@@ -19,13 +22,13 @@ export function createJobsQueries(ledger: JobLedger) {
         cursor: q.cursor,
         limit: q.limit,
       });
-      return { items: page.items.map(toJobSummary), next_cursor: page.nextCursor };
+      return { items: page.items.map((j) => shown(toJobSummary(j))), next_cursor: page.nextCursor };
     },
 
     async byId(promptId: string, caller: Caller): Promise<JobRecord> {
       const row = await requireJob(ledger, promptId, caller);
       if (!row) throw unknownPrompt(promptId);
-      return toJobRecord(row);
+      return shown(toJobRecord(row));
     },
   };
 }

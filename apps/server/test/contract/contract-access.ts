@@ -77,7 +77,7 @@ export async function checkOwnershipAndCaps(app: ComfyTestApp, call: Call): Prom
 
   const cancelled = await call('POST', '/api/comfy/cancel/{prompt_id}', { ...prompt, token: alice.token });
   expect(cancelled.body).toMatchObject({ prompt_id: promptId, cancelled: true });
-  await app.services.comfy.conn().tracker.waitForEnd(promptId);
+  await app.services.comfy.waitForEnd(promptId);
 }
 
 /**

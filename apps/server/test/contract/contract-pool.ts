@@ -41,7 +41,7 @@ export async function checkPriority(app: ComfyTestApp, call: Call): Promise<void
   expect((await call('PATCH', JOB, unknown)).status).toBe(404);
   // One ComfyUI server: there is no pool to drain.
   expect((await call('POST', DRAIN, { params: { name: 'default' } })).status).toBe(404);
-  await app.services.comfy.conn().tracker.waitForEnd(prompt.params.prompt_id);
+  await app.services.comfy.waitForEnd(prompt.params.prompt_id);
 }
 
 /** Two servers behind one gateway: drain/resume, `backend` on object-info and view, health. */

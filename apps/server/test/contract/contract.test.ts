@@ -198,7 +198,7 @@ describe('every REST answer matches the OpenAPI document', () => {
 
     const prompt = { params: { prompt_id: queued.body['prompt_id'] as string } };
     const unknown = { params: { prompt_id: 'no-such-prompt' } };
-    await app.services.comfy.conn().tracker.waitForEnd(prompt.params.prompt_id);
+    await app.services.comfy.waitForEnd(prompt.params.prompt_id);
     expect((await call('GET', '/api/comfy/status/{prompt_id}', prompt)).status).toBe(200);
     expect((await call('GET', '/api/comfy/status/{prompt_id}', unknown)).status).toBe(404);
     const history = await call('GET', '/api/comfy/history/{prompt_id}', prompt);
@@ -345,6 +345,6 @@ describe('with QUEUE_MAX_PENDING reached', () => {
     expect((await cappedCall('POST', '/api/comfy/text2img', { json: t2i })).status).toBe(429);
     const promptId = long.body['prompt_id'] as string;
     await cappedCall('POST', '/api/comfy/cancel/{prompt_id}', { params: { prompt_id: promptId } });
-    await capped.services.comfy.conn().tracker.waitForEnd(promptId);
+    await capped.services.comfy.waitForEnd(promptId);
   });
 });

@@ -39,7 +39,7 @@ export async function simTruth(app: ComfyTestApp, promptId: string): Promise<'co
 /** The gateway's final snapshot, or a test failure after `ms`. */
 export function finalOf(app: ComfyTestApp, promptId: string, ms = 20_000): Promise<JobSnapshot> {
   return Promise.race([
-    app.services.comfy.conn().tracker.waitForEnd(promptId),
+    app.services.comfy.waitForEnd(promptId),
     new Promise<never>((_, reject) =>
       setTimeout(() => reject(new Error(`${promptId} did not end within ${ms} ms`)), ms).unref(),
     ),

@@ -25,7 +25,7 @@ export async function submitOk(app: ComfyTestApp, token: string, workflow: unkno
 
 /** Waits until the gateway's tracker saw the prompt end. */
 export async function untilEnded(app: ComfyTestApp, promptId: string): Promise<JobSnapshot> {
-  return app.services.comfy.conn().tracker.waitForEnd(promptId);
+  return app.services.comfy.waitForEnd(promptId);
 }
 
 /** Rows of the ledger, oldest first. */

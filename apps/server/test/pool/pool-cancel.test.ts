@@ -15,13 +15,17 @@ describe('pool: cancel, queue view and the tRPC twins', () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++)
       ids.push(await queueOk(app, u.token, { workflow: modelWorkflow('a.safetensors', i, 10) }));
+    const tracker = app.pool.member('s1').connection.tracker;
+    await expect.poll(() => tracker.get(must(ids[0]))?.status).toBe('running');
     const queue = (await (await app.request('/api/comfy/queue', { token: u.token })).json()) as {
       running: Array<{ prompt_id?: string; backend?: string }>;
       pending: Array<{ prompt_id?: string; position: number; backend?: string }>;
     };
     const gateway = queue.pending.filter((p) => p.backend === undefined);
     expect(gateway.map((p) => p.prompt_id)).toEqual(ids.slice(2));
-    expect(gateway.map((p) => p.position)).toEqual([0, 1, 2]);
+    // After the one job waiting on s1 (position 0 there): one sequence.
+    expect(queue.pending[0]).toMatchObject({ prompt_id: ids[1], position: 0, backend: 's1' });
+    expect(gateway.map((p) => p.position)).toEqual([1, 2, 3]);
 
     // Waiting in the gateway queue: removed there, ComfyUI never sees it.
     const waiting = must(ids[4]);

@@ -53,6 +53,15 @@ export function createDispatcher(o: DispatcherOptions) {
   // Ended here: kept (with their buffered events) a minute for streams that resume.
   const endedHere = new Map<string, JobRecord>();
   const lastServed = new Map<string, number>();
+  // Submits waiting for their job's first dispatch attempt (see `enqueue`'s `untilSent`).
+  const submitters = new Map<string, { resolve: () => void; reject: (err: unknown) => void }>();
+  const settle = (id: string, err?: unknown) => {
+    const s = submitters.get(id);
+    if (!s) return;
+    submitters.delete(id);
+    if (err === undefined) s.resolve();
+    else s.reject(err);
+  };
   let served = 0;
   let seq = 0;
   let pumpTimer: unknown = null;
@@ -60,7 +69,7 @@ export function createDispatcher(o: DispatcherOptions) {
   let closed = false;
 
   const usable = (m: PoolMember) =>
-    !m.draining && m.connection.watchdog.state === 'connected' && m.objectInfo !== null;
+    !m.draining && !m.fenced && m.connection.watchdog.state === 'connected' && m.objectInfo !== null;
   const load = (m: PoolMember) => [...flights.values()].filter((f) => f.member === m).length;
   const capable = (m: PoolMember, h: Held): boolean => {
     if (!m.objectInfo) return false;
@@ -98,12 +107,19 @@ export function createDispatcher(o: DispatcherOptions) {
     });
   };
 
+  /** Jobs sent to a server and not started there: they come before the gateway queue. */
+  const waitingOnServers = () =>
+    [...flights.values()].filter(
+      (f) => f.posting || f.member.connection.tracker.get(f.entry.promptId)?.status === 'queued',
+    ).length;
+
   /** Queue positions changed: every waiting job whose place moved gets a fresh snapshot. */
   const refreshPositions = () => {
+    const ahead = waitingOnServers();
     order().forEach((e, i) => {
       const h = waiting.get(e.promptId);
-      if (!h || h.record.queuePosition === i) return;
-      h.record.queuePosition = i;
+      if (!h || h.record.queuePosition === ahead + i) return;
+      h.record.queuePosition = ahead + i;
       emit(e.promptId, { type: 'status', snapshot: snapshotOf(h.record) });
     });
   };
@@ -139,6 +155,8 @@ export function createDispatcher(o: DispatcherOptions) {
       if (!sent) break;
     }
     refreshPositions();
+    // Submits whose job is still waiting: accepted into the gateway queue.
+    for (const id of [...submitters.keys()]) if (waiting.has(id)) settle(id);
     sweep();
   };
 
@@ -153,20 +171,35 @@ export function createDispatcher(o: DispatcherOptions) {
       try {
         await writes.get(id);
         await repository.assign(id, m.name);
+        // Nothing that arrived before this POST belongs to this run (an old copy's late frames).
+        m.connection.tracker.forget([id]);
         await m.connection.queue(h.workflow, {
           promptId: id,
           ...(h.clientId !== undefined ? { clientId: h.clientId } : {}),
         });
         f.posting = false;
+        settle(id);
         if (f.cancelAfterPost) {
           m.connection.tracker.markCancelRequested(id);
           await m.connection.client.deleteQueued([id]);
           await m.connection.client.interrupt(id);
         }
       } catch (err) {
-        if (flights.get(id) !== f) return;
+        if (flights.get(id) !== f) return settle(id);
+        if (f.posting && isAmbiguous(err)) {
+          // ComfyUI may have queued it: its tracker follows it, and takes it back as lost if absent.
+          f.posting = false;
+          m.connection.tracker.track(id, { prompt: h.workflow, ownSocket: h.clientId === undefined });
+          void m.connection.tracker.reconcile().catch((e: unknown) => o.onError('dispatcher.reconcile', e));
+          return settle(id);
+        }
         flights.delete(id);
-        if (isGatewayError(err) && err.code === 'COMFY_VALIDATION') {
+        if (submitters.has(id)) {
+          // The submit is still waiting: ComfyUI's refusal is its answer, and the job goes.
+          waiting.delete(id);
+          bus.drop(id);
+          settle(id, err);
+        } else if (isGatewayError(err) && err.code === 'COMFY_VALIDATION') {
           finishHeld(h, 'failed', { code: 'comfy_validation', message: err.message });
         } else {
           o.onError('dispatcher.dispatch', err);
@@ -204,6 +237,7 @@ export function createDispatcher(o: DispatcherOptions) {
   const finishHeld = (h: Held, status: JobStatus, error?: JobError) => {
     const id = h.entry.promptId;
     waiting.delete(id);
+    settle(id);
     const job = h.record;
     job.status = status;
     job.finishedAt = now();
@@ -286,10 +320,28 @@ export function createDispatcher(o: DispatcherOptions) {
       const h = hold(job, { retries: o.retryOnLoss, floor: o2.floor ?? 0 });
       waiting.set(job.promptId, h);
       bus.open(job.promptId, { floor: o2.floor ?? 0, onReserve: (floor) => save(h, floor) });
+      // The channel's reserved ceiling goes to the row now: a restart numbers above what was sent.
+      save(h);
       refreshPositions();
       schedulePump();
       return snapshotOf(h.record);
     },
+
+    /**
+     * Resolves once the job's first dispatch pass is over: sent (or possibly sent), or left waiting
+     * in the gateway queue. Rejects with ComfyUI's answer when the server refused it outright; the
+     * job is then gone (the caller removes its row), as a refused submit leaves nothing behind.
+     */
+    untilSent(promptId: string): Promise<void> {
+      if (!waiting.has(promptId)) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        submitters.set(promptId, { resolve, reject });
+        schedulePump();
+      });
+    },
+
+    /** Queue positions may have moved (a job started on its server). */
+    refresh: () => refreshPositions(),
 
     /** A job found on a server at restart: counted as in flight there. */
     adoptFlight(job: PoolJob, member: PoolMember): void {
@@ -372,6 +424,7 @@ export function createDispatcher(o: DispatcherOptions) {
     poke: () => schedulePump(),
     close() {
       closed = true;
+      for (const id of [...submitters.keys()]) settle(id);
       if (pumpTimer !== null) timers.clearTimeout(pumpTimer);
       if (sweepTimer !== null) timers.clearTimeout(sweepTimer);
       pumpTimer = sweepTimer = null;
@@ -380,3 +433,8 @@ export function createDispatcher(o: DispatcherOptions) {
 }
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;
+
+/** No answer from ComfyUI (timeout, connection lost): it may have queued the prompt anyway. */
+function isAmbiguous(err: unknown): boolean {
+  return isGatewayError(err) && (err.code === 'COMFY_TIMEOUT' || err.code === 'COMFY_UNAVAILABLE');
+}

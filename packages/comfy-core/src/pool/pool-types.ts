@@ -13,6 +13,11 @@ export interface PoolMember {
   connection: ComfyConnection;
   /** No new jobs; running ones finish. */
   draining: boolean;
+  /**
+   * No new jobs until the copies of moved jobs this server may still hold are removed (set while it
+   * is not connected, cleared once `removeStaleCopies` is done after a connect).
+   */
+  fenced: boolean;
   /** The last object_info read (capability checks are synchronous); null until first connect. */
   objectInfo: ComfyObjectInfo | null;
   /** Bumped whenever `objectInfo` changes, so cached capability answers are redone. */

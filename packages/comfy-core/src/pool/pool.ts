@@ -3,6 +3,7 @@ import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { ComfyObjectInfo, ConnectionState, JobSnapshot, Workflow } from '@comfy-gateway/schema';
 import { createComfyConnection } from '../connection.ts';
 import type { ComfyConnectionOptions } from '../connection.ts';
+import type { CacheResult } from '../cache/ttl-cache.ts';
 import { GatewayError } from '../errors.ts';
 import { defaultTimers } from '../timers.ts';
 import { createJobEvents } from '../tracker/job-events.ts';
@@ -13,6 +14,7 @@ import type { ErrorHook, MetricHook, TrackedEvent } from '../types.ts';
 import type { WorkflowIssue } from '../builder/validate.ts';
 import { mergeObjectInfo, missingCapabilities } from './capability.ts';
 import { createDispatcher } from './dispatcher.ts';
+import { removeStaleCopies } from './stale-copies.ts';
 import type { PoolJob, PoolMember, PoolRepository } from './pool-types.ts';
 
 export interface PoolBackend {
@@ -71,15 +73,21 @@ export function createComfyPool(opts: ComfyPoolOptions) {
       baseUrl: b.baseUrl,
       clientId,
       onMetric: (name, labels) => metric(name, { ...labels, backend: b.name }),
-      // This server's tracker follows again only the jobs that were sent to it.
+      // This server's tracker follows only the jobs that were sent to it.
       repository: {
         saveState: (s) => repository.saveState(s),
-        load: (id) => repository.load(id),
+        load: async (id) => {
+          const stored = await repository.load(id);
+          const elsewhere =
+            stored && !isFinalJobStatus(stored.status) && dispatcher?.flightOf(id)?.name !== b.name;
+          return elsewhere ? undefined : stored;
+        },
         listUnfinished: async () =>
           (await repository.listPending()).filter((p) => p.backend === b.name).map((p) => p.stored),
       },
       pool: {
-        backend: b.name,
+        // One server is not named in snapshots and images (its default name is host:port).
+        ...(opts.backends.length > 1 ? { backend: b.name } : {}),
         events: bus,
         onLost: (job, error) => dispatcher?.lost(b.name, job, error) ?? false,
       },
@@ -92,6 +100,7 @@ export function createComfyPool(opts: ComfyPoolOptions) {
       maxInFlight: b.maxInFlight ?? 2,
       connection,
       draining: false,
+      fenced: true,
       objectInfo: null,
       infoVersion: 0,
     };
@@ -116,21 +125,55 @@ export function createComfyPool(opts: ComfyPoolOptions) {
       ? refreshInfo(m).catch(() => m.objectInfo)
       : Promise.resolve(m.objectInfo);
 
-  const refreshInfo = async (m: PoolMember, refresh = false): Promise<ComfyObjectInfo> => {
+  const infoResult = async (m: PoolMember, refresh = false): Promise<CacheResult<ComfyObjectInfo>> => {
     const r = await m.connection.getObjectInfo({ refresh });
     if (m.objectInfo !== r.value) {
       m.objectInfo = r.value;
       m.infoVersion++;
       d.poke();
     }
-    return r.value;
+    return r;
+  };
+  const refreshInfo = async (m: PoolMember, refresh = false): Promise<ComfyObjectInfo> =>
+    (await infoResult(m, refresh)).value;
+
+  const fenceMs = Math.min(opts.pollIntervalMs ?? 1000, 250);
+  /** After a (re)connect: the server gets work again once the stale copies it holds are gone. */
+  const unfence = async (m: PoolMember, connects: () => number, mine: number) => {
+    const current = () => connects() === mine && m.connection.watchdog.state === 'connected';
+    while (current()) {
+      try {
+        const removed = await removeStaleCopies({
+          client: m.connection.client,
+          assignedHere: (id) => d.flightOf(id) === m,
+          isGatewayJob: async (id) => (await repository.load(id)) !== undefined,
+          timers,
+          pollMs: fenceMs,
+          current,
+        });
+        m.connection.tracker.forget(removed);
+        if (!current()) return;
+        if (removed.length > 0) metric('stale_removed', { backend: m.name });
+        m.fenced = false;
+        d.poke();
+        return;
+      } catch (err) {
+        onError('pool.staleCopies', err);
+        await new Promise<void>((r) => timers.setTimeout(() => r(), fenceMs));
+      }
+    }
   };
 
   for (const m of members) {
+    let connects = 0;
     m.connection.tracker.onEnd((s) => d.ended(s.prompt_id));
+    m.connection.tracker.onChange(() => d.refresh());
     m.connection.watchdog.onState(({ to }) => {
-      if (to === 'connected')
+      const mine = ++connects;
+      if (to === 'connected') {
         void refreshInfo(m, true).catch((err: unknown) => onError('pool.objectInfo', err));
+        void unfence(m, () => connects, mine);
+      } else m.fenced = true;
       d.poke();
     });
   }
@@ -150,11 +193,21 @@ export function createComfyPool(opts: ComfyPoolOptions) {
     const m = holder(promptId) ?? d.flightOf(promptId);
     if (m) return m.connection.tracker.openStream(promptId, o);
     const stored = await repository.load(promptId);
-    if (!stored) return undefined;
+    // Not the gateway's: a prompt some server holds (queued there by another program).
+    if (!stored) return foreignStream(promptId, o);
     if (isFinalJobStatus(stored.status)) return openJobStream(bus, { stored }, o);
     // Between two holders (a move in progress): ask again once it has landed.
     const again = d.record(promptId) ?? holder(promptId);
     return again ? openStream(promptId, o) : undefined;
+  };
+
+  /** A prompt the gateway has no record of, looked up on each server in turn. */
+  const foreignStream = async (promptId: string, o: StreamOptions): Promise<JobStream | undefined> => {
+    for (const m of members) {
+      const s = await m.connection.tracker.openStream(promptId, o).catch(() => undefined);
+      if (s) return s;
+    }
+    return undefined;
   };
 
   return {
@@ -190,8 +243,38 @@ export function createComfyPool(opts: ComfyPoolOptions) {
       await Promise.all(members.map((m) => m.connection.stop()));
     },
 
-    /** An accepted job (ledger row written) into the gateway queue. */
-    submit: (job: PoolJob): JobSnapshot => d.enqueue(job),
+    /**
+     * An accepted job (ledger row written) into the gateway queue. Resolves after its first
+     * dispatch pass (sent, or waiting for room); rejects when ComfyUI refused it outright.
+     */
+    async submit(job: PoolJob): Promise<JobSnapshot> {
+      const snapshot = d.enqueue(job);
+      await d.untilSent(job.promptId);
+      return snapshot;
+    },
+
+    /** Resolves with the job's final snapshot (NOT_FOUND for an unknown prompt). */
+    async waitForEnd(promptId: string, o: { signal?: AbortSignal } = {}): Promise<JobSnapshot> {
+      const s = await openStream(promptId, o.signal ? { signal: o.signal } : {});
+      if (!s) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
+      for await (const e of s) if (e.event.type === 'done') return e.event.snapshot;
+      throw o.signal?.reason ?? new Error(`the stream of ${promptId} ended without done`);
+    },
+
+    /** One server's object_info as its cache holds it (hash, age, staleness). */
+    objectInfoOf: (name: string, o: { refresh?: boolean } = {}): Promise<CacheResult<ComfyObjectInfo>> =>
+      infoResult(member(name), o.refresh),
+
+    /** A prompt the gateway has no record of, from whichever server holds it (admins). */
+    async lookupForeign(
+      promptId: string,
+    ): Promise<{ member: PoolMember; snapshot: JobSnapshot } | undefined> {
+      for (const m of members) {
+        const snapshot = await m.connection.tracker.lookup(promptId);
+        if (snapshot) return { member: m, snapshot };
+      }
+      return undefined;
+    },
 
     /**
      * Which servers lack what the workflow needs: empty when one known server can run it (or a

@@ -40,6 +40,10 @@ export function createEarlyEvents(now: () => number) {
       byPrompt.delete(promptId);
       return entry && now() - entry.at <= MAX_AGE_MS ? entry.events : [];
     },
+    /** Forgets what arrived for this prompt (a copy the gateway removed, or a fresh dispatch). */
+    drop(promptId: string): void {
+      byPrompt.delete(promptId);
+    },
     size: () => byPrompt.size,
   };
 }

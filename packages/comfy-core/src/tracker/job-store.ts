@@ -37,6 +37,7 @@ export function createJobStore(opts: JobStoreOptions) {
   const writer = createJobWriter({ repository: opts.repository, onError: opts.onError });
   const savedKeys = new WeakMap<JobRecord, string>();
   const endListeners = new Set<(s: JobSnapshot) => void>();
+  const changeListeners = new Set<(job: JobRecord) => void>();
 
   /** Saves the job when a durable field changed since the last save; progress alone does not. */
   const persist = (job: JobRecord, floor = bus.ids(job.id)?.floor ?? 0): void => {
@@ -51,6 +52,7 @@ export function createJobStore(opts: JobStoreOptions) {
     if (savedKeys.get(job) === key) return;
     savedKeys.set(job, key);
     writer.save(stateOf(job, floor));
+    for (const l of changeListeners) l(job);
   };
 
   /** Finished jobs without listeners go when too many or too old; active ones always stay. */
@@ -111,6 +113,12 @@ export function createJobStore(opts: JobStoreOptions) {
       opts.metric('job_end', { status, followed_by: job.ownSocket ? 'socket' : 'polling' });
       for (const l of endListeners) l(snap);
       prune();
+    },
+
+    /** A durable change (status, images, error, times) of any job. */
+    onChange: (listener: (job: JobRecord) => void): (() => void) => {
+      changeListeners.add(listener);
+      return () => changeListeners.delete(listener);
     },
 
     onEnd: (listener: (s: JobSnapshot) => void): (() => void) => {

@@ -297,6 +297,14 @@ export function createJobTracker(opts: JobTrackerOptions) {
       if (!isFinal(job)) apply(job, ev);
     },
 
+    /**
+     * Drops the early socket events of prompts this tracker must not apply: a stale copy the pool
+     * removed, or anything before a fresh dispatch of the id (a job moved back to this server).
+     */
+    forget(promptIds: readonly string[]): void {
+      for (const id of promptIds) early.drop(id);
+    },
+
     /** Marks that the gateway asked ComfyUI to drop or interrupt this prompt. */
     markCancelRequested(promptId: string): void {
       const job = jobs.get(promptId);
@@ -322,6 +330,8 @@ export function createJobTracker(opts: JobTrackerOptions) {
 
     /** Every prompt's final snapshot (metrics, logs). */
     onEnd: store.onEnd,
+    /** A durable change of a prompt (e.g. it started): the pool renumbers its queue. */
+    onChange: store.onChange,
 
     /** Socket down: active prompts are polled every pollIntervalMs until it is back. */
     setSocketUp: poller.setSocketUp,
