@@ -4,6 +4,6 @@ import type { Kysely } from 'kysely';
 export type DbDialect = 'sqlite' | 'postgres';
 
 /** Which database a handle (or a transaction of it) talks to; for the few statements that differ. */
-export function dialectOf(db: Kysely<unknown>): DbDialect {
+export function dialectOf<DB>(db: Kysely<DB>): DbDialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }

@@ -15,9 +15,11 @@ export interface Migration {
 // Instances starting together on one PostgreSQL take turns: one migrates, the others then see it done.
 const MIGRATION_LOCK = 0x636f6d66;
 
-async function inLockedTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any -- see Migration
+async function inLockedTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any -- see Migration
   return db.transaction().execute(async (trx) => {
-    if (dialectOf(trx) === 'postgres') await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
+    if (dialectOf(trx) === 'postgres')
+      await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
     return fn(trx);
   });
 }
@@ -27,7 +29,11 @@ async function inLockedTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) =>
  * transaction each; returns how many ran. A set, not MAX(version): a version numbered below an
  * applied one (a branch merged later) still runs.
  */
-export async function migrate(db: Kysely<any>, migrations: readonly Migration[] = MIGRATIONS): Promise<number> { // eslint-disable-line @typescript-eslint/no-explicit-any -- see Migration
+export async function migrate(
+  db: Kysely<any>,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any -- see Migration
   const dialect = dialectOf(db);
   await inLockedTransaction(db, (trx) =>
     sql`CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -10,7 +10,7 @@ import type { Migration } from './migrate.ts';
  */
 const ID: Record<DbDialect, string> = { sqlite: 'INTEGER PRIMARY KEY', postgres: 'SERIAL PRIMARY KEY' };
 
-async function run(db: Kysely<unknown>, statements: string[]): Promise<void> {
+async function run<DB>(db: Kysely<DB>, statements: string[]): Promise<void> {
   // One statement per call: better-sqlite3 prepares exactly one.
   for (const s of statements) await sql.raw(s).execute(db);
 }
@@ -172,7 +172,6 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 5,
     name: 'job-acceptance-order',
     // Pending jobs reload in acceptance order: SQLite has it as rowid, PostgreSQL gets a sequence.
-    up: (db, d) =>
-      run(db, d === 'postgres' ? ['ALTER TABLE jobs ADD COLUMN seq BIGSERIAL'] : []),
+    up: (db, d) => run(db, d === 'postgres' ? ['ALTER TABLE jobs ADD COLUMN seq BIGSERIAL'] : []),
   },
 ];

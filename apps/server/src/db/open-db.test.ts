@@ -73,7 +73,10 @@ describe.each(DIALECTS)('database on %s', (dialect) => {
       .insertInto('users')
       .values(user('alice@example.COM'))
       .execute()
-      .then(() => null, (e: unknown) => e);
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(isUniqueViolation(err)).toBe(true);
     expect(isUniqueViolation(new Error('other'))).toBe(false);
   });
@@ -92,7 +95,7 @@ describe('database on postgres, several instances', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cg-db-'));
     const opened = await Promise.all([1, 2, 3].map(() => openDatabase({ rootDir: dir, databaseUrl: url })));
     try {
-      const rows = await opened[0]!.selectFrom('schema_migrations').select('version').execute();
+      const rows = (await opened[0]?.selectFrom('schema_migrations').select('version').execute()) ?? [];
       expect(rows.map((r) => r.version).sort((a, b) => a - b)).toEqual(ALL_VERSIONS);
     } finally {
       await Promise.all(opened.map((db) => db.destroy()));
@@ -123,41 +126,78 @@ describe('a SQLite database made before PostgreSQL support', () => {
     const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-legacy-'));
     try {
       const old = new Database(path.join(rootDir, DB_FILE_NAME));
-      old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      old.exec(
+        'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+      );
       for (const m of [...LEGACY_SQLITE_MIGRATIONS].sort((a, b) => a.version - b.version)) {
         old.exec(m.sql);
         old.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
       }
-      old.prepare("INSERT INTO users (email, password_hash, role, created_at, max_active_jobs) VALUES ('Ann@Example.com', 'h', 'admin', 1700000000000, 3)").run();
-      old.prepare("INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at) VALUES (1, 'ci', 'cg_', 'th', 1700000000001)").run();
-      old.prepare(`INSERT INTO jobs (prompt_id, owner_id, kind, status, images_json, created_at, own_socket)
-        VALUES ('p1', 1, 'text2img', 'completed', '[{"filename":"a.png","subfolder":"","type":"output"}]', 1700000000002, 1)`).run();
+      old
+        .prepare(
+          "INSERT INTO users (email, password_hash, role, created_at, max_active_jobs) VALUES ('Ann@Example.com', 'h', 'admin', 1700000000000, 3)",
+        )
+        .run();
+      old
+        .prepare(
+          "INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at) VALUES (1, 'ci', 'cg_', 'th', 1700000000001)",
+        )
+        .run();
+      old
+        .prepare(
+          `INSERT INTO jobs (prompt_id, owner_id, kind, status, images_json, created_at, own_socket)
+        VALUES ('p1', 1, 'text2img', 'completed', '[{"filename":"a.png","subfolder":"","type":"output"}]', 1700000000002, 1)`,
+        )
+        .run();
       old.prepare("INSERT INTO job_images VALUES ('p1', 'output', '', 'a.png')").run();
-      old.prepare(`INSERT INTO gallery (id, hash, path, sidecar_path, mime, size, created_at, created_by)
-        VALUES ('g1', 'h1', 'generated/x.png', 'generated/x.json', 'image/png', 10, '2026-01-01T00:00:00.000Z', 1)`).run();
+      old
+        .prepare(
+          `INSERT INTO gallery (id, hash, path, sidecar_path, mime, size, created_at, created_by)
+        VALUES ('g1', 'h1', 'generated/x.png', 'generated/x.json', 'image/png', 10, '2026-01-01T00:00:00.000Z', 1)`,
+        )
+        .run();
       old.close();
 
       const db = await openDatabase({ rootDir });
       try {
         expect(await db.selectFrom('users').selectAll().execute()).toEqual([
-          { id: 1, email: 'Ann@Example.com', password_hash: 'h', role: 'admin', active: 1, created_at: 1700000000000, max_active_jobs: 3 },
+          {
+            id: 1,
+            email: 'Ann@Example.com',
+            password_hash: 'h',
+            role: 'admin',
+            active: 1,
+            created_at: 1700000000000,
+            max_active_jobs: 3,
+          },
         ]);
         expect(await db.selectFrom('api_tokens').select(['name', 'scopes']).execute()).toEqual([
           { name: 'ci', scopes: 'read,generate' },
         ]);
-        expect(await db.selectFrom('jobs').select(['prompt_id', 'status', 'owner_id', 'created_at']).execute()).toEqual([
-          { prompt_id: 'p1', status: 'completed', owner_id: 1, created_at: 1700000000002 },
+        expect(
+          await db.selectFrom('jobs').select(['prompt_id', 'status', 'owner_id', 'created_at']).execute(),
+        ).toEqual([{ prompt_id: 'p1', status: 'completed', owner_id: 1, created_at: 1700000000002 }]);
+        expect(await db.selectFrom('job_images').select('filename').execute()).toEqual([
+          { filename: 'a.png' },
         ]);
-        expect(await db.selectFrom('job_images').select('filename').execute()).toEqual([{ filename: 'a.png' }]);
-        expect(await db.selectFrom('gallery').select(['id', 'created_by']).execute()).toEqual([{ id: 'g1', created_by: 1 }]);
-        const versions = await db.selectFrom('schema_migrations').select('version').orderBy('version').execute();
+        expect(await db.selectFrom('gallery').select(['id', 'created_by']).execute()).toEqual([
+          { id: 'g1', created_by: 1 },
+        ]);
+        const versions = await db
+          .selectFrom('schema_migrations')
+          .select('version')
+          .orderBy('version')
+          .execute();
         expect(versions.map((v) => v.version)).toEqual(ALL_VERSIONS);
         // The old COLLATE NOCASE constraint still holds, and reads as a unique violation.
         const dup = await db
           .insertInto('users')
           .values({ email: 'ann@example.com', password_hash: 'h', role: 'user', created_at: 2 })
           .execute()
-          .then(() => null, (e: unknown) => e);
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
         expect(isUniqueViolation(dup)).toBe(true);
       } finally {
         await db.destroy();

@@ -32,15 +32,10 @@ function sqliteDialect(rootDir: string): SqliteDialect {
 }
 
 function postgresDialect(url: string): PostgresDialect {
-  const pool = new pg.Pool({
-    connectionString: url,
-    connectionTimeoutMillis: 5000,
-    // Times are epoch ms in BIGINT and COUNT(*) is BIGINT: both fit a JS number.
-    types: {
-      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format as 'text'),
-    } as pg.CustomTypesConfig,
-  });
+  // Times are epoch ms in BIGINT and COUNT(*) is BIGINT: both fit a JS number (per pool, not global).
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(INT8_OID, Number);
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 5000, types });
   // An idle connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return new PostgresDialect({ pool });

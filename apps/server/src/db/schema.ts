@@ -1,4 +1,4 @@
-import type { JobKind, JobStatus, Role } from '@comfy-gateway/schema';
+import type { GalleryItem, JobKind, JobStatus, Role } from '@comfy-gateway/schema';
 import type { Generated } from 'kysely';
 
 /**
@@ -56,7 +56,7 @@ export interface GalleryTable {
   prompt_id: string | null;
   path: string;
   sidecar_path: string;
-  mime: string;
+  mime: GalleryItem['mime'];
   size: number;
   width: number | null;
   height: number | null;
