@@ -94,7 +94,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     attach(server) {
       server.on('upgrade', (req, socket, head) => {
         if (shuttingDown) socket.destroy();
-        else ws.handleUpgrade(req, socket, head);
+        else void ws.handleUpgrade(req, socket, head);
       });
     },
     async close() {

@@ -78,6 +78,16 @@ export const urlListVar: VarSpec<string> = {
   expected: 'an http(s) URL, or several separated by commas',
 };
 
+/** A PostgreSQL connection URL; secret, since it usually carries a password. */
+export const postgresUrlVar: VarSpec<string> = {
+  schema: z
+    .string()
+    .trim()
+    .pipe(z.url({ protocol: /^postgres(ql)?$/ })),
+  expected: 'a postgres:// or postgresql:// URL',
+  secret: true,
+};
+
 /** One of a fixed list. */
 export function enumVar<T extends string>(values: readonly [T, ...T[]]): VarSpec<T> {
   return {

@@ -6,7 +6,16 @@ import { isCommonPassword } from './auth/password-policy.ts';
 import { backendsVar, resolveBackends } from './backends-config.ts';
 import type { BackendConfig } from './backends-config.ts';
 import { ConfigError } from './config-error.ts';
-import { boolVar, enumVar, intVar, numberVar, readVar, stringVar, urlListVar } from './env-vars.ts';
+import {
+  boolVar,
+  enumVar,
+  intVar,
+  numberVar,
+  postgresUrlVar,
+  readVar,
+  stringVar,
+  urlListVar,
+} from './env-vars.ts';
 import type { Env, VarSpec } from './env-vars.ts';
 
 export { ConfigError };
@@ -33,6 +42,8 @@ export interface ServerConfig {
   /** The seed's AppConfig, with `comfy_image_dir` resolved to an absolute path. */
   app: AppConfig & { comfy_image_dir: string };
   rootDir: string;
+  /** `DATABASE_URL`: PostgreSQL for users, sessions, tokens, jobs, gallery index, idempotency; null: SQLite in ROOT_DIR. */
+  databaseUrl: string | null;
   configFile: string | null;
   host: string;
   port: number;
@@ -94,6 +105,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
       comfy_image_dir: path.resolve(cwd, app.comfy_image_dir ?? path.join(rootDir, 'comfy_images')),
     },
     rootDir,
+    databaseUrl: readVar(env, 'DATABASE_URL', postgresUrlVar) ?? null,
     configFile,
     host: readVar(env, 'HOST', stringVar) ?? '127.0.0.1',
     port: readVar(env, 'PORT', intVar(0, 65_535)) ?? 3000,

@@ -4,7 +4,7 @@ export { createServices } from './services.ts';
 export type { ComfyService, ServiceOverrides, Services } from './services.ts';
 export { ConfigError, loadConfig } from './env.ts';
 export type { ServerConfig } from './env.ts';
-export { openDb } from './db/open-db.ts';
+export { openDatabase } from './db/open-db.ts';
 export type { Db } from './db/open-db.ts';
 export { GatewayError, toErrorResponse } from './errors.ts';
 export { createRateLimiter } from './http/rate-limit.ts';

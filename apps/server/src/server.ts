@@ -3,7 +3,7 @@ import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
-import { openDb } from './db/open-db.ts';
+import { openDatabase } from './db/open-db.ts';
 import type { ServerConfig } from './env.ts';
 import { createLogger } from './http/logger.ts';
 import { createServices } from './services.ts';
@@ -42,11 +42,11 @@ export async function startGateway(
   opts: { logger?: Logger } = {},
 ): Promise<RunningGateway> {
   const logger = opts.logger ?? createLogger(config.logLevel);
-  const db = openDb(config.rootDir);
+  const db = await openDatabase(config);
   const services = await createServices(config, db, { logger });
   const admin = await services.auth.bootstrapAdmin(config.admin);
   if (admin) logger.info({ email: admin.email }, 'created the first admin');
-  else if (services.auth.listUsers().length === 0)
+  else if ((await services.auth.listUsers()).length === 0)
     logger.warn('no users: set ADMIN_EMAIL and ADMIN_PASSWORD');
 
   const gateway = createApp({ config, db, services, logger });
@@ -75,7 +75,7 @@ export async function startGateway(
       const grace = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(grace);
-      db.close();
+      await db.destroy();
     })());
   return { url, port, services, close, [Symbol.asyncDispose]: () => close(1000) };
 }

@@ -56,7 +56,7 @@ export async function createServices(
     defaultExpiryDays: config.tokenDefaultExpiryDays,
     maxStreamsPerUser: config.userMaxStreams,
   });
-  auth.pruneSessions();
+  await auth.pruneSessions();
   const gallery = await createGalleryService({
     rootDir: config.rootDir,
     db,
@@ -64,10 +64,10 @@ export async function createServices(
     clock,
   });
   const readinessChecks: ReadinessCheck[] = [
-    function database() {
-      return Promise.resolve(
-        pingDb(db) ? { name: 'database', ok: true } : { name: 'database', ok: false, detail: 'no answer' },
-      );
+    async function database() {
+      return (await pingDb(db))
+        ? { name: 'database', ok: true }
+        : { name: 'database', ok: false, detail: 'no answer' };
     },
   ];
   const logger = overrides.logger ?? createLogger(config.logLevel);

@@ -186,7 +186,7 @@ describe('tRPC comfy router', () => {
   it('onStatus is an adapter over the same stream: tracked ids, nothing after done, no leaked listener', async () => {
     await using app = await startComfyApp({ stepMs: 5 });
     await app.connected();
-    const user = app.services.auth.listUsers()[0] ?? null;
+    const user = (await app.services.auth.listUsers())[0] ?? null;
     const ctx = createContextInner({ services: app.services, user });
     const caller = createCallerFactory(appRouter)(ctx);
     const { prompt_id } = await caller.comfy.queue({ workflow: samplerWorkflow(9, 3) });

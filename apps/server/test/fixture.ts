@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { Role } from '@comfy-gateway/schema';
 import type { Express } from 'express';
 import { createApp } from '../src/app.ts';
-import { openDb } from '../src/db/open-db.ts';
+import Sqlite from 'better-sqlite3';
+import { DB_FILE_NAME, openDatabase } from '../src/db/open-db.ts';
 import type { Db } from '../src/db/open-db.ts';
 import { loadConfig } from '../src/env.ts';
 import type { ServerConfig } from '../src/env.ts';
@@ -20,7 +21,10 @@ export interface TestApp extends AsyncDisposable {
   url: string;
   rootDir: string;
   config: ServerConfig;
-  db: Db;
+  /** The app's database (SQLite, or PostgreSQL with `DATABASE_URL`). */
+  database: Db;
+  /** A second connection to the SQLite file, for assertions in raw SQL; absent on PostgreSQL. */
+  db: Sqlite.Database;
   services: Services;
   /** The Express app itself (to list its routes). */
   express: Express;
@@ -36,14 +40,16 @@ export interface TestApp extends AsyncDisposable {
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-server-'));
   const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', ...env });
-  const db = openDb(rootDir);
-  const services = await createServices(config, db, {
+  const database = await openDatabase(config);
+  // Opened after the migrations ran; on PostgreSQL tests use `database` instead.
+  const raw = config.databaseUrl ? null : new Sqlite(path.join(rootDir, DB_FILE_NAME));
+  const services = await createServices(config, database, {
     defaultMetrics: false,
     logger: createLogger('silent'),
     comfyTuning: { pollIntervalMs: 50, silenceMs: 1000, giveUpAfterMs: 3000 },
   });
   await services.auth.createUser({ email: ADMIN.email, password: ADMIN.password, role: 'admin' });
-  const gateway = createApp({ config, db, services, logger: createLogger('silent') });
+  const gateway = createApp({ config, db: database, services, logger: createLogger('silent') });
   const server = createHttpServer(gateway.app);
   gateway.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -65,7 +71,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     url,
     rootDir,
     config,
-    db,
+    database,
+    db: raw as Sqlite.Database, // null only with DATABASE_URL, where tests use `database`
     services,
     express: gateway.app,
     adminToken: await login(ADMIN.email, ADMIN.password),
@@ -78,7 +85,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await gateway.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      db.close();
+      raw?.close();
+      await database.destroy();
       await rm(rootDir, { recursive: true, force: true });
     },
   };

@@ -217,7 +217,7 @@ describe('gallery ingest', () => {
     req.destroy();
     await waitFor(async () => (await tmpFiles(t)).length === 0);
     expect(await galleryFiles(t)).toEqual([]);
-    expect(t.services.gallery.list({ limit: 10 }, ANY_ADMIN).items).toEqual([]);
+    expect((await t.services.gallery.list({ limit: 10 }, ANY_ADMIN)).items).toEqual([]);
     expect((await t.request('/healthz')).status).toBe(200);
   });
 
@@ -301,11 +301,11 @@ describe('gallery routes', () => {
   it('rebuilds the index from the sidecars', async () => {
     await using t = await startTestApp();
     for (let i = 0; i < 3; i++) await ingest(t, makePng(30, 30 + i));
-    const before = t.services.gallery.list({ limit: 50 }, ANY_ADMIN).items;
+    const before = (await t.services.gallery.list({ limit: 50 }, ANY_ADMIN)).items;
     t.db.prepare('DELETE FROM gallery').run();
-    expect(t.services.gallery.list({ limit: 50 }, ANY_ADMIN).items).toEqual([]);
+    expect((await t.services.gallery.list({ limit: 50 }, ANY_ADMIN)).items).toEqual([]);
     expect(await t.services.gallery.rebuildIndex()).toEqual({ indexed: 3, skipped: 0 });
-    expect(t.services.gallery.list({ limit: 50 }, ANY_ADMIN).items).toEqual(before);
+    expect((await t.services.gallery.list({ limit: 50 }, ANY_ADMIN)).items).toEqual(before);
   });
 });
 

@@ -34,12 +34,12 @@ describe('probes and metrics', () => {
 
   it('goes unready when the database is closed', async () => {
     await using t = await startTestApp();
-    t.db.close();
+    await t.database.destroy();
     const res = await t.request('/readyz');
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ checks: { database: { ok: false } } });
-    // The fixture closes the db again on dispose; reopening keeps that harmless.
-    Object.assign(t, { db: { close: () => undefined } });
+    // The fixture destroys the database again on dispose.
+    Object.assign(t, { database: { destroy: () => Promise.resolve() } });
   });
 
   it('exposes Prometheus metrics with the request histogram by route pattern', async () => {

@@ -129,7 +129,7 @@ describe('tRPC over HTTP', () => {
 
   it('runs procedures through a caller with a pure context', async () => {
     await using t = await startTestApp();
-    const user = t.services.auth.listUsers()[0] ?? null;
+    const user = (await t.services.auth.listUsers())[0] ?? null;
     const caller = createCallerFactory(appRouter)(createContextInner({ services: t.services, user }));
     await expect(caller.auth.me()).resolves.toMatchObject({ email: ADMIN.email });
     await expect(caller.auth.tokens.create({ name: 'cli' })).resolves.toMatchObject({ name: 'cli' });

@@ -12,13 +12,13 @@ import type { Authenticated } from './session-service.ts';
  * deactivated user 403, a missing scope 403, a cookie-authenticated write from a foreign Origin 403.
  */
 export function requireUser(auth: AuthService): RequestHandler {
-  return (req, _res, next) => {
+  return async (req, _res, next) => {
     const creds = extractCredentials(req);
     if (!creds) return next(new GatewayError('UNAUTHORIZED', 'authentication required'));
     if (creds.via === 'cookie' && isForeignOriginWrite(req, req.get('host'))) {
       return next(new GatewayError('FORBIDDEN', 'cross-origin request with a session cookie refused'));
     }
-    const found = auth.authenticateCredential(creds.token);
+    const found = await auth.authenticateCredential(creds.token);
     if (!found) return next(new GatewayError('UNAUTHORIZED', 'invalid or expired token'));
     if (!found.user.active) return next(new GatewayError('FORBIDDEN', 'account is deactivated'));
     assertScope(found.scopes, requiredScope({ method: req.method }));

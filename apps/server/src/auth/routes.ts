@@ -38,9 +38,9 @@ export function authRoutes(auth: AuthService): Router {
     res.json(out);
   });
 
-  r.post('/logout', authed, (req, res) => {
+  r.post('/logout', authed, async (req, res) => {
     const creds = extractCredentials(req);
-    if (creds) auth.logout(creds.token);
+    if (creds) await auth.logout(creds.token);
     res.setHeader('Set-Cookie', clearedSessionCookie(secure(req)));
     res.status(204).end();
   });
@@ -56,23 +56,23 @@ export function authRoutes(auth: AuthService): Router {
     res.status(204).end();
   });
 
-  r.get('/tokens', authed, (req, res) => {
-    res.json({ items: auth.listTokens(currentUser(req).id) });
+  r.get('/tokens', authed, async (req, res) => {
+    res.json({ items: await auth.listTokens(currentUser(req).id) });
   });
-  r.post('/tokens', authed, (req, res) => {
+  r.post('/tokens', authed, async (req, res) => {
     const input = parseOrThrow(createApiTokenInputSchema, req.body);
     const cred = currentAuth(req);
     res.setHeader('Cache-Control', 'no-store');
-    res.status(201).json(auth.createToken(cred.user, input, cred.scopes));
+    res.status(201).json(await auth.createToken(cred.user, input, cred.scopes));
   });
-  r.delete('/tokens/:id', authed, (req, res) => {
-    auth.revokeToken(currentUser(req).id, parseOrThrow(idParam, req.params).id);
+  r.delete('/tokens/:id', authed, async (req, res) => {
+    await auth.revokeToken(currentUser(req).id, parseOrThrow(idParam, req.params).id);
     res.status(204).end();
   });
 
   const admin = [authed, requireAdmin()];
-  r.get('/users', ...admin, (_req, res) => {
-    res.json({ items: auth.listUsers() });
+  r.get('/users', ...admin, async (_req, res) => {
+    res.json({ items: await auth.listUsers() });
   });
   r.post('/users', ...admin, async (req, res) => {
     res.status(201).json(await auth.createUser(parseOrThrow(createUserInputSchema, req.body)));
@@ -83,14 +83,14 @@ export function authRoutes(auth: AuthService): Router {
     const keep = cred.kind === 'session' ? cred.credential : undefined;
     res.json(await auth.updateUser(id, parseOrThrow(patchUserInputSchema, req.body), cred.user.id, keep));
   });
-  r.get('/users/:id/tokens', ...admin, (req, res) => {
+  r.get('/users/:id/tokens', ...admin, async (req, res) => {
     const { id } = parseOrThrow(idParam, req.params);
-    auth.requireUserExists(id);
-    res.json({ items: auth.listTokens(id) });
+    await auth.requireUserExists(id);
+    res.json({ items: await auth.listTokens(id) });
   });
-  r.delete('/users/:id/tokens/:token_id', ...admin, (req, res) => {
+  r.delete('/users/:id/tokens/:token_id', ...admin, async (req, res) => {
     const { id, token_id } = parseOrThrow(userTokenParams, req.params);
-    auth.revokeToken(id, token_id);
+    await auth.revokeToken(id, token_id);
     res.status(204).end();
   });
   return r;

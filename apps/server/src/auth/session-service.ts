@@ -1,4 +1,5 @@
 import type { LoginResponse, TokenScope, User } from '@comfy-gateway/schema';
+import { sql } from 'kysely';
 import type { Db } from '../db/open-db.ts';
 import { GatewayError } from '../errors.ts';
 import { createWindowCounter, rateLimitedError } from '../http/rate-limit.ts';
@@ -49,18 +50,19 @@ export function createSessionService(
 ) {
   const perEmail = createWindowCounter({ ...opts.loginLimit, now: () => clock.now() });
   const perIp = createWindowCounter({ ...opts.loginIpLimit, now: () => clock.now() });
-  const byEmail = db.prepare('SELECT * FROM users WHERE email = ? COLLATE NOCASE');
-  const insertSession = db.prepare(
-    'INSERT INTO sessions (user_id, token_hash, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)',
-  );
-  const sessionByHash = db.prepare(
-    'SELECT id, user_id, expires_at, revoked_at, last_seen_at AS last, NULL AS scopes FROM sessions WHERE token_hash = ?',
-  );
-  const tokenByHash = db.prepare(
-    'SELECT id, user_id, expires_at, revoked_at, last_used_at AS last, scopes FROM api_tokens WHERE token_hash = ?',
-  );
-  const touchSession = db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ?');
-  const touchToken = db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?');
+  const credentialRow = (kind: TokenKind, hash: string): Promise<CredentialRow | undefined> =>
+    kind === 'session'
+      ? db
+          .selectFrom('sessions')
+          .select(['id', 'user_id', 'expires_at', 'revoked_at', 'last_seen_at as last'])
+          .select(sql<null>`NULL`.as('scopes'))
+          .where('token_hash', '=', hash)
+          .executeTakeFirst()
+      : db
+          .selectFrom('api_tokens')
+          .select(['id', 'user_id', 'expires_at', 'revoked_at', 'last_used_at as last', 'scopes'])
+          .where('token_hash', '=', hash)
+          .executeTakeFirst();
 
   /** Counts one attempt against both limits; 429 when either is spent. */
   function countAttempt(ipKey: string, emailKey: string): void {
@@ -91,7 +93,12 @@ export function createSessionService(
         perIp.refund(ipKey);
         perEmail.refund(emailKey);
       };
-      const row = byEmail.get(email) as UserRow | undefined;
+      // lower() on both sides: the same folding as the unique index on lower(email).
+      const row: UserRow | undefined = await db
+        .selectFrom('users')
+        .selectAll()
+        .where(sql<string>`lower(email)`, '=', sql<string>`lower(${email})`)
+        .executeTakeFirst();
       let ok: boolean;
       try {
         const stored = row?.password_hash ?? (await dummyPasswordHash());
@@ -106,15 +113,27 @@ export function createSessionService(
       const token = generateToken('session');
       const now = clock.now();
       const expiresAt = now + opts.sessionTtlMs;
-      insertSession.run(row.id, hashToken(token), now, expiresAt, now);
+      await db
+        .insertInto('sessions')
+        .values({
+          user_id: row.id,
+          token_hash: hashToken(token),
+          created_at: now,
+          expires_at: expiresAt,
+          last_seen_at: now,
+        })
+        .execute();
       return { token, user: toUser(row), expires_at: expiresAt };
     },
 
     /** Ends the session of a session token (and what it holds open); other tokens are left alone. */
-    logout(token: string): void {
+    async logout(token: string): Promise<void> {
       const hash = hashToken(token);
-      const row = db.prepare('DELETE FROM sessions WHERE token_hash = ? RETURNING user_id').get(hash) as
-        { user_id: number } | undefined;
+      const row = await db
+        .deleteFrom('sessions')
+        .where('token_hash', '=', hash)
+        .returning('user_id')
+        .executeTakeFirst();
       if (row) deps.connections.closeCredential(row.user_id, hash, 'logged out');
     },
 
@@ -123,14 +142,13 @@ export function createSessionService(
      * user is returned (with `active: false`) even for credentials revoked by the deactivation,
      * so callers can answer 403 rather than 401.
      */
-    authenticateCredential(token: string): Authenticated | null {
+    async authenticateCredential(token: string): Promise<Authenticated | null> {
       const kind = tokenKind(token);
       if (!kind) return null;
       const credential = hashToken(token);
-      const cred = (kind === 'session' ? sessionByHash : tokenByHash).get(credential) as
-        CredentialRow | undefined;
+      const cred = await credentialRow(kind, credential);
       if (!cred) return null;
-      const userRow = findUserRow(db, cred.user_id);
+      const userRow = await findUserRow(db, cred.user_id);
       if (!userRow) return null;
       const now = clock.now();
       if (cred.expires_at !== null && cred.expires_at <= now) return null;
@@ -139,29 +157,43 @@ export function createSessionService(
       if (userRow.active !== 1) return { user, kind, credential, scopes };
       if (cred.revoked_at !== null) return null;
       if (cred.last === null || now - cred.last >= TOUCH_EVERY_MS) {
-        (kind === 'session' ? touchSession : touchToken).run(now, cred.id);
+        if (kind === 'session')
+          await db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', cred.id).execute();
+        else
+          await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', cred.id).execute();
       }
       return { user, kind, credential, scopes };
     },
 
     /** The user a token belongs to (see `authenticateCredential`), or null. */
-    authenticate(token: string): User | null {
-      return service.authenticateCredential(token)?.user ?? null;
+    async authenticate(token: string): Promise<User | null> {
+      return (await service.authenticateCredential(token))?.user ?? null;
     },
 
-    /** Revokes every session of a user except `keep` (a token hash); their streams end too. */
-    revokeSessions: (userId: number, keep?: string): void => {
-      db.prepare(
-        'UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL AND token_hash IS NOT ?',
-      ).run(clock.now(), userId, keep ?? null);
+    /** Revokes every session of a user except `keep` (a token hash); `trx` joins the caller's transaction. */
+    revokeSessions: async (userId: number, keep?: string, trx: Db = db): Promise<void> => {
+      let q = trx
+        .updateTable('sessions')
+        .set({ revoked_at: clock.now() })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null);
+      if (keep !== undefined) q = q.where('token_hash', '!=', keep);
+      await q.execute();
     },
 
     /** Drops expired and revoked sessions older than a day; called at start. */
-    pruneSessions(): number {
+    async pruneSessions(): Promise<number> {
       const cutoff = clock.now() - 86_400_000;
-      return db
-        .prepare('DELETE FROM sessions WHERE expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?)')
-        .run(clock.now(), cutoff).changes;
+      const r = await db
+        .deleteFrom('sessions')
+        .where((eb) =>
+          eb.or([
+            eb('expires_at', '<', clock.now()),
+            eb.and([eb('revoked_at', 'is not', null), eb('revoked_at', '<', cutoff)]),
+          ]),
+        )
+        .executeTakeFirst();
+      return Number(r.numDeletedRows);
     },
   };
   return service;

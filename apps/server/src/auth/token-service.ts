@@ -36,12 +36,15 @@ export function createTokenService(
   opts: TokenOptions,
   deps: { connections: OpenConnections },
 ) {
-  const revokeRows = (userId: number, reason: string, where: string, ...args: unknown[]) => {
-    const rows = db
-      .prepare(
-        `UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL ${where} RETURNING token_hash`,
-      )
-      .all(clock.now(), userId, ...args) as { token_hash: string }[];
+  /** Revokes the user's live tokens (one when `id` is given); ends what they hold open. */
+  const revokeRows = async (trx: Db, userId: number, reason: string, id?: number) => {
+    let q = trx
+      .updateTable('api_tokens')
+      .set({ revoked_at: clock.now() })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null);
+    if (id !== undefined) q = q.where('id', '=', id);
+    const rows = await q.returning('token_hash').execute();
     for (const r of rows) deps.connections.closeCredential(userId, r.token_hash, reason);
     return rows.length;
   };
@@ -52,11 +55,11 @@ export function createTokenService(
      * within the user's role and within `grantable` (the caller's own scopes: a token cannot mint
      * a stronger one).
      */
-    createToken(
+    async createToken(
       user: Pick<User, 'id' | 'role'>,
       input: CreateApiTokenInput,
       grantable: readonly TokenScope[] = ROLE_SCOPES[user.role],
-    ): CreatedApiToken {
+    ): Promise<CreatedApiToken> {
       const scopes = input.scopes ?? [...DEFAULT_TOKEN_SCOPES];
       for (const s of scopes) {
         if (!ROLE_SCOPES[user.role].includes(s)) throw fieldError('scopes', `'${s}' is for admins only`);
@@ -67,14 +70,19 @@ export function createTokenService(
       const now = clock.now();
       const expiresAt = now + (input.expires_in_days ?? opts.defaultExpiryDays) * DAY_MS;
       const stored = scopes.join(',');
-      const id = Number(
-        db
-          .prepare(
-            'INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at, expires_at, scopes) VALUES (?, ?, ?, ?, ?, ?, ?)',
-          )
-          .run(user.id, input.name, displayPrefix(token), hashToken(token), now, expiresAt, stored)
-          .lastInsertRowid,
-      );
+      const { id } = await db
+        .insertInto('api_tokens')
+        .values({
+          user_id: user.id,
+          name: input.name,
+          prefix: displayPrefix(token),
+          token_hash: hashToken(token),
+          created_at: now,
+          expires_at: expiresAt,
+          scopes: stored,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       return {
         id,
         name: input.name,
@@ -88,10 +96,14 @@ export function createTokenService(
     },
 
     /** The user's tokens that are not revoked, newest first. */
-    listTokens(userId: number): ApiToken[] {
-      const rows = db
-        .prepare('SELECT * FROM api_tokens WHERE user_id = ? AND revoked_at IS NULL ORDER BY id DESC')
-        .all(userId) as TokenRow[];
+    async listTokens(userId: number): Promise<ApiToken[]> {
+      const rows: TokenRow[] = await db
+        .selectFrom('api_tokens')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .orderBy('id', 'desc')
+        .execute();
       return rows.map(toApiToken);
     },
 
@@ -99,14 +111,14 @@ export function createTokenService(
      * Revokes one of the user's tokens and ends what it holds open; someone else's token is
      * NOT_FOUND, not FORBIDDEN.
      */
-    revokeToken(userId: number, id: number): void {
-      if (revokeRows(userId, 'token revoked', 'AND id = ?', id) === 0)
+    async revokeToken(userId: number, id: number): Promise<void> {
+      if ((await revokeRows(db, userId, 'token revoked', id)) === 0)
         throw new GatewayError('NOT_FOUND', `token ${id} not found`);
     },
 
-    /** Revokes every token of a user (password change, deactivation); returns how many. */
-    revokeAllTokens: (userId: number, reason = 'token revoked'): number => {
-      return revokeRows(userId, reason, '');
+    /** Revokes every token of a user (password change, deactivation); `trx` joins the caller's transaction. */
+    revokeAllTokens: (userId: number, reason = 'token revoked', trx: Db = db): Promise<number> => {
+      return revokeRows(trx, userId, reason);
     },
   };
 }

@@ -31,6 +31,6 @@ export function toUser(row: UserRow): User {
 }
 
 /** Reads one user row by id. */
-export function findUserRow(db: Db, id: number): UserRow | undefined {
-  return db.prepare('SELECT * FROM users WHERE id = ?').get(id) as UserRow | undefined;
+export function findUserRow(db: Db, id: number): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }

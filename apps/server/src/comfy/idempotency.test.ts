@@ -1,27 +1,26 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { openDb } from '../db/open-db.ts';
+import { DIALECTS, testDatabases } from '../../test/db-dialects.ts';
+import type { TestDb } from '../../test/db-dialects.ts';
 import type { Db } from '../db/open-db.ts';
 import { createIdempotencyStore } from './idempotency.ts';
 
-let dir: string;
+const dbs = testDatabases();
+let t: TestDb;
 let db: Db;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'cg-idem-'));
-  db = openDb(dir);
-});
-afterEach(async () => {
-  db.close();
-  await rm(dir, { recursive: true, force: true });
-});
 
 const counted = z.object({ n: z.int() });
 const text = z.string();
 
-describe('idempotency store', () => {
+describe.each(DIALECTS)('idempotency store on %s', (dialect) => {
+  beforeEach(async () => {
+    t = await dbs.open(dialect);
+    db = t.db;
+  });
+  afterEach(async () => {
+    await t[Symbol.asyncDispose]();
+  });
+
   it('runs once per key and replays the stored answer for the same body', async () => {
     const store = createIdempotencyStore(db);
     let calls = 0;
@@ -84,13 +83,62 @@ describe('idempotency store', () => {
     const fn = () => Promise.resolve({ n: ++calls });
     const call = { key: 'k', userId: 1, route: 'queue', body: {}, response: counted };
     await store.run(call, fn);
-    db.prepare('UPDATE idempotency SET response_json = ?').run('{"n":"one"}');
+    await db.updateTable('idempotency').set({ response_json: '{"n":"one"}' }).execute();
     await expect(store.run(call, fn)).rejects.toMatchObject({
       code: 'CONFLICT',
       message: expect.stringMatching(/^Idempotency-Key: /),
     });
-    db.prepare('UPDATE idempotency SET response_json = ?').run('{not json');
+    await db.updateTable('idempotency').set({ response_json: '{not json' }).execute();
     await expect(store.run(call, fn)).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(calls).toBe(1);
+  });
+
+  it('lets one instance run a key: another instance answers 409 while it runs, then replays its answer', async () => {
+    // Two stores over one database: two gateway instances, no shared memory.
+    const a = createIdempotencyStore(db);
+    const b = createIdempotencyStore(db);
+    let release = (_: number) => undefined as void;
+    const running = new Promise<number>((resolve) => (release = resolve));
+    const call = { key: 'k', userId: 1, route: 'queue', body: { a: 1 }, response: z.number() };
+    const first = a.run(call, () => running);
+    // Claimed once the row exists; the other instance then refuses rather than running it twice.
+    await expect.poll(() => db.selectFrom('idempotency').select('key').execute()).toHaveLength(1);
+    await expect(b.run(call, () => Promise.resolve(2))).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/still running/),
+    });
+    release(1);
+    expect(await first).toEqual({ value: 1, replayed: false });
+    expect(await b.run(call, () => Promise.resolve(2))).toEqual({ value: 1, replayed: true });
+  });
+
+  it('runs a key once when instances race for it', async () => {
+    const stores = [1, 2, 3, 4].map(() => createIdempotencyStore(db));
+    let calls = 0;
+    const call = { key: 'race', userId: 1, route: 'queue', body: {}, response: z.number() };
+    const results = await Promise.allSettled(stores.map((s) => s.run(call, () => Promise.resolve(++calls))));
+    expect(calls).toBe(1);
+    expect(results.filter((r) => r.status === 'fulfilled' && !r.value.replayed)).toHaveLength(1);
+  });
+
+  it('takes over a claim whose instance died before answering, once it is old', async () => {
+    let now = 1_000_000;
+    const store = createIdempotencyStore(db, () => now);
+    await db
+      .insertInto('idempotency')
+      .values({
+        key: 'k',
+        user_id: 1,
+        route: 'queue',
+        body_hash: 'x',
+        response_json: '',
+        status: 0,
+        created_at: now,
+      })
+      .execute();
+    const call = { key: 'k', userId: 1, route: 'queue', body: {}, response: z.number() };
+    await expect(store.run(call, () => Promise.resolve(1))).rejects.toMatchObject({ code: 'CONFLICT' });
+    now += 11 * 60_000;
+    expect(await store.run(call, () => Promise.resolve(1))).toEqual({ value: 1, replayed: false });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type * as z from 'zod';
 import type { Db } from '../db/open-db.ts';
+import { isUniqueViolation } from '../db/unique-violation.ts';
 import { GatewayError, fieldError } from '../errors.ts';
 
 const TTL_MS = 24 * 3_600_000;
@@ -51,16 +52,67 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** Idempotency keys in SQLite, with in-flight calls shared so concurrent repeats queue once. */
+/** A claimed key whose call never finished (its instance died) is taken over after this. */
+const ABANDONED_MS = 10 * 60_000;
+const PENDING = 0;
+
+/**
+ * Idempotency keys as rows keyed (key, user, route). A call first claims its key with an insert
+ * (the primary key decides between instances racing), runs, then stores its answer; in-flight
+ * calls are shared within the process, and a repeat on another instance while the first still
+ * runs is a 409.
+ */
 export function createIdempotencyStore(db: Db, now: () => number = Date.now): IdempotencyStore {
   const inflight = new Map<string, { hash: string; promise: Promise<unknown> }>();
-  const select = db.prepare(
-    'SELECT body_hash, response_json FROM idempotency WHERE key = ? AND user_id = ? AND route = ?',
-  );
-  const insert = db.prepare(
-    'INSERT OR REPLACE INTO idempotency (key, user_id, route, body_hash, response_json, status, created_at) VALUES (?, ?, ?, ?, ?, 200, ?)',
-  );
-  const prune = db.prepare('DELETE FROM idempotency WHERE created_at < ?');
+  const row = (c: IdempotentCall<unknown>) =>
+    db
+      .selectFrom('idempotency')
+      .select(['body_hash', 'response_json', 'status', 'created_at'])
+      .where('key', '=', c.key ?? '')
+      .where('user_id', '=', c.userId)
+      .where('route', '=', c.route)
+      .executeTakeFirst();
+
+  /** Claims the key for this call; false when another call holds it or has answered it. */
+  async function claim(call: IdempotentCall<unknown>, hash: string): Promise<boolean> {
+    const t = now();
+    try {
+      await db
+        .insertInto('idempotency')
+        .values({
+          key: call.key ?? '',
+          user_id: call.userId,
+          route: call.route,
+          body_hash: hash,
+          response_json: '',
+          status: PENDING,
+          created_at: t,
+        })
+        .execute();
+      return true;
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+    }
+    // Taken: over an abandoned claim only, and only by one of the racers.
+    const r = await db
+      .updateTable('idempotency')
+      .set({ body_hash: hash, created_at: t })
+      .where('key', '=', call.key ?? '')
+      .where('user_id', '=', call.userId)
+      .where('route', '=', call.route)
+      .where('status', '=', PENDING)
+      .where('created_at', '<', t - ABANDONED_MS)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  function keyed(call: IdempotentCall<unknown>) {
+    return db
+      .updateTable('idempotency')
+      .where('key', '=', call.key ?? '')
+      .where('user_id', '=', call.userId)
+      .where('route', '=', call.route);
+  }
 
   return {
     async run(call, fn) {
@@ -78,19 +130,48 @@ export function createIdempotencyStore(db: Db, now: () => number = Date.now): Id
         // The running call is this same route's, so its promise yields this `T`.
         return { value: (await running.promise) as Awaited<ReturnType<typeof fn>>, replayed: true };
       }
-      prune.run(now() - TTL_MS);
-      const row = select.get(call.key, call.userId, call.route) as
-        { body_hash: string; response_json: string } | undefined;
-      if (row) {
-        if (row.body_hash !== hash) throw conflict();
-        return { value: parseStored(row.response_json, call.response), replayed: true };
-      }
-      const promise = fn();
-      inflight.set(id, { hash, promise });
+      const promise = (async () => {
+        await db
+          .deleteFrom('idempotency')
+          .where('created_at', '<', now() - TTL_MS)
+          .execute();
+        for (;;) {
+          if (await claim(call, hash)) break;
+          const stored = await row(call);
+          if (!stored) continue; // released (its call failed) between our insert and read: claim again
+          if (stored.body_hash !== hash) throw conflict();
+          if (stored.status === PENDING)
+            throw new GatewayError(
+              'CONFLICT',
+              'Idempotency-Key: a request with this key is still running; retry later',
+            );
+          return { stored: parseStored(stored.response_json, call.response) };
+        }
+        try {
+          const value = await fn();
+          await keyed(call)
+            .set({ response_json: JSON.stringify(value), status: 200, created_at: now() })
+            .execute();
+          return { value };
+        } catch (err) {
+          // Failures are not stored: the key is free again.
+          await db
+            .deleteFrom('idempotency')
+            .where('key', '=', call.key ?? '')
+            .where('user_id', '=', call.userId)
+            .where('route', '=', call.route)
+            .where('status', '=', PENDING)
+            .execute()
+            .catch(() => undefined);
+          throw err;
+        }
+      })();
+      const shared = promise.then((r) => ('stored' in r ? r.stored : r.value));
+      shared.catch(() => undefined);
+      inflight.set(id, { hash, promise: shared });
       try {
-        const value = await promise;
-        insert.run(call.key, call.userId, call.route, hash, JSON.stringify(value), now());
-        return { value, replayed: false };
+        const r = await promise;
+        return 'stored' in r ? { value: r.stored, replayed: true } : { value: r.value, replayed: false };
       } finally {
         inflight.delete(id);
       }

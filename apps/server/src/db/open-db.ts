@@ -1,60 +1,77 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS } from './migrations.ts';
-import type { Migration } from './migrations.ts';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrate } from './migrate.ts';
+import type { Database as Tables } from './schema.ts';
 
-export type Db = Database.Database;
+/** The typed query builder over SQLite or PostgreSQL; transactions are `Db` too. */
+export type Db = Kysely<Tables>;
 
 /** The database file inside ROOT_DIR. */
 export const DB_FILE_NAME = 'comfy-gateway.db';
 
-/**
- * Opens (creating if needed) `rootDir/comfy-gateway.db` with WAL and foreign keys, and applies
- * pending migrations in one transaction each.
- */
-export function openDb(rootDir: string): Db {
+export interface DatabaseConfig {
+  rootDir: string;
+  /** `DATABASE_URL`: PostgreSQL when set, else SQLite in `rootDir`. */
+  databaseUrl?: string | null | undefined;
+}
+
+const INT8_OID = 20;
+
+/** SQLite `rootDir/comfy-gateway.db` with WAL and foreign keys, like it has always been. */
+function sqliteDialect(rootDir: string): SqliteDialect {
   mkdirSync(rootDir, { recursive: true });
-  const db = new Database(path.join(rootDir, DB_FILE_NAME));
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
+  const file = new Database(path.join(rootDir, DB_FILE_NAME));
+  file.pragma('journal_mode = WAL');
+  file.pragma('foreign_keys = ON');
   // Concurrent writers (a second process, a backup) wait instead of failing at once.
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+  file.pragma('busy_timeout = 5000');
+  return new SqliteDialect({ database: file });
+}
+
+function postgresDialect(url: string): PostgresDialect {
+  // Times are epoch ms in BIGINT and COUNT(*) is BIGINT: both fit a JS number (per pool, not global).
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(INT8_OID, Number);
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 5000, types });
+  // An idle connection dropped by the server must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return new PostgresDialect({ pool });
+}
+
+/** A handle on the database (PostgreSQL when `databaseUrl` is set, else SQLite in `rootDir`), unmigrated. */
+export function connectDatabase(config: DatabaseConfig): Db {
+  const dialect = config.databaseUrl ? postgresDialect(config.databaseUrl) : sqliteDialect(config.rootDir);
+  return new Kysely<Tables>({ dialect });
+}
+
+/** Opens the database and applies pending migrations, one transaction each. */
+export async function openDatabase(config: DatabaseConfig): Promise<Db> {
+  const db = connectDatabase(config);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   return db;
 }
 
-/** Applies every migration not yet recorded, in version order; returns how many ran. */
-export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
-  // A set, not MAX(version): a database that got version 4 before versions 2 and 3 existed still gets them.
-  const done = new Set(
-    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map(
-      (r) => r.version,
-    ),
+/** True when the database answers a trivial query within `timeoutMs` (readiness). */
+export async function pingDb(db: Db, timeoutMs = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const ping = sql<{ ok: number }>`SELECT 1 AS ok`.execute(db).then(
+    (r) => r.rows.length === 1,
+    () => false,
   );
-  let applied = 0;
-  for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (done.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
-        m.version,
-        m.name,
-        Date.now(),
-      );
-    })();
-    applied++;
-  }
-  return applied;
-}
-
-/** True when the database answers a trivial query (readiness). */
-export function pingDb(db: Db): boolean {
   try {
-    return db.prepare('SELECT 1 AS ok').get() !== undefined;
-  } catch {
-    return false;
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -22,60 +22,64 @@ export function decodeCursor(cursor: string): [string, string] | null {
   return null;
 }
 
-/** The SQLite index of the gallery; the sidecars on disk are the source of truth. */
+/** The database index of the gallery; the sidecars on disk are the source of truth. */
 export function createGalleryRepo(db: Db) {
-  const insertSql = `INSERT INTO gallery (id, hash, prompt_id, path, sidecar_path, mime, size, width, height, caption, created_at, created_by)
-    VALUES (@id, @hash, @prompt_id, @path, @sidecar_path, @mime, @size, @width, @height, @caption, @created_at, @created_by)`;
-  const insert = db.prepare(insertSql);
-  const byOwnerHash = db.prepare('SELECT * FROM gallery WHERE created_by = ? AND hash = ?');
-  const anyByHash = db.prepare('SELECT * FROM gallery WHERE hash = ? LIMIT 1');
-  const byId = db.prepare('SELECT * FROM gallery WHERE id = ?');
-  const countByPath = db.prepare('SELECT COUNT(*) AS n FROM gallery WHERE path = ?');
-  // `@owner IS NULL` lists everyone's items (admins); otherwise one owner's.
-  const scope = '(@owner IS NULL OR created_by = @owner)';
-  const firstPage = db.prepare(
-    `SELECT * FROM gallery WHERE ${scope} ORDER BY created_at DESC, id DESC LIMIT @limit`,
-  );
-  const nextPage = db.prepare(
-    `SELECT * FROM gallery WHERE ${scope} AND (created_at, id) < (@at, @id) ORDER BY created_at DESC, id DESC LIMIT @limit`,
-  );
+  const rows = () => db.selectFrom('gallery').selectAll();
+  const countWhere = async (path: string | null) => {
+    let q = db.selectFrom('gallery').select((eb) => eb.fn.countAll().as('n'));
+    if (path !== null) q = q.where('path', '=', path);
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  };
   return {
-    insert(row: GalleryRow): void {
-      insert.run(row);
+    /** Fails with a unique violation (see `isUniqueViolation`) when the owner already has these bytes. */
+    async insert(row: GalleryRow): Promise<void> {
+      await db.insertInto('gallery').values(row).execute();
     },
     /** The owner's item for these bytes (dedup is per owner). */
-    byOwnerHash(owner: number, hash: string): GalleryRow | undefined {
-      return byOwnerHash.get(owner, hash) as GalleryRow | undefined;
+    byOwnerHash(owner: number, hash: string): Promise<GalleryRow | undefined> {
+      return rows().where('created_by', '=', owner).where('hash', '=', hash).executeTakeFirst();
     },
     /** Any item over these bytes, whoever owns it: a file to link to instead of storing a copy. */
-    anyByHash(hash: string): GalleryRow | undefined {
-      return anyByHash.get(hash) as GalleryRow | undefined;
+    anyByHash(hash: string): Promise<GalleryRow | undefined> {
+      return rows().where('hash', '=', hash).limit(1).executeTakeFirst();
     },
-    byId(id: string): GalleryRow | undefined {
-      return byId.get(id) as GalleryRow | undefined;
+    byId(id: string): Promise<GalleryRow | undefined> {
+      return rows().where('id', '=', id).executeTakeFirst();
     },
     /** How many items reference a stored file (same-day items of several owners share one). */
-    countByPath(rel: string): number {
-      return (countByPath.get(rel) as { n: number }).n;
+    countByPath(rel: string): Promise<number> {
+      return countWhere(rel);
     },
     /** Newest first; `owner` null pages over every owner's items. */
-    page(owner: number | null, after: [string, string] | null, limit: number): GalleryRow[] {
-      return (
-        after ? nextPage.all({ owner, at: after[0], id: after[1], limit }) : firstPage.all({ owner, limit })
-      ) as GalleryRow[];
+    page(owner: number | null, after: [string, string] | null, limit: number): Promise<GalleryRow[]> {
+      let q = rows();
+      if (owner !== null) q = q.where('created_by', '=', owner);
+      if (after)
+        q = q.where((eb) =>
+          eb.or([
+            eb('created_at', '<', after[0]),
+            eb.and([eb('created_at', '=', after[0]), eb('id', '<', after[1])]),
+          ]),
+        );
+      return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     },
-    remove(id: string): void {
-      db.prepare('DELETE FROM gallery WHERE id = ?').run(id);
+    async remove(id: string): Promise<void> {
+      await db.deleteFrom('gallery').where('id', '=', id).execute();
     },
-    count(): number {
-      return (db.prepare('SELECT COUNT(*) AS n FROM gallery').get() as { n: number }).n;
+    count(): Promise<number> {
+      return countWhere(null);
     },
     /** Replaces the whole index in one transaction. */
-    replaceAll(rows: readonly GalleryRow[]): void {
-      db.transaction(() => {
-        db.prepare('DELETE FROM gallery').run();
-        for (const row of rows) insert.run(row);
-      })();
+    async replaceAll(all: readonly GalleryRow[]): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('gallery').execute();
+        // Chunks keep each statement under SQLite's bound-parameter limit.
+        for (let i = 0; i < all.length; i += 500)
+          await trx
+            .insertInto('gallery')
+            .values(all.slice(i, i + 500))
+            .execute();
+      });
     },
   };
 }

@@ -14,6 +14,7 @@ import type {
 import type { Clock } from '../auth/user-rows.ts';
 import { systemClock } from '../auth/user-rows.ts';
 import type { Db } from '../db/open-db.ts';
+import { isUniqueViolation } from '../db/unique-violation.ts';
 import { GatewayError, fieldError } from '../errors.ts';
 import { listScope, mayAccess } from './gallery-access.ts';
 import type { Viewer } from './gallery-access.ts';
@@ -83,8 +84,8 @@ export async function createGalleryService(opts: {
   }
 
   /** The item if the viewer may see it; someone else's answers exactly like a missing one. */
-  function requireRow(id: string, viewer: Viewer): GalleryRow {
-    const row = repo.byId(id);
+  async function requireRow(id: string, viewer: Viewer): Promise<GalleryRow> {
+    const row = await repo.byId(id);
     if (!row || !mayAccess(viewer, row.created_by))
       throw new GatewayError('NOT_FOUND', `gallery item ${id} not found`);
     return row;
@@ -92,9 +93,9 @@ export async function createGalleryService(opts: {
 
   /** Stores the staged bytes at `rel`, sharing another owner's stored file when there is one. */
   async function place(staged: StagedUpload, rel: string): Promise<void> {
-    if (repo.countByPath(rel) > 0) return service.discard(staged);
+    if ((await repo.countByPath(rel)) > 0) return service.discard(staged);
     // A link, not the twin's path: an item's path must not tell when someone else stored the bytes.
-    const twin = repo.anyByHash(staged.hash);
+    const twin = await repo.anyByHash(staged.hash);
     const linked =
       twin !== undefined &&
       (await link(abs(twin.path), abs(rel)).then(
@@ -123,7 +124,7 @@ export async function createGalleryService(opts: {
     /** Moves a staged upload into the gallery, or answers the owner's existing item for the same bytes. */
     commit(staged: StagedUpload, meta: IngestMeta): Promise<IngestResult> {
       return withHashLock(staged.hash, async () => {
-        const existing = repo.byOwnerHash(meta.user.id, staged.hash);
+        const existing = await repo.byOwnerHash(meta.user.id, staged.hash);
         if (existing) {
           await service.discard(staged);
           return { ...toItem(existing), deduplicated: true };
@@ -160,13 +161,15 @@ export async function createGalleryService(opts: {
         await writeJsonAtomic(abs(relSidecar), sidecar, tmpDir);
         const row = rowFromSidecar(sidecar, relSidecar);
         try {
-          repo.insert(row);
+          await repo.insert(row);
         } catch (err) {
-          // Another process sharing ROOT_DIR won the race: keep its item, drop ours.
-          const winner = repo.byOwnerHash(meta.user.id, staged.hash);
+          // Another instance sharing the database won the race: keep its item, drop ours.
+          const winner = isUniqueViolation(err)
+            ? await repo.byOwnerHash(meta.user.id, staged.hash)
+            : undefined;
           if (!winner) throw err;
           await rm(abs(relSidecar), { force: true });
-          if (repo.countByPath(row.path) === 0) await rm(abs(row.path), { force: true });
+          if ((await repo.countByPath(row.path)) === 0) await rm(abs(row.path), { force: true });
           return { ...toItem(winner), deduplicated: true };
         }
         return { ...toItem(row), deduplicated: false };
@@ -185,14 +188,14 @@ export async function createGalleryService(opts: {
     },
 
     /** The viewer's items (admins: everyone's, or `user`'s), newest first; `next_cursor` null on the last page. */
-    list(
+    async list(
       input: { cursor?: string | undefined; limit: number; user?: GalleryUserFilter | undefined },
       viewer: Viewer,
-    ): GalleryList {
+    ): Promise<GalleryList> {
       const owner = listScope(viewer, input.user);
       const after = input.cursor === undefined ? null : decodeCursor(input.cursor);
       if (input.cursor !== undefined && !after) throw fieldError('cursor', 'not a valid cursor');
-      const rows = repo.page(owner, after, input.limit + 1);
+      const rows = await repo.page(owner, after, input.limit + 1);
       const items = rows.slice(0, input.limit).map(toItem);
       const last = items.at(-1);
       return { items, next_cursor: rows.length > input.limit && last ? encodeCursor(last) : null };
@@ -200,7 +203,7 @@ export async function createGalleryService(opts: {
 
     /** One item with its sidecar (owner or admin; 404 for anyone else). */
     async get(id: string, viewer: Viewer): Promise<GalleryDetail> {
-      const row = requireRow(id, viewer);
+      const row = await requireRow(id, viewer);
       const sidecar = await readSidecar(abs(row.sidecar_path));
       if (!sidecar) throw new GatewayError('INTERNAL', `sidecar of ${id} is missing or invalid`);
       return { ...toItem(row), sidecar };
@@ -208,7 +211,7 @@ export async function createGalleryService(opts: {
 
     /** What the response headers need; the file is opened by `open()`, not here. */
     async fileOf(id: string, viewer: Viewer): Promise<GalleryFile> {
-      const row = requireRow(id, viewer);
+      const row = await requireRow(id, viewer);
       const file = abs(row.path);
       const st = await stat(file).catch(() => null);
       if (!st) throw new GatewayError('NOT_FOUND', `file of gallery item ${id} is missing`);
@@ -223,16 +226,16 @@ export async function createGalleryService(opts: {
 
     /** Deletes the item's sidecar and row, and its file once no other item references it. */
     async remove(id: string, viewer: Viewer): Promise<void> {
-      const row = requireRow(id, viewer);
+      const row = await requireRow(id, viewer);
       // Under the hash lock, so a concurrent ingest never shares a file being removed.
       await withHashLock(row.hash, async () => {
         await rm(abs(row.sidecar_path), { force: true });
-        repo.remove(id);
-        if (repo.countByPath(row.path) === 0) await rm(abs(row.path), { force: true });
+        await repo.remove(id);
+        if ((await repo.countByPath(row.path)) === 0) await rm(abs(row.path), { force: true });
       });
     },
 
-    /** Re-creates the SQLite index from the sidecars (and their images) on disk. */
+    /** Re-creates the database index from the sidecars (and their images) on disk. */
     async rebuildIndex(): Promise<{ indexed: number; skipped: number }> {
       const rows: GalleryRow[] = [];
       const seen = new Set<string>();
@@ -254,7 +257,7 @@ export async function createGalleryService(opts: {
         seen.add(ownerHash).add(row.id);
         rows.push(row);
       }
-      repo.replaceAll(rows);
+      await repo.replaceAll(rows);
       return { indexed: rows.length, skipped };
     },
   };
@@ -262,6 +265,6 @@ export async function createGalleryService(opts: {
   await rm(tmpDir, { recursive: true, force: true });
   await mkdir(tmpDir, { recursive: true });
   await mkdir(galleryDir, { recursive: true });
-  if (repo.count() === 0) await service.rebuildIndex();
+  if ((await repo.count()) === 0) await service.rebuildIndex();
   return service;
 }

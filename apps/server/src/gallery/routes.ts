@@ -15,9 +15,9 @@ const idParams = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'not a galler
  */
 export function galleryRoutes(gallery: GalleryService): Router {
   const r = Router();
-  r.get('/', (req, res) => {
+  r.get('/', async (req, res) => {
     const query = { ...req.query, limit: numberOr(req.query['limit']), user: numberOr(req.query['user']) };
-    res.json(gallery.list(parseOrThrow(galleryListInputSchema, query), currentUser(req)));
+    res.json(await gallery.list(parseOrThrow(galleryListInputSchema, query), currentUser(req)));
   });
   r.get('/:id', async (req, res) => {
     res.json(await gallery.get(parseOrThrow(idParams, req.params).id, currentUser(req)));

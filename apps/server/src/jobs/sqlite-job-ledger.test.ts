@@ -1,26 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDb } from '../db/open-db.ts';
-import type { Db } from '../db/open-db.ts';
+import { DIALECTS, testDatabases } from '../../test/db-dialects.ts';
+import type { TestDb } from '../../test/db-dialects.ts';
+import type { DbDialect } from '../db/dialect.ts';
+import { openDatabase } from '../db/open-db.ts';
 import type { AcceptedJob } from './job-ledger.ts';
 import { createSqliteJobLedger } from './sqlite-job-ledger.ts';
 
-async function tempDb(): Promise<{ db: Db } & AsyncDisposable> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'cg-ledger-'));
-  const db = openDb(dir);
+const dbs = testDatabases();
+
+/** A fresh database with users 1 and 2. */
+async function tempDb(dialect: DbDialect): Promise<TestDb> {
+  const t = await dbs.open(dialect);
   for (const email of ['a@x.io', 'b@x.io'])
-    db.prepare("INSERT INTO users (email, password_hash, role, created_at) VALUES (?, 'x', 'user', 0)").run(
-      email,
-    );
-  return {
-    db,
-    async [Symbol.asyncDispose]() {
-      db.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+    await t.db
+      .insertInto('users')
+      .values({ email, password_hash: 'x', role: 'user', created_at: 0 })
+      .execute();
+  return t;
 }
 
 const job = (promptId: string, o: Partial<AcceptedJob> = {}): AcceptedJob => ({
@@ -51,9 +47,9 @@ const state = (promptId: string, status: 'running' | 'completed', images = 0) =>
   eventIdFloor: 40,
 });
 
-describe('SQLite job ledger', () => {
+describe.each(DIALECTS)('job ledger on %s', (dialect) => {
   it('accepts up to the per-user cap of unfinished jobs, counting only that user', async () => {
-    await using t = await tempDb();
+    await using t = await tempDb(dialect);
     const ledger = createSqliteJobLedger(t.db);
     expect(await ledger.accept(job('a1'), { maxActive: 2 })).toBe(true);
     expect(await ledger.accept(job('a2'), { maxActive: 2 })).toBe(true);
@@ -66,7 +62,7 @@ describe('SQLite job ledger', () => {
   });
 
   it('saves tracker state over the accepted row, keeps the floor from going back, and indexes images', async () => {
-    await using t = await tempDb();
+    await using t = await tempDb(dialect);
     const ledger = createSqliteJobLedger(t.db);
     await ledger.accept(job('p1', { kind: 'text2img', params: { caption: 'x', seed: 3 } }), { maxActive: 5 });
     await ledger.repository.saveState(state('p1', 'completed', 2));
@@ -92,7 +88,7 @@ describe('SQLite job ledger', () => {
   });
 
   it('creates an ownerless row for a prompt it never accepted (admins only), and lists unfinished jobs', async () => {
-    await using t = await tempDb();
+    await using t = await tempDb(dialect);
     const ledger = createSqliteJobLedger(t.db, () => 777);
     await ledger.repository.saveState(state('foreign', 'running'));
     await ledger.accept(job('mine'), { maxActive: 5 });
@@ -118,7 +114,7 @@ describe('SQLite job ledger', () => {
   });
 
   it('pages newest first with an opaque cursor and filters by status, kind and owner', async () => {
-    await using t = await tempDb();
+    await using t = await tempDb(dialect);
     const ledger = createSqliteJobLedger(t.db);
     for (let i = 0; i < 7; i++) {
       await ledger.accept(
@@ -148,5 +144,53 @@ describe('SQLite job ledger', () => {
       code: 'VALIDATION_ERROR',
       message: expect.stringContaining('cursor'),
     });
+  });
+
+  it('keeps the per-user cap when instances accept at once (the owner row is locked)', async () => {
+    await using t = await tempDb(dialect);
+    // PostgreSQL: separate pools, as separate gateway instances have. SQLite: one process holds
+    // one connection (better-sqlite3 blocks the thread on a lock another handle of it holds).
+    const others =
+      dialect === 'postgres'
+        ? await Promise.all(
+            [1, 2, 3].map(() => openDatabase({ rootDir: t.rootDir, databaseUrl: t.databaseUrl })),
+          )
+        : [];
+    try {
+      const ledgers = (others.length ? others : [t.db, t.db, t.db]).map((db) => createSqliteJobLedger(db));
+      const accepted = await Promise.all(
+        ledgers.flatMap((l, i) => [0, 1].map((k) => l.accept(job(`c${i}${k}`), { maxActive: 3 }))),
+      );
+      expect(accepted.filter(Boolean)).toHaveLength(3);
+      expect(await t.db.selectFrom('jobs').select('prompt_id').execute()).toHaveLength(3);
+    } finally {
+      await Promise.all(others.map((db) => db.destroy()));
+    }
+  });
+
+  it('reloads pending jobs in acceptance order, also within one millisecond', async () => {
+    await using t = await tempDb(dialect);
+    const ledger = createSqliteJobLedger(t.db);
+    for (const id of ['z', 'a', 'm']) await ledger.accept(job(id, { createdAt: 1000 }), { maxActive: 10 });
+    await ledger.accept(job('early', { createdAt: 999 }), { maxActive: 10 });
+    const pending = await ledger.repository.listPending();
+    expect(pending.map((p) => p.stored.promptId)).toEqual(['early', 'z', 'a', 'm']);
+  });
+
+  it('knows which servers made a file, per owner or for anyone', async () => {
+    await using t = await tempDb(dialect);
+    const ledger = createSqliteJobLedger(t.db);
+    await ledger.accept(job('s1'), { maxActive: 10 });
+    await ledger.accept(job('s2', { ownerId: 2 }), { maxActive: 10 });
+    await ledger.repository.assign('s1', 'gpu-a');
+    await ledger.repository.assign('s2', 'gpu-b');
+    const file = { filename: 'same.png', subfolder: '', type: 'output' as const };
+    for (const id of ['s1', 's2'])
+      await ledger.repository.saveState({ ...state(id, 'completed'), images: [file] });
+    expect(await ledger.imageBackends(1, file)).toEqual(['gpu-a']);
+    expect((await ledger.imageBackends(null, file)).sort()).toEqual(['gpu-a', 'gpu-b']);
+    expect(await ledger.ownsImage(1, { ...file, backend: 'gpu-a' })).toBe(true);
+    expect(await ledger.ownsImage(1, { ...file, backend: 'gpu-b' })).toBe(false);
+    expect(await ledger.capOf(1)).toBeNull();
   });
 });

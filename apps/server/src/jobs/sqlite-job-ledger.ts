@@ -1,29 +1,14 @@
-/* eslint-disable @typescript-eslint/require-await -- async JobLedger contract over synchronous SQLite: `async` turns a throw into a rejection */
-import type { ImageRef, JobStatus } from '@comfy-gateway/schema';
+import type { ImageRef } from '@comfy-gateway/schema';
 import { FINAL_JOB_STATUSES } from '@comfy-gateway/schema';
+import { sql } from 'kysely';
+import type { Selectable } from 'kysely';
+import { dialectOf } from '../db/dialect.ts';
 import type { Db } from '../db/open-db.ts';
+import type { JobsTable } from '../db/schema.ts';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.ts';
 import type { JobLedger, LedgerJob } from './job-ledger.ts';
 
-interface JobRow {
-  prompt_id: string;
-  owner_id: number | null;
-  kind: LedgerJob['kind'];
-  params_json: string | null;
-  workflow_json: string | null;
-  workflow_hash: string | null;
-  status: JobStatus;
-  error_json: string | null;
-  images_json: string;
-  priority: number;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  idempotency_key: string | null;
-  backend: string | null;
-  event_id_floor: number;
-  own_socket: number;
-}
+type JobRow = Selectable<JobsTable>;
 
 const parse = <T>(json: string | null): T | null => (json === null ? null : (JSON.parse(json) as T));
 
@@ -49,70 +34,23 @@ function fromRow(r: JobRow): LedgerJob {
   };
 }
 
-const FINAL_SQL = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(', ');
-const UNFINISHED = `status NOT IN (${FINAL_SQL})`;
+const FINAL = [...FINAL_JOB_STATUSES];
+// Ids can be a whole queue long: chunks keep each IN list under SQLite's bound-parameter limit.
+const CHUNK = 500;
 
-/** The ledger over SQLite (better-sqlite3 is synchronous; the interface is not, for other dialects). */
+/**
+ * The ledger over the database (SQLite or PostgreSQL; the file name predates PostgreSQL).
+ * Per-user caps hold across instances: `accept` locks the owner's row (PostgreSQL `FOR UPDATE`;
+ * SQLite takes its single write lock) before counting and inserting.
+ */
 export function createSqliteJobLedger(db: Db, now: () => number = Date.now): JobLedger {
-  const countActive = db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE owner_id = ? AND ${UNFINISHED}`);
-  const insert = db.prepare(`INSERT INTO jobs (prompt_id, owner_id, kind, params_json, workflow_json,
-      workflow_hash, status, priority, created_at, idempotency_key, own_socket)
-    VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?)`);
-  const selectOne = db.prepare('SELECT * FROM jobs WHERE prompt_id = ?');
-  const upsertState = db.prepare(`INSERT INTO jobs (prompt_id, kind, status, error_json, images_json,
-      started_at, finished_at, event_id_floor, created_at, own_socket)
-    VALUES (@promptId, 'workflow', @status, @error, @images, @startedAt, @finishedAt, @floor, @now, 0)
-    ON CONFLICT (prompt_id) DO UPDATE SET status = excluded.status, error_json = excluded.error_json,
-      images_json = excluded.images_json, started_at = excluded.started_at,
-      finished_at = excluded.finished_at,
-      event_id_floor = MAX(jobs.event_id_floor, excluded.event_id_floor)`);
-  const selectOwners = db.prepare(
-    'SELECT prompt_id, owner_id FROM jobs WHERE prompt_id IN (SELECT value FROM json_each(?))',
-  );
-  const clearImages = db.prepare('DELETE FROM job_images WHERE prompt_id = ?');
-  const addImage = db.prepare(
-    'INSERT OR IGNORE INTO job_images (prompt_id, type, subfolder, filename) VALUES (?, ?, ?, ?)',
-  );
-  // With several servers a file name recurs: the job must have run on the server the ref names.
-  const ownsImage = db.prepare(`SELECT 1 FROM job_images i JOIN jobs j ON j.prompt_id = i.prompt_id
-    WHERE i.filename = ? AND i.subfolder = ? AND i.type = ? AND j.owner_id = ?
-      AND (@backend IS NULL OR j.backend = @backend) LIMIT 1`);
+  const postgres = dialectOf(db) === 'postgres';
+  // Acceptance order: SQLite's rowid, PostgreSQL's `seq` (migration 5).
+  const acceptanceOrder = sql.ref(postgres ? 'seq' : 'rowid');
+  const unfinished = () => db.selectFrom('jobs').selectAll().where('status', 'not in', FINAL);
 
-  const accept = db.transaction((job: Parameters<JobLedger['accept']>[0], maxActive: number) => {
-    const { n } = countActive.get(job.ownerId) as { n: number };
-    if (n >= maxActive) return false;
-    insert.run(
-      job.promptId,
-      job.ownerId,
-      job.kind,
-      job.params === null ? null : JSON.stringify(job.params),
-      job.workflow === null ? null : JSON.stringify(job.workflow),
-      job.workflowHash,
-      job.priority,
-      job.createdAt,
-      job.idempotencyKey,
-      job.ownSocket ? 1 : 0,
-    );
-    return true;
-  });
-
-  const saveState = db.transaction((s: Parameters<JobLedger['repository']['saveState']>[0]) => {
-    upsertState.run({
-      promptId: s.promptId,
-      status: s.status,
-      error: s.error === null ? null : JSON.stringify(s.error),
-      images: JSON.stringify(s.images),
-      startedAt: s.startedAt,
-      finishedAt: s.finishedAt,
-      floor: s.eventIdFloor,
-      now: now(),
-    });
-    clearImages.run(s.promptId);
-    for (const i of s.images) addImage.run(s.promptId, i.type, i.subfolder, i.filename);
-  });
-
-  const byId = (id: string) => {
-    const row = selectOne.get(id) as JobRow | undefined;
+  const byId = async (id: string) => {
+    const row = await db.selectFrom('jobs').selectAll().where('prompt_id', '=', id).executeTakeFirst();
     return row ? fromRow(row) : undefined;
   };
 
@@ -130,36 +68,68 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
   });
 
   return {
-    async accept(job, limits) {
-      return accept(job, limits.maxActive);
+    accept(job, limits) {
+      return db.transaction().execute(async (trx) => {
+        // Serialises this owner's accepts across instances (PostgreSQL: a row lock). SQLite: a
+        // write first takes the database's write lock, so another process waits instead of
+        // failing to upgrade its read later.
+        if (postgres)
+          await trx.selectFrom('users').select('id').where('id', '=', job.ownerId).forUpdate().execute();
+        else
+          await trx
+            .updateTable('users')
+            .set((eb) => ({ max_active_jobs: eb.ref('max_active_jobs') }))
+            .where('id', '=', job.ownerId)
+            .execute();
+        const { n } = await trx
+          .selectFrom('jobs')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('owner_id', '=', job.ownerId)
+          .where('status', 'not in', FINAL)
+          .executeTakeFirstOrThrow();
+        if (Number(n) >= limits.maxActive) return false;
+        await trx
+          .insertInto('jobs')
+          .values({
+            prompt_id: job.promptId,
+            owner_id: job.ownerId,
+            kind: job.kind,
+            params_json: job.params === null ? null : JSON.stringify(job.params),
+            workflow_json: job.workflow === null ? null : JSON.stringify(job.workflow),
+            workflow_hash: job.workflowHash,
+            status: 'queued',
+            priority: job.priority,
+            created_at: job.createdAt,
+            idempotency_key: job.idempotencyKey,
+            own_socket: job.ownSocket ? 1 : 0,
+          })
+          .execute();
+        return true;
+      });
     },
     async remove(promptId) {
-      db.prepare('DELETE FROM jobs WHERE prompt_id = ?').run(promptId);
+      await db.deleteFrom('jobs').where('prompt_id', '=', promptId).execute();
     },
-    byId: async (id) => byId(id),
+    byId,
     async list(q) {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.owner !== 'all') {
-        where.push('owner_id = ?');
-        args.push(q.owner);
-      }
-      if (q.status) {
-        where.push('status = ?');
-        args.push(q.status);
-      }
-      if (q.kind) {
-        where.push('kind = ?');
-        args.push(q.kind);
-      }
+      let query = db.selectFrom('jobs').selectAll();
+      if (q.owner !== 'all') query = query.where('owner_id', '=', q.owner);
+      if (q.status) query = query.where('status', '=', q.status);
+      if (q.kind) query = query.where('kind', '=', q.kind);
       if (q.cursor) {
         const c = decodeJobCursor(q.cursor);
-        where.push('(created_at < ? OR (created_at = ? AND prompt_id < ?))');
-        args.push(c.createdAt, c.createdAt, c.promptId);
+        query = query.where((eb) =>
+          eb.or([
+            eb('created_at', '<', c.createdAt),
+            eb.and([eb('created_at', '=', c.createdAt), eb('prompt_id', '<', c.promptId)]),
+          ]),
+        );
       }
-      const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY created_at DESC, prompt_id DESC LIMIT ?`;
-      const rows = db.prepare(sql).all(...args, q.limit + 1) as JobRow[];
+      const rows = await query
+        .orderBy('created_at', 'desc')
+        .orderBy('prompt_id', 'desc')
+        .limit(q.limit + 1)
+        .execute();
       const items = rows.slice(0, q.limit).map(fromRow);
       const last = items.at(-1);
       const nextCursor =
@@ -169,42 +139,62 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
       return { items, nextCursor };
     },
     async ownersOf(ids) {
-      // One query for the whole queue, however long it is.
-      const rows = selectOwners.all(JSON.stringify(ids)) as { prompt_id: string; owner_id: number | null }[];
-      return new Map(rows.map((r) => [r.prompt_id, r.owner_id]));
+      const owners = new Map<string, number | null>();
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const rows = await db
+          .selectFrom('jobs')
+          .select(['prompt_id', 'owner_id'])
+          .where('prompt_id', 'in', ids.slice(i, i + CHUNK))
+          .orderBy('prompt_id')
+          .execute();
+        for (const r of rows) owners.set(r.prompt_id, r.owner_id);
+      }
+      return owners;
     },
     async imageBackends(ownerId, ref) {
-      const rows = db
-        .prepare(
-          `SELECT DISTINCT j.backend FROM job_images i JOIN jobs j ON j.prompt_id = i.prompt_id
-          WHERE i.filename = ? AND i.subfolder = ? AND i.type = ? AND j.backend IS NOT NULL
-            AND (@owner IS NULL OR j.owner_id = @owner)`,
-        )
-        .all(ref.filename, ref.subfolder, ref.type, { owner: ownerId }) as Array<{ backend: string }>;
-      return rows.map((r) => r.backend);
+      let q = db
+        .selectFrom('job_images as i')
+        .innerJoin('jobs as j', 'j.prompt_id', 'i.prompt_id')
+        .select('j.backend')
+        .distinct()
+        .where('i.filename', '=', ref.filename)
+        .where('i.subfolder', '=', ref.subfolder)
+        .where('i.type', '=', ref.type)
+        .where('j.backend', 'is not', null);
+      if (ownerId !== null) q = q.where('j.owner_id', '=', ownerId);
+      const rows = await q.execute();
+      return rows.flatMap((r) => (r.backend === null ? [] : [r.backend]));
     },
     async ownsImage(ownerId, ref) {
-      return (
-        ownsImage.get(ref.filename, ref.subfolder, ref.type, ownerId, { backend: ref.backend ?? null }) !==
-        undefined
-      );
+      // With several servers a file name recurs: the job must have run on the server the ref names.
+      let q = db
+        .selectFrom('job_images as i')
+        .innerJoin('jobs as j', 'j.prompt_id', 'i.prompt_id')
+        .select(sql<number>`1`.as('one'))
+        .where('i.filename', '=', ref.filename)
+        .where('i.subfolder', '=', ref.subfolder)
+        .where('i.type', '=', ref.type)
+        .where('j.owner_id', '=', ownerId);
+      if (ref.backend !== undefined && ref.backend !== null) q = q.where('j.backend', '=', ref.backend);
+      return (await q.limit(1).executeTakeFirst()) !== undefined;
     },
     async capOf(userId) {
-      const row = db.prepare('SELECT max_active_jobs FROM users WHERE id = ?').get(userId) as
-        { max_active_jobs: number | null } | undefined;
+      const row = await db
+        .selectFrom('users')
+        .select('max_active_jobs')
+        .where('id', '=', userId)
+        .executeTakeFirst();
       return row?.max_active_jobs ?? null;
     },
     repository: {
       async assign(promptId, backend) {
-        db.prepare('UPDATE jobs SET backend = ? WHERE prompt_id = ?').run(backend, promptId);
+        await db.updateTable('jobs').set({ backend }).where('prompt_id', '=', promptId).execute();
       },
       async setPriority(promptId, priority) {
-        db.prepare('UPDATE jobs SET priority = ? WHERE prompt_id = ?').run(priority, promptId);
+        await db.updateTable('jobs').set({ priority }).where('prompt_id', '=', promptId).execute();
       },
       async listPending() {
-        const rows = db
-          .prepare(`SELECT * FROM jobs WHERE ${UNFINISHED} ORDER BY created_at, rowid`)
-          .all() as JobRow[];
+        const rows = await unfinished().orderBy('created_at').orderBy(acceptanceOrder).execute();
         return rows.map((r) => {
           const j = fromRow(r);
           return {
@@ -215,17 +205,59 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
           };
         });
       },
-      async saveState(state) {
-        saveState(state);
+      async saveState(s) {
+        const images = JSON.stringify(s.images);
+        const error = s.error === null ? null : JSON.stringify(s.error);
+        await db.transaction().execute(async (trx) => {
+          // A row the gateway did not accept (found on ComfyUI) is created; the floor never goes back.
+          await trx
+            .insertInto('jobs')
+            .values({
+              prompt_id: s.promptId,
+              kind: 'workflow',
+              status: s.status,
+              error_json: error,
+              images_json: images,
+              started_at: s.startedAt,
+              finished_at: s.finishedAt,
+              event_id_floor: s.eventIdFloor,
+              created_at: now(),
+              own_socket: 0,
+            })
+            .onConflict((oc) =>
+              oc.column('prompt_id').doUpdateSet((eb) => ({
+                status: eb.ref('excluded.status'),
+                error_json: eb.ref('excluded.error_json'),
+                images_json: eb.ref('excluded.images_json'),
+                started_at: eb.ref('excluded.started_at'),
+                finished_at: eb.ref('excluded.finished_at'),
+                event_id_floor: sql<number>`CASE WHEN jobs.event_id_floor > excluded.event_id_floor
+                  THEN jobs.event_id_floor ELSE excluded.event_id_floor END`,
+              })),
+            )
+            .execute();
+          await trx.deleteFrom('job_images').where('prompt_id', '=', s.promptId).execute();
+          if (s.images.length > 0)
+            await trx
+              .insertInto('job_images')
+              .values(
+                s.images.map((i) => ({
+                  prompt_id: s.promptId,
+                  type: i.type,
+                  subfolder: i.subfolder,
+                  filename: i.filename,
+                })),
+              )
+              .onConflict((oc) => oc.doNothing())
+              .execute();
+        });
       },
       async load(promptId) {
-        const j = byId(promptId);
+        const j = await byId(promptId);
         return j ? toStored(j) : undefined;
       },
       async listUnfinished() {
-        const rows = db
-          .prepare(`SELECT * FROM jobs WHERE ${UNFINISHED} ORDER BY created_at`)
-          .all() as JobRow[];
+        const rows = await unfinished().orderBy('created_at').execute();
         return rows.map((r) => toStored(fromRow(r)));
       },
     },

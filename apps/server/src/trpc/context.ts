@@ -40,7 +40,7 @@ export function createContextInner(opts: {
 
 /** HTTP (batch and SSE): Bearer header or session cookie; a cookie write from a foreign Origin is refused. */
 export function createHttpContextFactory(services: Services) {
-  return ({ req }: CreateExpressContextOptions): Context => {
+  return async ({ req }: CreateExpressContextOptions): Promise<Context> => {
     const creds = extractCredentials(req);
     if (!creds) return createContextInner({ services, user: null, clientIp: req.ip ?? null });
     if (creds.via === 'cookie' && isForeignOriginWrite(req, req.get('host'))) {
@@ -50,7 +50,7 @@ export function createHttpContextFactory(services: Services) {
         refused: new GatewayError('FORBIDDEN', 'cross-origin request with a session cookie refused'),
       });
     }
-    const user = services.auth.authenticate(creds.token);
+    const user = await services.auth.authenticate(creds.token);
     return createContextInner({ services, user, token: creds.token, clientIp: req.ip ?? null });
   };
 }
@@ -62,7 +62,7 @@ export function createHttpContextFactory(services: Services) {
  * Instead every call on the socket is answered UNAUTHORIZED/FORBIDDEN (and `mount.ts` closes it).
  */
 export function createWsContextFactory(services: Services) {
-  return ({ req, info }: CreateWSSContextFnOptions): Context => {
+  return async ({ req, info }: CreateWSSContextFnOptions): Promise<Context> => {
     const fromParams = info.connectionParams?.['token'];
     const token =
       typeof fromParams === 'string' && fromParams !== ''
@@ -71,7 +71,7 @@ export function createWsContextFactory(services: Services) {
     const clientIp = req.socket.remoteAddress ?? null;
     const refuse = (refused: GatewayError) => createContextInner({ services, user: null, refused, clientIp });
     if (!token) return refuse(new GatewayError('UNAUTHORIZED', 'authentication required'));
-    const user = services.auth.authenticate(token);
+    const user = await services.auth.authenticate(token);
     if (!user) return refuse(new GatewayError('UNAUTHORIZED', 'invalid or expired token'));
     if (!user.active) return refuse(new GatewayError('FORBIDDEN', 'account is deactivated'));
     return createContextInner({ services, user, token, clientIp });

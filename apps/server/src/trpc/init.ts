@@ -63,16 +63,18 @@ export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapGatewayErrors);
 
 /** What the caller is now: the context's token re-checked (a WebSocket context outlives revocations). */
-function resolveCaller(ctx: Context): { user: User; scopes: TokenScope[]; session: string | null } {
+async function resolveCaller(
+  ctx: Context,
+): Promise<{ user: User; scopes: TokenScope[]; session: string | null }> {
   if (ctx.refused) throw ctx.refused;
   if (!ctx.user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'authentication required' });
   if (ctx.token === null) {
     // A pure context (server-side caller, tests): the user as stored, with the scopes it was given.
-    const user = ctx.services.auth.getUser(ctx.user.id);
+    const user = await ctx.services.auth.getUser(ctx.user.id);
     if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'invalid or expired token' });
     return { user, scopes: effectiveScopes(user.role, ctx.scopes), session: null };
   }
-  const found = ctx.services.auth.authenticateCredential(ctx.token);
+  const found = await ctx.services.auth.authenticateCredential(ctx.token);
   if (!found) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'invalid or expired token' });
   // The session hash lets a password change keep the session that made it.
   const session = found.kind === 'session' ? found.credential : null;
@@ -84,8 +86,8 @@ function resolveCaller(ctx: Context): { user: User; scopes: TokenScope[]; sessio
  * mutations `generate` (see `requiredScope`). The credential is re-checked on every call, since a
  * WebSocket context lives as long as the socket and the credential may be revoked meanwhile.
  */
-export const authedProcedure = publicProcedure.use(({ ctx, type, next }) => {
-  const caller = resolveCaller(ctx);
+export const authedProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
+  const caller = await resolveCaller(ctx);
   if (!caller.user.active) throw new TRPCError({ code: 'FORBIDDEN', message: 'account is deactivated' });
   // A GatewayError: `mapGatewayErrors` above turns it into FORBIDDEN with the message naming the scope.
   assertScope(caller.scopes, requiredScope({ type }));

@@ -59,9 +59,9 @@ export function trpcHttpHandler(services: Services, logger: Logger): RequestHand
     submit: handler(BODY_LIMITS.submit),
   };
 
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const creds = extractCredentials(req);
-    const found = creds ? services.auth.authenticateCredential(creds.token) : null;
+    const found = creds ? await services.auth.authenticateCredential(creds.token) : null;
     if (!found?.user.active) return handlers.anonymous(req, res, next);
     const paths = req.path.replace(/^\//, '').split(',');
     if (req.method === 'GET' && paths.length === 1 && procedureTypeOf(paths[0] ?? '') === 'subscription') {
@@ -107,8 +107,8 @@ function asTrpcError(err: unknown): unknown {
  */
 function registeringWsContext(services: Services) {
   const create = createWsContextFactory(services);
-  return (opts: CreateWSSContextFnOptions): Context => {
-    const ctx = create(opts);
+  return async (opts: CreateWSSContextFnOptions): Promise<Context> => {
+    const ctx = await create(opts);
     const socket = opts.res;
     if (!ctx.user || !ctx.token) return ctx;
     let release: () => void;
@@ -142,8 +142,8 @@ export function createTrpcWs(services: Services, logger: Logger, opts: { callsPe
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext(o) {
-      const ctx = contextFor(o);
+    async createContext(o) {
+      const ctx = await contextFor(o);
       if (ctx.refused) {
         refusedSockets.set(ctx, o.res);
         // A refused socket that never calls anything is not kept open either.
@@ -164,14 +164,16 @@ export function createTrpcWs(services: Services, logger: Logger, opts: { callsPe
     },
   });
 
-  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== TRPC_PATH) return refuse(socket, 404, 'Not Found');
     const creds = extractCredentials(req);
     if (creds?.via === 'cookie' && isForeignOrigin(req, req.headers.host))
       return refuse(socket, 403, 'Forbidden');
     if (url.searchParams.get('connectionParams') !== '1') {
-      const user = creds ? services.auth.authenticate(creds.token) : null;
+      // The database may be down: refuse the upgrade rather than leave the socket hanging.
+      const user = creds ? await services.auth.authenticate(creds.token).catch(() => undefined) : null;
+      if (user === undefined) return refuse(socket, 503, 'Service Unavailable');
       if (!user) return refuse(socket, 401, 'Unauthorized', 'WWW-Authenticate: Bearer\r\n');
       if (!user.active) return refuse(socket, 403, 'Forbidden');
     }

@@ -40,8 +40,9 @@ describe('pool: cancel, queue view and the tRPC twins', () => {
     expect(must(app.sims[0]).stats.started).not.toContain(waiting);
 
     // tRPC: drain/resume/setPriority for admins only.
-    const admin = app.services.auth.listUsers().find((x) => x.role === 'admin') ?? null;
-    const user = app.services.auth.listUsers().find((x) => x.role === 'user') ?? null;
+    const users = await app.services.auth.listUsers();
+    const admin = users.find((x) => x.role === 'admin') ?? null;
+    const user = users.find((x) => x.role === 'user') ?? null;
     const asAdmin = createCallerFactory(appRouter)(
       createContextInner({ services: app.services, user: admin }),
     );

@@ -78,7 +78,9 @@ describe('pool: failover', () => {
     expect(events.some((e) => e.event.type === 'warning' && e.event.code === 'waiting_for_backend')).toBe(
       true,
     );
-    const row = app.db.prepare('SELECT status, backend FROM jobs WHERE prompt_id = ?').get(id);
-    expect(row).toEqual({ status: 'failed', backend: null });
+    // The ledger is written after `done` is emitted, asynchronously.
+    await expect
+      .poll(() => app.db.prepare('SELECT status, backend FROM jobs WHERE prompt_id = ?').get(id))
+      .toEqual({ status: 'failed', backend: null });
   });
 });

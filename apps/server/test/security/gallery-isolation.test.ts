@@ -4,8 +4,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { MIGRATIONS } from '../../src/db/migrations.ts';
-import { DB_FILE_NAME, openDb } from '../../src/db/open-db.ts';
+import { LEGACY_SQLITE_MIGRATIONS } from '../../src/db/fixtures/legacy-sqlite-migrations.ts';
+import { DB_FILE_NAME, openDatabase } from '../../src/db/open-db.ts';
+import { isUniqueViolation } from '../../src/db/unique-violation.ts';
 import { createGalleryService } from '../../src/gallery/gallery-service.ts';
 import { startTestApp } from '../fixture.ts';
 import type { TestApp } from '../fixture.ts';
@@ -169,7 +170,7 @@ describe('per-owner dedup over one stored file', () => {
 
   it("another day's copy is a hard link in the new owner's day, so the path tells nothing", async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'cg-gallery-owners-'));
-    const db = openDb(root);
+    const db = await openDatabase({ rootDir: root });
     try {
       let now = Date.parse('2026-01-01T10:00:00Z');
       const gallery = await createGalleryService({
@@ -202,12 +203,14 @@ describe('per-owner dedup over one stored file', () => {
       });
 
       // The index rebuilt from the sidecars keeps B's item with B as owner.
-      db.prepare('DELETE FROM gallery').run();
+      await db.deleteFrom('gallery').execute();
       expect(await gallery.rebuildIndex()).toEqual({ indexed: 1, skipped: 0 });
-      expect(gallery.list({ limit: 10 }, { id: 2, role: 'user' }).items.map((i) => i.id)).toEqual([b.id]);
-      expect(gallery.list({ limit: 10 }, { id: 1, role: 'user' }).items).toEqual([]);
+      expect((await gallery.list({ limit: 10 }, { id: 2, role: 'user' })).items.map((i) => i.id)).toEqual([
+        b.id,
+      ]);
+      expect((await gallery.list({ limit: 10 }, { id: 1, role: 'user' })).items).toEqual([]);
     } finally {
-      db.close();
+      await db.destroy();
       await rm(root, { recursive: true, force: true });
     }
   });
@@ -264,7 +267,7 @@ describe('migration 3 (gallery-owners)', () => {
       old.exec(
         `CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
       );
-      const v1 = MIGRATIONS.find((m) => m.version === 1);
+      const v1 = LEGACY_SQLITE_MIGRATIONS.find((m) => m.version === 1);
       old.exec(v1?.sql ?? '');
       old.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run('initial');
       old
@@ -275,26 +278,36 @@ describe('migration 3 (gallery-owners)', () => {
         .run('a'.repeat(64));
       old.close();
 
-      const db = openDb(root);
+      const db = await openDatabase({ rootDir: root });
       try {
-        expect(db.prepare('SELECT id, created_by, caption FROM gallery').all()).toEqual([
+        expect(await db.selectFrom('gallery').select(['id', 'created_by', 'caption']).execute()).toEqual([
           { id: 'aaaaaaaaaaaaaaaa', created_by: 7, caption: 'c' },
         ]);
         const insert = (id: string, owner: number) =>
           db
-            .prepare(
-              `INSERT INTO gallery (id, hash, path, sidecar_path, mime, size, created_at, created_by)
-               VALUES (?, ?, 'p.png', ?, 'image/png', 1, '2026-01-01T00:00:00Z', ?)`,
-            )
-            .run(id, 'a'.repeat(64), `${id}.json`, owner);
-        expect(() => insert('bbbbbbbbbbbbbbbb', 8)).not.toThrow();
-        expect(() => insert('cccccccccccccccc', 7)).toThrow(/UNIQUE/);
-        expect(db.prepare('SELECT version, name FROM schema_migrations WHERE version = 3').get()).toEqual({
-          version: 3,
-          name: 'gallery-owners',
-        });
+            .insertInto('gallery')
+            .values({
+              id,
+              hash: 'a'.repeat(64),
+              path: 'p.png',
+              sidecar_path: `${id}.json`,
+              mime: 'image/png',
+              size: 1,
+              created_at: '2026-01-01T00:00:00Z',
+              created_by: owner,
+            })
+            .execute();
+        await insert('bbbbbbbbbbbbbbbb', 8);
+        expect(isUniqueViolation(await insert('cccccccccccccccc', 7).catch((e: unknown) => e))).toBe(true);
+        expect(
+          await db
+            .selectFrom('schema_migrations')
+            .select(['version', 'name'])
+            .where('version', '=', 3)
+            .execute(),
+        ).toEqual([{ version: 3, name: 'gallery-owners' }]);
       } finally {
-        db.close();
+        await db.destroy();
       }
     } finally {
       await rm(root, { recursive: true, force: true });

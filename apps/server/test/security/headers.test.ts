@@ -126,11 +126,11 @@ describe('open /metrics warning', () => {
       },
     });
     const logger = pino({ level: 'warn' }, sink);
-    createApp({ config: { ...t.config, host: '0.0.0.0' }, db: t.db, services: t.services, logger });
-    createApp({ config: { ...t.config, host: '127.0.0.1' }, db: t.db, services: t.services, logger });
+    createApp({ config: { ...t.config, host: '0.0.0.0' }, db: t.database, services: t.services, logger });
+    createApp({ config: { ...t.config, host: '127.0.0.1' }, db: t.database, services: t.services, logger });
     createApp({
       config: { ...t.config, host: '0.0.0.0', metricsToken: 'secret' },
-      db: t.db,
+      db: t.database,
       services: t.services,
       logger,
     });

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { migrate } from '../../src/db/open-db.ts';
+import { LEGACY_SQLITE_MIGRATIONS } from '../../src/db/fixtures/legacy-sqlite-migrations.ts';
 import { MIGRATIONS } from '../../src/db/migrations.ts';
+import { DB_FILE_NAME, openDatabase } from '../../src/db/open-db.ts';
 import { createContextInner } from '../../src/trpc/context.ts';
 import { createCallerFactory } from '../../src/trpc/init.ts';
 import { appRouter } from '../../src/trpc/router.ts';
@@ -95,7 +96,7 @@ describe('API token scopes', () => {
       ws.ws.close();
     }
 
-    const user = t.services.auth.getUser(bob.id);
+    const user = await t.services.auth.getUser(bob.id);
     const caller = createCallerFactory(appRouter)(
       createContextInner({ services: t.services, user, scopes: ['read'] }),
     );
@@ -154,21 +155,31 @@ describe('API token scopes', () => {
 
   it('migrates tokens made before scopes: admins keep admin, others read + generate', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'cg-scopes-'));
-    const db = new Database(path.join(dir, 'x.db'));
+    const db = new Database(path.join(dir, DB_FILE_NAME));
     try {
-      db.exec(MIGRATIONS[0]?.sql ?? '');
+      // A database as the released version 1 left it.
+      db.exec(LEGACY_SQLITE_MIGRATIONS[0]?.sql ?? '');
       db.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
         INSERT INTO schema_migrations VALUES (1, 'initial', 0);
         INSERT INTO users (id, email, password_hash, role, created_at) VALUES (1, 'a@x.co', 'h', 'admin', 0), (2, 'u@x.co', 'h', 'user', 0);
         INSERT INTO api_tokens (user_id, name, prefix, token_hash, created_at) VALUES (1, 'a', 'p', 'h1', 0), (2, 'u', 'p', 'h2', 0);`);
-      expect(migrate(db)).toBe(MIGRATIONS.length - 1);
-      expect(db.prepare('SELECT user_id, scopes FROM api_tokens ORDER BY user_id').all()).toEqual([
-        { user_id: 1, scopes: 'read,generate,admin' },
-        { user_id: 2, scopes: 'read,generate' },
-      ]);
-      expect(migrate(db)).toBe(0);
-    } finally {
       db.close();
+      const migrated = await openDatabase({ rootDir: dir });
+      try {
+        expect(
+          await migrated.selectFrom('api_tokens').select(['user_id', 'scopes']).orderBy('user_id').execute(),
+        ).toEqual([
+          { user_id: 1, scopes: 'read,generate,admin' },
+          { user_id: 2, scopes: 'read,generate' },
+        ]);
+        expect(await migrated.selectFrom('schema_migrations').select('version').execute()).toHaveLength(
+          MIGRATIONS.length,
+        );
+      } finally {
+        await migrated.destroy();
+      }
+    } finally {
+      if (db.open) db.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -20,8 +20,8 @@ export const authRouter = {
       ctx.services.auth.login(input.email, input.password, { clientIp: ctx.clientIp ?? undefined }),
     ),
   me: authedProcedure.query(({ ctx }) => ctx.user),
-  logout: authedProcedure.mutation(({ ctx }) => {
-    if (ctx.token) ctx.services.auth.logout(ctx.token);
+  logout: authedProcedure.mutation(async ({ ctx }) => {
+    if (ctx.token) await ctx.services.auth.logout(ctx.token);
     return { ok: true as const };
   }),
   /** Revokes every other session and every API token of the user; this session stays. */
@@ -34,8 +34,8 @@ export const authRouter = {
     create: authedProcedure
       .input(createApiTokenInputSchema)
       .mutation(({ ctx, input }) => ctx.services.auth.createToken(ctx.user, input, ctx.scopes)),
-    revoke: authedProcedure.input(idInput).mutation(({ ctx, input }) => {
-      ctx.services.auth.revokeToken(ctx.user.id, input.id);
+    revoke: authedProcedure.input(idInput).mutation(async ({ ctx, input }) => {
+      await ctx.services.auth.revokeToken(ctx.user.id, input.id);
       return { ok: true as const };
     }),
   },
@@ -54,12 +54,12 @@ export const authRouter = {
       ),
     /** Any user's API tokens (admins). */
     tokens: {
-      list: adminProcedure.input(idInput).query(({ ctx, input }) => {
-        ctx.services.auth.requireUserExists(input.id);
+      list: adminProcedure.input(idInput).query(async ({ ctx, input }) => {
+        await ctx.services.auth.requireUserExists(input.id);
         return ctx.services.auth.listTokens(input.id);
       }),
-      revoke: adminProcedure.input(userTokenInput).mutation(({ ctx, input }) => {
-        ctx.services.auth.revokeToken(input.id, input.token_id);
+      revoke: adminProcedure.input(userTokenInput).mutation(async ({ ctx, input }) => {
+        await ctx.services.auth.revokeToken(input.id, input.token_id);
         return { ok: true as const };
       }),
     },
