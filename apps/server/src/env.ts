@@ -6,7 +6,7 @@ import { isCommonPassword } from './auth/password-policy.ts';
 import { backendsVar, resolveBackends } from './backends-config.ts';
 import type { BackendConfig } from './backends-config.ts';
 import { ConfigError } from './config-error.ts';
-import { boolVar, enumVar, intVar, numberVar, readVar, stringVar, urlListVar } from './env-vars.ts';
+import { boolVar, enumVar, intVar, numberVar, readVar, redisUrlVar, stringVar, urlListVar } from './env-vars.ts';
 import type { Env, VarSpec } from './env-vars.ts';
 
 export { ConfigError };
@@ -70,6 +70,8 @@ export interface ServerConfig {
   dispatchTimeoutS: number;
   /** `COMFY_RETRY_ON_BACKEND_LOSS`: reruns of a running job whose server is lost. */
   retryOnBackendLoss: number;
+  /** `REDIS_URL`: limits and the object_info cache shared by every instance; null keeps them in process. */
+  redisUrl: string | null;
 }
 
 /**
@@ -119,6 +121,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     backends,
     dispatchTimeoutS: readVar(env, 'COMFY_DISPATCH_TIMEOUT_S', numberVar(0, 86_400, true)) ?? 600,
     retryOnBackendLoss: readVar(env, 'COMFY_RETRY_ON_BACKEND_LOSS', intVar(0, 10)) ?? 1,
+    redisUrl: readVar(env, 'REDIS_URL', redisUrlVar) ?? null,
   };
 }
 

@@ -67,8 +67,8 @@ describe('openSse', () => {
     const registry = new SseRegistry();
     app.locals['sse'] = registry;
     let closedByServer = false;
-    app.get('/events', (req, res) => {
-      const sse = openSse(req, res, { heartbeatMs: 20 });
+    app.get('/events', async (req, res) => {
+      const sse = await openSse(req, res, { heartbeatMs: 20 });
       sse.onClose(() => (closedByServer = true));
       sse.send('status', 1, { state: 'queued' });
       sse.send('status', 2, { multi: 'line\nvalue' });

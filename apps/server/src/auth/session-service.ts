@@ -1,7 +1,9 @@
 import type { LoginResponse, TokenScope, User } from '@comfy-gateway/schema';
 import type { Db } from '../db/open-db.ts';
 import { GatewayError } from '../errors.ts';
-import { createWindowCounter, rateLimitedError } from '../http/rate-limit.ts';
+import { rateLimitedError } from '../http/rate-limit.ts';
+import { memoryLimiters } from '../shared-state/limiter.ts';
+import type { LimiterFactory } from '../shared-state/limiter.ts';
 import type { HashGate } from './hash-gate.ts';
 import type { OpenConnections } from './open-connections.ts';
 import { dummyPasswordHash, verifyPassword } from './password.ts';
@@ -45,10 +47,11 @@ export function createSessionService(
   db: Db,
   clock: Clock,
   opts: SessionOptions,
-  deps: { connections: OpenConnections; hashGate: HashGate },
+  deps: { connections: OpenConnections; hashGate: HashGate; limiters?: LimiterFactory },
 ) {
-  const perEmail = createWindowCounter({ ...opts.loginLimit, now: () => clock.now() });
-  const perIp = createWindowCounter({ ...opts.loginIpLimit, now: () => clock.now() });
+  const limiters = deps.limiters ?? memoryLimiters;
+  const perEmail = limiters('login-email', opts.loginLimit);
+  const perIp = limiters('login-ip', opts.loginIpLimit);
   const byEmail = db.prepare('SELECT * FROM users WHERE email = ? COLLATE NOCASE');
   const insertSession = db.prepare(
     'INSERT INTO sessions (user_id, token_hash, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)',
@@ -63,12 +66,12 @@ export function createSessionService(
   const touchToken = db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?');
 
   /** Counts one attempt against both limits; 429 when either is spent. */
-  function countAttempt(ipKey: string, emailKey: string): void {
-    const ip = perIp.hit(ipKey);
+  async function countAttempt(ipKey: string, emailKey: string): Promise<void> {
+    const ip = await perIp.consume(ipKey);
     if (!ip.ok) throw rateLimitedError(ip.retryAfterS, 'too many login attempts from this address');
-    const email = perEmail.hit(emailKey);
+    const email = await perEmail.consume(emailKey);
     if (!email.ok) {
-      perIp.refund(ipKey);
+      await perIp.refund(ipKey);
       throw rateLimitedError(email.retryAfterS, 'too many login attempts');
     }
   }
@@ -86,22 +89,21 @@ export function createSessionService(
     ): Promise<LoginResponse> {
       const ipKey = opts2.clientIp ?? '?';
       const emailKey = `${ipKey}|${email.toLowerCase()}`;
-      countAttempt(ipKey, emailKey);
-      const refund = () => {
-        perIp.refund(ipKey);
-        perEmail.refund(emailKey);
-      };
+      await countAttempt(ipKey, emailKey);
+      // A refund lost to a Redis failure only makes the limit stricter until the window ends.
+      const refund = () =>
+        Promise.all([perIp.refund(ipKey), perEmail.refund(emailKey)]).catch(() => undefined);
       const row = byEmail.get(email) as UserRow | undefined;
       let ok: boolean;
       try {
         const stored = row?.password_hash ?? (await dummyPasswordHash());
         ok = await deps.hashGate.run(() => verifyPassword(password, stored));
       } catch (err) {
-        refund(); // refused before any password was checked
+        await refund(); // refused before any password was checked
         throw err;
       }
       if (!row || !ok) throw new GatewayError('UNAUTHORIZED', 'invalid email or password');
-      refund();
+      await refund();
       if (row.active !== 1) throw new GatewayError('FORBIDDEN', 'account is deactivated');
       const token = generateToken('session');
       const now = clock.now();

@@ -64,20 +64,24 @@ export function trpcHttpHandler(services: Services, logger: Logger): RequestHand
     const found = creds ? services.auth.authenticateCredential(creds.token) : null;
     if (!found?.user.active) return handlers.anonymous(req, res, next);
     const paths = req.path.replace(/^\//, '').split(',');
+    const run = () =>
+      (paths.some((p) => SUBMIT_PROCEDURES.has(p)) ? handlers.submit : handlers.authed)(req, res, next);
     if (req.method === 'GET' && paths.length === 1 && procedureTypeOf(paths[0] ?? '') === 'subscription') {
-      try {
-        const release = services.auth.connections.open({
+      services.auth.connections
+        .open({
           userId: found.user.id,
           credential: found.credential,
           kind: 'trpc-sse',
           close: () => res.destroy(),
-        });
-        res.once('close', release);
-      } catch (err) {
-        return next(err);
-      }
+        })
+        .then((release) => {
+          res.once('close', release);
+          if (res.destroyed) release();
+          return run();
+        }, next);
+      return;
     }
-    return (paths.some((p) => SUBMIT_PROCEDURES.has(p)) ? handlers.submit : handlers.authed)(req, res, next);
+    return run();
   };
 }
 
@@ -107,13 +111,13 @@ function asTrpcError(err: unknown): unknown {
  */
 function registeringWsContext(services: Services) {
   const create = createWsContextFactory(services);
-  return (opts: CreateWSSContextFnOptions): Context => {
+  return async (opts: CreateWSSContextFnOptions): Promise<Context> => {
     const ctx = create(opts);
     const socket = opts.res;
     if (!ctx.user || !ctx.token) return ctx;
     let release: () => void;
     try {
-      release = services.auth.connections.open({
+      release = await services.auth.connections.open({
         userId: ctx.user.id,
         credential: hashToken(ctx.token),
         kind: 'ws',
@@ -142,8 +146,8 @@ export function createTrpcWs(services: Services, logger: Logger, opts: { callsPe
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext(o) {
-      const ctx = contextFor(o);
+    async createContext(o) {
+      const ctx = await contextFor(o);
       if (ctx.refused) {
         refusedSockets.set(ctx, o.res);
         // A refused socket that never calls anything is not kept open either.
