@@ -4,49 +4,6 @@ import { GatewayError } from '../errors.ts';
 import { memoryLimiters } from '../shared-state/limiter.ts';
 import type { LimiterFactory } from '../shared-state/limiter.ts';
 
-export interface WindowCounter {
-  /** Counts one hit for `key`; `ok: false` once the window's limit is passed. */
-  hit(key: string): { ok: true } | { ok: false; retryAfterS: number };
-  reset(key: string): void;
-  /** Takes back one hit of `key` (a login that succeeded does not count against the limit). */
-  refund(key: string): void;
-}
-
-/** A fixed-window counter per key, pruned as it goes so idle keys do not accumulate. */
-export function createWindowCounter(opts: {
-  limit: number;
-  windowMs: number;
-  now?: () => number;
-}): WindowCounter {
-  const now = opts.now ?? Date.now;
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  let nextPrune = 0;
-  return {
-    hit(key) {
-      const t = now();
-      if (t >= nextPrune) {
-        for (const [k, w] of windows) if (w.resetAt <= t) windows.delete(k);
-        nextPrune = t + opts.windowMs;
-      }
-      let w = windows.get(key);
-      if (!w || w.resetAt <= t) {
-        w = { count: 0, resetAt: t + opts.windowMs };
-        windows.set(key, w);
-      }
-      w.count++;
-      if (w.count <= opts.limit) return { ok: true };
-      return { ok: false, retryAfterS: Math.max(1, Math.ceil((w.resetAt - t) / 1000)) };
-    },
-    reset(key) {
-      windows.delete(key);
-    },
-    refund(key) {
-      const w = windows.get(key);
-      if (w && w.count > 0) w.count--;
-    },
-  };
-}
-
 /** The error a limited request gets; the REST error handler turns `retry_after_s` into `Retry-After`. */
 export function rateLimitedError(retryAfterS: number, what = 'too many requests'): GatewayError {
   return new GatewayError('RATE_LIMITED', `${what}; retry in ${retryAfterS} s`, {

@@ -57,14 +57,18 @@ export interface RedisStreamSlotsOptions {
  * Slots in Redis: a sorted set per user of stream ids scored by expiry. Every `ttlMs / 3` this
  * instance pushes the expiry of its own open slots forward; those of a dead instance lapse.
  */
-export function createRedisStreamSlots(redis: RedisConnection, opts: RedisStreamSlotsOptions = {}): StreamSlots {
+export function createRedisStreamSlots(
+  redis: RedisConnection,
+  opts: RedisStreamSlotsOptions = {},
+): StreamSlots & { beat(): Promise<void> } {
   const ttlMs = opts.ttlMs ?? 30_000;
   const now = opts.now ?? Date.now;
   const key = (userId: number) => `cg:streams:${userId}`;
   // Held here: what the heartbeat refreshes.
   const mine = new Map<string, number>();
 
-  const heartbeat = setInterval(() => {
+  /** Pushes the expiry of this instance's slots forward. */
+  const beat = async () => {
     if (mine.size === 0 || redis.state !== 'ready') return;
     const expiry = now() + ttlMs;
     const batch = redis.client.pipeline();
@@ -73,11 +77,13 @@ export function createRedisStreamSlots(redis: RedisConnection, opts: RedisStream
       batch.pexpire(key(userId), ttlMs);
     }
     // Failures are retried at the next beat; a lapsed slot only frees room for the user.
-    batch.exec().catch(() => undefined);
-  }, ttlMs / 3);
+    await batch.exec().catch(() => undefined);
+  };
+  const heartbeat = setInterval(() => void beat(), ttlMs / 3);
   heartbeat.unref();
 
   return {
+    beat,
     async acquire(userId, id, max) {
       const taken = await withRedis(() => redis.client.eval(ACQUIRE, 1, key(userId), now(), id, max, ttlMs));
       if (taken !== 1) return false;
