@@ -6,7 +6,16 @@ import { isCommonPassword } from './auth/password-policy.ts';
 import { backendsVar, resolveBackends } from './backends-config.ts';
 import type { BackendConfig } from './backends-config.ts';
 import { ConfigError } from './config-error.ts';
-import { boolVar, enumVar, intVar, numberVar, readVar, redisUrlVar, stringVar, urlListVar } from './env-vars.ts';
+import {
+  boolVar,
+  enumVar,
+  intVar,
+  numberVar,
+  readVar,
+  redisUrlVar,
+  stringVar,
+  urlListVar,
+} from './env-vars.ts';
 import type { Env, VarSpec } from './env-vars.ts';
 
 export { ConfigError };

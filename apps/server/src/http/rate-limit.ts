@@ -30,9 +30,8 @@ export function createRateLimiter(opts: {
   return (req, _res, next) => {
     const k = key(req);
     if (k === null) return next();
-    limiter.consume(k).then(
-      (result) => next(result.ok ? undefined : rateLimitedError(result.retryAfterS)),
-      next,
-    );
+    limiter
+      .consume(k)
+      .then((result) => next(result.ok ? undefined : rateLimitedError(result.retryAfterS)), next);
   };
 }

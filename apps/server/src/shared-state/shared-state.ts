@@ -45,7 +45,8 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
   }
   const log = opts.logger?.child({ component: 'redis' });
   const connection = createRedisConnection(opts.redisUrl, log);
-  if (!(await connection.ready())) log?.warn('redis not reachable at start; routes that need it answer 503 until it is');
+  if (!(await connection.ready()))
+    log?.warn('redis not reachable at start; routes that need it answer 503 until it is');
   const streamSlots = createRedisStreamSlots(connection, {
     ...(opts.streamSlotTtlMs !== undefined ? { ttlMs: opts.streamSlotTtlMs } : {}),
   });
@@ -53,7 +54,12 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
   const readiness = async function redis(): Promise<ReadinessResult> {
     try {
       const latency = await connection.ping();
-      return { name: 'redis', ok: true, state: connection.state, latency_ms: Math.round(latency * 100) / 100 };
+      return {
+        name: 'redis',
+        ok: true,
+        state: connection.state,
+        latency_ms: Math.round(latency * 100) / 100,
+      };
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err);
       return { name: 'redis', ok: false, state: connection.state, detail };

@@ -18,7 +18,11 @@ export interface TestCluster extends AsyncDisposable {
 }
 
 /** Polls a condition reached on another process's schedule (Redis reconnecting, a slot released). */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -53,7 +57,10 @@ export async function startCluster(
     b,
     async connected() {
       for (const t of [a, b])
-        await until(() => t.services.comfy.connection?.watchdog.state === 'connected', 'the simulator socket');
+        await until(
+          () => t.services.comfy.connection?.watchdog.state === 'connected',
+          'the simulator socket',
+        );
     },
     async [Symbol.asyncDispose]() {
       await b[Symbol.asyncDispose]();

@@ -35,7 +35,8 @@ describe('limits shared by two instances through Redis', () => {
     await using c = await startCluster({ LOGIN_RATE_LIMIT_PER_MIN: '3' });
     await c.a.createUser('carol@example.com');
     const statuses = [];
-    for (const t of [c.a, c.b, c.a, c.b]) statuses.push((await login(t, 'carol@example.com', 'wrong-pass-1')).status);
+    for (const t of [c.a, c.b, c.a, c.b])
+      statuses.push((await login(t, 'carol@example.com', 'wrong-pass-1')).status);
     expect(statuses).toEqual([401, 401, 401, 429]);
     expect((await login(c.a, 'carol@example.com', 'user-password-1')).status).toBe(429);
   });
@@ -58,7 +59,10 @@ describe('limits shared by two instances through Redis', () => {
     // Closing the one on A frees a place on B.
     onA.ws.close();
     await onA.closed;
-    await until(async () => (await c.b.services.auth.connections.countShared(bob.id)) === 1, 'the slot release');
+    await until(
+      async () => (await c.b.services.auth.connections.countShared(bob.id)) === 1,
+      'the slot release',
+    );
     const again = await openRawWs(c.b, bob.token);
     expect((await again.call('auth.me')).result?.type).toBe('data');
     onB.ws.close();

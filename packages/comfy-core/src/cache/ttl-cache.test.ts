@@ -95,14 +95,22 @@ describe('createTtlCache', () => {
       read: () => Promise.reject(new Error('store down')),
       write: () => Promise.reject(new Error('store down')),
     };
-    const cache = createTtlCache<number>({ ttlMs: 1000, shared: broken, onSharedError: (e) => errors.push(e) });
+    const cache = createTtlCache<number>({
+      ttlMs: 1000,
+      shared: broken,
+      onSharedError: (e) => errors.push(e),
+    });
     expect((await cache.get('k', () => Promise.resolve(7))).value).toBe(7);
     expect(errors).toHaveLength(2);
     const garbage: SharedCacheStore = {
       read: () => Promise.resolve({ json: '{not json', hash: 'x', fetchedAt: Date.now() }),
       write: () => Promise.resolve(),
     };
-    const other = createTtlCache<number>({ ttlMs: 1000, shared: garbage, onSharedError: (e) => errors.push(e) });
+    const other = createTtlCache<number>({
+      ttlMs: 1000,
+      shared: garbage,
+      onSharedError: (e) => errors.push(e),
+    });
     expect((await other.get('k', () => Promise.resolve(8))).value).toBe(8);
     expect(errors).toHaveLength(3);
   });
