@@ -106,6 +106,7 @@ describe('when Redis goes away', () => {
     });
     const refusedView = await view(c.a, bob.token);
     expect(refusedView.status).toBe(503);
+    expect(refusedView.headers.get('retry-after')).toBe('2');
     expect(await errorCode(refusedView)).toBe('REDIS_UNAVAILABLE');
     const refusedLogin = await login(c.b, 'bob@example.com', 'user-password-1');
     expect(refusedLogin.status).toBe(503);
