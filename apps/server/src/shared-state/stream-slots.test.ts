@@ -59,4 +59,15 @@ describe('stream slots', () => {
     expect(await slots.count(8)).toBe(0);
     slots.close();
   });
+
+  it('in Redis: after Redis lost its data, the next beat counts this instance’s open streams again', async () => {
+    const slots = createRedisStreamSlots(conn, { ttlMs: 60_000 });
+    expect(await slots.acquire(9, 'open', 1)).toBe(true);
+    await conn.client.flushall();
+    expect(await slots.count(9)).toBe(0);
+    await slots.beat();
+    expect(await slots.count(9)).toBe(1);
+    expect(await slots.acquire(9, 'another', 1)).toBe(false);
+    slots.close();
+  });
 });

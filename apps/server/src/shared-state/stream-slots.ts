@@ -73,7 +73,8 @@ export function createRedisStreamSlots(
     const expiry = now() + ttlMs;
     const batch = redis.client.pipeline();
     for (const [id, userId] of mine) {
-      batch.zadd(key(userId), 'XX', expiry, id);
+      // Not XX: after a Redis restart the beat puts this instance's open streams back in the count.
+      batch.zadd(key(userId), expiry, id);
       batch.pexpire(key(userId), ttlMs);
     }
     // Failures are retried at the next beat; a lapsed slot only frees room for the user.
