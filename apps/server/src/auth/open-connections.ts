@@ -80,11 +80,6 @@ export function createOpenConnections(opts: { maxPerUser: number; slots?: Stream
       return slots.count(userId);
     },
 
-    /** Stops the shared count's heartbeat. */
-    close(): void {
-      slots.close();
-    },
-
     /** Ends everything opened with one credential (logout, token revocation). */
     closeCredential(userId: number, credential: string, reason: string): number {
       return closeWhere(userId, (c) => c.credential === credential, reason);

@@ -1,4 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startRedis } from '@comfy-gateway/test-infra';
 import { describe, expect, it } from 'vitest';
+import { openDb } from '../../src/db/open-db.ts';
+import { loadConfig } from '../../src/env.ts';
+import { createLogger } from '../../src/http/logger.ts';
+import { createServices } from '../../src/services.ts';
 import type { TestApp } from '../fixture.ts';
 import { openRawWs, openTrpcSse } from '../security/security-kit.ts';
 import { startCluster, until } from './cluster-fixture.ts';
@@ -124,5 +132,40 @@ describe('when Redis goes away', () => {
     const ws = await openRawWs(c.b, bob.token);
     expect((await ws.call('auth.me')).result?.type).toBe('data');
     ws.ws.close();
+  });
+
+  it('starts while Redis is down (unready, 503 where needed) and recovers once it is up', async () => {
+    const redis = await startRedis();
+    const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-redis-down-'));
+    const db = openDb(rootDir);
+    try {
+      await redis.kill({ hard: true });
+      const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', REDIS_URL: redis.url });
+      const services = await createServices(config, db, {
+        defaultMetrics: false,
+        logger: createLogger('silent'),
+      });
+      try {
+        await services.auth.createUser({
+          email: 'dora@example.com',
+          password: 'user-password-1',
+          role: 'user',
+        });
+        const tryLogin = () => services.auth.login('dora@example.com', 'user-password-1', { clientIp: 'x' });
+        const redisCheck = async () => (await services.shared.readiness?.())?.ok === true;
+        expect(await redisCheck()).toBe(false);
+        await expect(tryLogin()).rejects.toMatchObject({ code: 'REDIS_UNAVAILABLE' });
+        await redis.restart();
+        await until(redisCheck, 'Redis to be reachable');
+        await expect(tryLogin()).resolves.toMatchObject({ user: { email: 'dora@example.com' } });
+      } finally {
+        await services.comfy.close();
+        await services.shared.close();
+      }
+    } finally {
+      db.close();
+      await redis.stop();
+      await rm(rootDir, { recursive: true, force: true });
+    }
   });
 });
