@@ -20,12 +20,14 @@ export interface RedisConnection {
   close(): Promise<void>;
 }
 
-/** The 503 of anything that needs Redis while it is down. */
-export function redisUnavailable(err: unknown): GatewayError {
-  const why = err instanceof Error ? err.message : String(err);
-  return new GatewayError('REDIS_UNAVAILABLE', `shared state (Redis) is unavailable: ${why}`, {
-    retry_after_s: 2,
-  });
+/** The 503 of anything that needs Redis while it is down; the cause (it names the host) stays in the log. */
+export function redisUnavailable(cause: unknown): GatewayError {
+  return new GatewayError(
+    'REDIS_UNAVAILABLE',
+    'shared state (Redis) is unavailable; retry shortly',
+    { retry_after_s: 2 },
+    { cause },
+  );
 }
 
 /** Runs a Redis operation; any failure of Redis becomes `REDIS_UNAVAILABLE`. */

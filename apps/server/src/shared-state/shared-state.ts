@@ -60,9 +60,9 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
         state: connection.state,
         latency_ms: Math.round(latency * 100) / 100,
       };
-    } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      return { name: 'redis', ok: false, state: connection.state, detail };
+    } catch {
+      // /readyz is public: the cause (it names the host) is logged by the connection instead.
+      return { name: 'redis', ok: false, state: connection.state, detail: 'no answer' };
     }
   };
   return {

@@ -109,12 +109,16 @@ describe('when Redis goes away', () => {
     await c.redis.kill({ hard: true });
     const unready = await c.b.request('/readyz');
     expect(unready.status).toBe(503);
-    expect(((await unready.json()) as { checks: Record<string, unknown> }).checks['redis']).toMatchObject({
+    expect(((await unready.json()) as { checks: Record<string, unknown> }).checks['redis']).toEqual({
       ok: false,
+      state: expect.any(String),
+      detail: 'no answer',
     });
     const refusedView = await view(c.a, bob.token);
     expect(refusedView.status).toBe(503);
     expect(refusedView.headers.get('retry-after')).toBe('2');
+    // Redis's address is not for users: the message says what, not where.
+    expect(JSON.stringify(await refusedView.clone().json())).not.toContain(String(c.redis.port));
     expect(await errorCode(refusedView)).toBe('REDIS_UNAVAILABLE');
     const refusedLogin = await login(c.b, 'bob@example.com', 'user-password-1');
     expect(refusedLogin.status).toBe(503);
