@@ -90,6 +90,14 @@ export async function createServices(
   if (shared.readiness) readinessChecks.push(shared.readiness);
   const presets = overrides.presets ?? createPresetsService(config.presetsDir, logger);
   const metrics = createMetrics({ defaults: overrides.defaultMetrics });
+  if (shared.mode === 'redis')
+    metrics.gauge({
+      name: 'comfy_gateway_redis_up',
+      help: '1 while the shared-state Redis connection is ready, else 0',
+      collect() {
+        this.set(shared.redisState() === 'ready' ? 1 : 0);
+      },
+    });
   const comfy = createComfyService(config, {
     db,
     logger,

@@ -5,6 +5,7 @@ import { createRedisCacheStore } from './cache-store.ts';
 import { memoryLimiters, redisLimiters } from './limiter.ts';
 import type { LimiterFactory } from './limiter.ts';
 import { createRedisConnection } from './redis-connection.ts';
+import type { RedisState } from './redis-connection.ts';
 import { createMemoryStreamSlots, createRedisStreamSlots } from './stream-slots.ts';
 import type { StreamSlots } from './stream-slots.ts';
 
@@ -20,6 +21,8 @@ export interface SharedState {
   cacheStore: SharedCacheStore | null;
   /** The `/readyz` check of Redis (state and round trip); null without Redis. */
   readiness: (() => Promise<ReadinessResult>) | null;
+  /** The Redis connection's state now; null without Redis. */
+  redisState(): RedisState | null;
   close(): Promise<void>;
 }
 
@@ -40,6 +43,7 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
       streamSlots,
       cacheStore: null,
       readiness: null,
+      redisState: () => null,
       close: () => Promise.resolve(streamSlots.close()),
     };
   }
@@ -71,6 +75,7 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
     streamSlots,
     cacheStore: createRedisCacheStore(connection),
     readiness,
+    redisState: () => connection.state,
     async close() {
       streamSlots.close();
       await connection.close();

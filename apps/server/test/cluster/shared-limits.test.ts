@@ -106,6 +106,9 @@ describe('when Redis goes away', () => {
       latency_ms: expect.any(Number),
     });
 
+    const redisUp = async () =>
+      /^comfy_gateway_redis_up (\d)$/m.exec(await (await c.a.request('/metrics')).text())?.[1];
+    expect(await redisUp()).toBe('1');
     await c.redis.kill({ hard: true });
     const unready = await c.b.request('/readyz');
     expect(unready.status).toBe(503);
@@ -125,6 +128,7 @@ describe('when Redis goes away', () => {
     expect(await errorCode(refusedLogin)).toBe('REDIS_UNAVAILABLE');
     const refusedStream = await openTrpcSse(c.a, bob.token, NO_PROMPT);
     expect(refusedStream.res.status).toBe(503);
+    await until(async () => (await redisUp()) === '0', 'the gauge to see Redis gone');
     // What does not need Redis keeps working.
     expect((await c.a.request('/api/auth/me', { token: bob.token })).status).toBe(200);
 
