@@ -102,6 +102,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       sse.closeAll();
       await ws.close();
       await services.comfy.close();
+      await services.shared.close();
     },
   };
 }
@@ -127,7 +128,7 @@ function comfyApi(deps: AppDeps): Router {
     maxBytes: deps.config.uploadMaxBytes,
     ingestFromComfy: deps.services.comfy.ingestFromComfy,
   });
-  r.use(comfyRoutes(deps.services.comfy, deps.config));
+  r.use(comfyRoutes(deps.services.comfy, deps.config, deps.services.shared.limiters));
   return r;
 }
 

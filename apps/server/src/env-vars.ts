@@ -63,6 +63,16 @@ export const urlVar: VarSpec<string> = {
   expected: 'an http(s) URL',
 };
 
+/** A `redis://` or `rediss://` URL (a password in it is never echoed). */
+export const redisUrlVar: VarSpec<string> = {
+  schema: z
+    .string()
+    .trim()
+    .pipe(z.url({ protocol: /^rediss?$/ })),
+  expected: 'a redis:// or rediss:// URL',
+  secret: true,
+};
+
 /** One http(s) URL or several separated by commas (kept as the trimmed, comma-joined string). */
 export const urlListVar: VarSpec<string> = {
   schema: z

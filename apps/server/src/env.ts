@@ -13,6 +13,7 @@ import {
   numberVar,
   postgresUrlVar,
   readVar,
+  redisUrlVar,
   stringVar,
   urlListVar,
 } from './env-vars.ts';
@@ -81,6 +82,8 @@ export interface ServerConfig {
   dispatchTimeoutS: number;
   /** `COMFY_RETRY_ON_BACKEND_LOSS`: reruns of a running job whose server is lost. */
   retryOnBackendLoss: number;
+  /** `REDIS_URL`: limits and the object_info cache shared by every instance; null keeps them in process. */
+  redisUrl: string | null;
 }
 
 /**
@@ -131,6 +134,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     backends,
     dispatchTimeoutS: readVar(env, 'COMFY_DISPATCH_TIMEOUT_S', numberVar(0, 86_400, true)) ?? 600,
     retryOnBackendLoss: readVar(env, 'COMFY_RETRY_ON_BACKEND_LOSS', intVar(0, 10)) ?? 1,
+    redisUrl: readVar(env, 'REDIS_URL', redisUrlVar) ?? null,
   };
 }
 

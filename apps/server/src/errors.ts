@@ -59,7 +59,8 @@ function fromGateway(err: GatewayError): ErrorResponse {
   const headers: Record<string, string> = {};
   if (err.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = 'Bearer';
   const retry = (err.details as { retry_after_s?: unknown } | undefined)?.retry_after_s;
-  if (err.code === 'RATE_LIMITED' && typeof retry === 'number') headers['Retry-After'] = String(retry);
+  const retryable = err.code === 'RATE_LIMITED' || err.code === 'REDIS_UNAVAILABLE';
+  if (retryable && typeof retry === 'number') headers['Retry-After'] = String(retry);
   const internal = err.code === 'INTERNAL';
   const error: ErrorBody['error'] = { code: err.code, message: internal ? 'internal error' : err.message };
   if (err.details !== undefined && !internal) error.details = err.details;

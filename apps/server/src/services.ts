@@ -15,6 +15,8 @@ import { createMetrics } from './http/metrics.ts';
 import type { Metrics } from './http/metrics.ts';
 import type { ReadinessCheck } from './http/probes.ts';
 import { createPresetsService } from './presets/presets-service.ts';
+import { createSharedState } from './shared-state/shared-state.ts';
+import type { SharedState } from './shared-state/shared-state.ts';
 import type { PresetsService } from './presets/presets-service.ts';
 
 /** The ComfyUI integration (always present; answers 503 COMFY_DISABLED when off). */
@@ -29,6 +31,8 @@ export interface Services {
   /** `/readyz` runs each; the ComfyUI integration pushes its own. */
   readinessChecks: ReadinessCheck[];
   comfy: ComfyService;
+  /** Limits, stream counts and caches: in process, or shared through Redis (`REDIS_URL`). */
+  shared: SharedState;
 }
 
 export interface ServiceOverrides {
@@ -39,6 +43,8 @@ export interface ServiceOverrides {
   logger?: Logger;
   /** Process-level metrics (event loop, memory); off in tests that build many apps. */
   defaultMetrics?: boolean;
+  /** Tests age the shared stream count of a dead instance out faster. */
+  streamSlotTtlMs?: number;
 }
 
 /** Builds the services over an open database. */
@@ -48,14 +54,25 @@ export async function createServices(
   overrides: ServiceOverrides = {},
 ): Promise<Services> {
   const clock = overrides.clock ?? systemClock;
-  const auth = createAuthService(db, clock, {
-    sessionTtlMs: config.sessionTtlHours * 3_600_000,
-    loginLimit: { limit: config.loginRateLimitPerMin, windowMs: 60_000 },
-    loginIpLimit: { limit: config.loginIpRateLimitPerMin, windowMs: 60_000 },
-    hashConcurrency: { concurrency: config.loginHashConcurrency, queue: config.loginHashQueue },
-    defaultExpiryDays: config.tokenDefaultExpiryDays,
-    maxStreamsPerUser: config.userMaxStreams,
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const shared = await createSharedState({
+    redisUrl: config.redisUrl,
+    logger,
+    ...(overrides.streamSlotTtlMs !== undefined ? { streamSlotTtlMs: overrides.streamSlotTtlMs } : {}),
   });
+  const auth = createAuthService(
+    db,
+    clock,
+    {
+      sessionTtlMs: config.sessionTtlHours * 3_600_000,
+      loginLimit: { limit: config.loginRateLimitPerMin, windowMs: 60_000 },
+      loginIpLimit: { limit: config.loginIpRateLimitPerMin, windowMs: 60_000 },
+      hashConcurrency: { concurrency: config.loginHashConcurrency, queue: config.loginHashQueue },
+      defaultExpiryDays: config.tokenDefaultExpiryDays,
+      maxStreamsPerUser: config.userMaxStreams,
+    },
+    { limiters: shared.limiters, streamSlots: shared.streamSlots },
+  );
   await auth.pruneSessions();
   const gallery = await createGalleryService({
     rootDir: config.rootDir,
@@ -70,16 +87,25 @@ export async function createServices(
         : { name: 'database', ok: false, detail: 'no answer' };
     },
   ];
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  if (shared.readiness) readinessChecks.push(shared.readiness);
   const presets = overrides.presets ?? createPresetsService(config.presetsDir, logger);
   const metrics = createMetrics({ defaults: overrides.defaultMetrics });
+  if (shared.mode === 'redis')
+    metrics.gauge({
+      name: 'comfy_gateway_redis_up',
+      help: '1 while the shared-state Redis connection is ready, else 0',
+      collect() {
+        this.set(shared.redisState() === 'ready' ? 1 : 0);
+      },
+    });
   const comfy = createComfyService(config, {
     db,
     logger,
     presets,
+    objectInfoStore: shared.cacheStore,
     ...(overrides.comfyTuning ? { tuning: overrides.comfyTuning } : {}),
   });
   comfy.attachServices({ gallery, metrics });
   readinessChecks.push(() => comfy.readiness());
-  return { auth, gallery, presets, metrics, readinessChecks, comfy };
+  return { auth, gallery, presets, metrics, readinessChecks, comfy, shared };
 }

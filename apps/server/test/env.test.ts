@@ -100,6 +100,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}: `));
   });
 
+  it('reads REDIS_URL (redis:// or rediss://, absent: in process) and never echoes a bad one', () => {
+    expect(loadConfig({}).redisUrl).toBeNull();
+    expect(loadConfig({ REDIS_URL: 'redis://:pw@cache:6379/2' }).redisUrl).toBe('redis://:pw@cache:6379/2');
+    expect(loadConfig({ REDIS_URL: 'rediss://cache:6380' }).redisUrl).toBe('rediss://cache:6380');
+    const bad = () => loadConfig({ REDIS_URL: 'http://user:secret-pw@cache:6379' });
+    expect(bad).toThrow(/^REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/);
+    expect(bad).not.toThrow(/secret-pw/);
+  });
+
   it('names PORT with the expected range and the value', () => {
     expect(() => loadConfig({ PORT: 'abc' })).toThrow('PORT: expected an integer 0..65535, got "abc"');
   });

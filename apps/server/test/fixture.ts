@@ -36,9 +36,15 @@ export interface TestApp extends AsyncDisposable {
   request(p: string, init?: RequestInit & { token?: string; json?: unknown }): Promise<Response>;
 }
 
-/** A gateway on a random port over a temp ROOT_DIR; `await using` tears all of it down. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-server-'));
+/**
+ * A gateway on a random port over a temp ROOT_DIR; `await using` tears all of it down. With
+ * `rootDir`, another instance over the same folder (cluster tests): the folder is left to its owner.
+ */
+export async function startTestApp(
+  env: Record<string, string> = {},
+  opts: { rootDir?: string; streamSlotTtlMs?: number } = {},
+): Promise<TestApp> {
+  const rootDir = opts.rootDir ?? (await mkdtemp(path.join(tmpdir(), 'cg-server-')));
   const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', ...env });
   const database = await openDatabase(config);
   // Opened after the migrations ran; on PostgreSQL tests use `database` instead.
@@ -47,8 +53,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     defaultMetrics: false,
     logger: createLogger('silent'),
     comfyTuning: { pollIntervalMs: 50, silenceMs: 1000, giveUpAfterMs: 3000 },
+    ...(opts.streamSlotTtlMs !== undefined ? { streamSlotTtlMs: opts.streamSlotTtlMs } : {}),
   });
-  await services.auth.createUser({ email: ADMIN.email, password: ADMIN.password, role: 'admin' });
+  // A second instance over a shared folder finds the admin there already.
+  if (!opts.rootDir || !(await services.auth.listUsers()).some((u) => u.email === ADMIN.email))
+    await services.auth.createUser({ email: ADMIN.email, password: ADMIN.password, role: 'admin' });
   const gateway = createApp({ config, db: database, services, logger: createLogger('silent') });
   const server = createHttpServer(gateway.app);
   gateway.attach(server);
@@ -87,7 +96,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       await new Promise<void>((resolve) => server.close(() => resolve()));
       raw?.close();
       await database.destroy();
-      await rm(rootDir, { recursive: true, force: true });
+      if (!opts.rootDir) await rm(rootDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ComfyObjectInfo, ConnectionState, Workflow } from '@comfy-gateway/schema';
 import { createTtlCache } from './cache/ttl-cache.ts';
-import type { CacheResult } from './cache/ttl-cache.ts';
+import type { CacheResult, SharedCacheStore } from './cache/ttl-cache.ts';
 import { createComfyClient } from './client/comfy-client.ts';
 import type { FetchLike } from './client/request.ts';
 import { createComfySocket } from './client/socket.ts';
@@ -23,6 +23,8 @@ export interface ComfyConnectionOptions {
   reconnect: { baseDelayMs: number; maxDelayMs: number; maxAttempts: number };
   healthIntervalMs: number;
   objectInfoTtlMs: number;
+  /** Shares object_info with other gateway instances (keyed by `baseUrl`); a refresh on one serves all. */
+  objectInfoStore?: SharedCacheStore;
   pollIntervalMs?: number;
   silenceMs?: number;
   /** Active prompts fail after ComfyUI stays unreachable this long (no stream waits forever). */
@@ -72,7 +74,12 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
     ...(opts.silenceMs !== undefined ? { silenceMs: opts.silenceMs } : {}),
     ...(opts.pool ?? {}),
   });
-  const objectInfo = createTtlCache<ComfyObjectInfo>({ ttlMs: opts.objectInfoTtlMs, now });
+  const objectInfo = createTtlCache<ComfyObjectInfo>({
+    ttlMs: opts.objectInfoTtlMs,
+    now,
+    ...(opts.objectInfoStore ? { shared: opts.objectInfoStore } : {}),
+    onSharedError: (err) => onError('connection.objectInfoStore', err),
+  });
   let version: string | null = null;
   let unreachableSince: number | null = null;
   let giveUpTimer: unknown = null;
@@ -190,7 +197,7 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
 
     /** object_info from the TTL cache: one upstream fetch for concurrent callers, stale copy on failure. */
     getObjectInfo(o: { refresh?: boolean } = {}): Promise<CacheResult<ComfyObjectInfo>> {
-      return objectInfo.get('all', () => client.getObjectInfo(), o);
+      return objectInfo.get(`object_info:${opts.baseUrl}`, () => client.getObjectInfo(), o);
     },
     objectInfoStats: objectInfo.stats,
 

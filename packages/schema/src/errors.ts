@@ -19,6 +19,8 @@ export const ERROR_HTTP_STATUS = {
   UPSTREAM_ERROR: 502,
   COMFY_UNAVAILABLE: 503,
   COMFY_DISABLED: 503,
+  /** Redis (`REDIS_URL`) is down: shared limits cannot be checked, so what needs them waits. */
+  REDIS_UNAVAILABLE: 503,
   COMFY_TIMEOUT: 504,
 } as const;
 

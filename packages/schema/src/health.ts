@@ -68,6 +68,16 @@ export const livenessSchema = z.object({ status: z.literal('ok') });
 /** `GET /readyz` (200 or 503): every readiness check by name. */
 export const readinessSchema = z.object({
   status: z.enum(['ok', 'unavailable']),
-  checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() })),
+  checks: z.record(
+    z.string(),
+    z.object({
+      ok: z.boolean(),
+      detail: z.string().optional(),
+      /** A shared service's connection state (`redis`: connecting, ready, down). */
+      state: z.string().optional(),
+      /** A shared service's round trip in ms. */
+      latency_ms: z.number().optional(),
+    }),
+  ),
 });
 export type Readiness = z.infer<typeof readinessSchema>;

@@ -1,5 +1,7 @@
 import type { Db } from '../db/open-db.ts';
 import { createHashGate } from './hash-gate.ts';
+import type { LimiterFactory } from '../shared-state/limiter.ts';
+import type { StreamSlots } from '../shared-state/stream-slots.ts';
 import { createOpenConnections } from './open-connections.ts';
 import { createSessionService } from './session-service.ts';
 import type { SessionOptions } from './session-service.ts';
@@ -27,12 +29,30 @@ export const AUTH_DEFAULTS: AuthOptions = {
   hashConcurrency: { concurrency: 2, queue: 16 },
 };
 
+/** Where limits are counted: in process by default, in Redis for a cluster (see `shared-state/`). */
+export interface AuthSharedState {
+  limiters?: LimiterFactory;
+  streamSlots?: StreamSlots;
+}
+
 /** Sessions, users and API tokens over one database, sharing a clock and the open-connections registry. */
-export function createAuthService(db: Db, clock: Clock = systemClock, opts: Partial<AuthOptions> = {}) {
+export function createAuthService(
+  db: Db,
+  clock: Clock = systemClock,
+  opts: Partial<AuthOptions> = {},
+  shared: AuthSharedState = {},
+) {
   const o = { ...AUTH_DEFAULTS, ...opts };
-  const connections = createOpenConnections({ maxPerUser: o.maxStreamsPerUser });
+  const connections = createOpenConnections({
+    maxPerUser: o.maxStreamsPerUser,
+    ...(shared.streamSlots ? { slots: shared.streamSlots } : {}),
+  });
   const hashGate = createHashGate(o.hashConcurrency);
-  const sessions = createSessionService(db, clock, o, { connections, hashGate });
+  const sessions = createSessionService(db, clock, o, {
+    connections,
+    hashGate,
+    ...(shared.limiters ? { limiters: shared.limiters } : {}),
+  });
   const tokens = createTokenService(db, clock, o, { connections });
   const users = createUserService(db, clock, {
     revokeSessions: sessions.revokeSessions,

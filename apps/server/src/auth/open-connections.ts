@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { rateLimitedError } from '../http/rate-limit.ts';
+import { createMemoryStreamSlots } from '../shared-state/stream-slots.ts';
+import type { StreamSlots } from '../shared-state/stream-slots.ts';
 
 /** One long-lived thing a credential holds open: an SSE stream, a tRPC SSE subscription or a WebSocket. */
 export interface OpenConnection {
@@ -14,30 +17,47 @@ export type OpenConnections = ReturnType<typeof createOpenConnections>;
 
 /**
  * The registry of open streams and sockets per credential and per user: it enforces
- * `USER_MAX_STREAMS`, and auth events (logout, revocation, password change, deactivation)
- * end what the dead credential holds open.
+ * `USER_MAX_STREAMS` (counted in `slots`, which with Redis span every instance), and auth events
+ * (logout, revocation, password change, deactivation) end what the dead credential holds open here.
  */
-export function createOpenConnections(opts: { maxPerUser: number }) {
+export function createOpenConnections(opts: { maxPerUser: number; slots?: StreamSlots }) {
   const byUser = new Map<number, Set<OpenConnection>>();
+  const slots = opts.slots ?? createMemoryStreamSlots();
+  const slotOf = new Map<OpenConnection, string>();
 
   const closeWhere = (userId: number, match: (c: OpenConnection) => boolean, reason: string): number => {
     const set = byUser.get(userId);
     const victims = [...(set ?? [])].filter(match);
     // Out of the count at once: a closing socket may take a round trip to say so.
-    for (const c of victims) set?.delete(c);
+    for (const c of victims) {
+      set?.delete(c);
+      releaseSlot(c);
+    }
     if (set?.size === 0) byUser.delete(userId);
     for (const c of victims) c.close(reason);
     return victims.length;
   };
 
+  function releaseSlot(conn: OpenConnection): void {
+    const id = slotOf.get(conn);
+    if (id === undefined) return;
+    slotOf.delete(conn);
+    void slots.release(conn.userId, id);
+  }
+
   return {
     maxPerUser: opts.maxPerUser,
 
-    /** Registers `conn`; 429 RATE_LIMITED when its user is at the cap. Returns the release function. */
-    open(conn: OpenConnection): () => void {
-      let set = byUser.get(conn.userId);
-      if ((set?.size ?? 0) >= opts.maxPerUser)
+    /**
+     * Registers `conn`; 429 RATE_LIMITED when its user is at the cap (503 REDIS_UNAVAILABLE when
+     * the shared count cannot be read). Resolves to the release function.
+     */
+    async open(conn: OpenConnection): Promise<() => void> {
+      const id = randomUUID();
+      if (!(await slots.acquire(conn.userId, id, opts.maxPerUser)))
         throw rateLimitedError(5, `too many open streams and sockets (at most ${opts.maxPerUser} per user)`);
+      slotOf.set(conn, id);
+      let set = byUser.get(conn.userId);
       if (!set) byUser.set(conn.userId, (set = new Set()));
       set.add(conn);
       let released = false;
@@ -45,12 +65,19 @@ export function createOpenConnections(opts: { maxPerUser: number }) {
         if (released) return;
         released = true;
         set.delete(conn);
+        releaseSlot(conn);
         if (set.size === 0 && byUser.get(conn.userId) === set) byUser.delete(conn.userId);
       };
     },
 
+    /** Open here, on this instance. */
     countForUser(userId: number): number {
       return byUser.get(userId)?.size ?? 0;
+    },
+
+    /** Open on every instance (the count the cap applies to). */
+    countShared(userId: number): Promise<number> {
+      return slots.count(userId);
     },
 
     /** Ends everything opened with one credential (logout, token revocation). */

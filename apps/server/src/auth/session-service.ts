@@ -2,7 +2,9 @@ import type { LoginResponse, TokenScope, User } from '@comfy-gateway/schema';
 import { sql } from 'kysely';
 import type { Db } from '../db/open-db.ts';
 import { GatewayError } from '../errors.ts';
-import { createWindowCounter, rateLimitedError } from '../http/rate-limit.ts';
+import { rateLimitedError } from '../http/rate-limit.ts';
+import { memoryLimiters } from '../shared-state/limiter.ts';
+import type { LimiterFactory } from '../shared-state/limiter.ts';
 import type { HashGate } from './hash-gate.ts';
 import type { OpenConnections } from './open-connections.ts';
 import { dummyPasswordHash, verifyPassword } from './password.ts';
@@ -46,10 +48,11 @@ export function createSessionService(
   db: Db,
   clock: Clock,
   opts: SessionOptions,
-  deps: { connections: OpenConnections; hashGate: HashGate },
+  deps: { connections: OpenConnections; hashGate: HashGate; limiters?: LimiterFactory },
 ) {
-  const perEmail = createWindowCounter({ ...opts.loginLimit, now: () => clock.now() });
-  const perIp = createWindowCounter({ ...opts.loginIpLimit, now: () => clock.now() });
+  const limiters = deps.limiters ?? memoryLimiters;
+  const perEmail = limiters('login-email', opts.loginLimit);
+  const perIp = limiters('login-ip', opts.loginIpLimit);
   const credentialRow = (kind: TokenKind, hash: string): Promise<CredentialRow | undefined> =>
     kind === 'session'
       ? db
@@ -65,12 +68,12 @@ export function createSessionService(
           .executeTakeFirst();
 
   /** Counts one attempt against both limits; 429 when either is spent. */
-  function countAttempt(ipKey: string, emailKey: string): void {
-    const ip = perIp.hit(ipKey);
+  async function countAttempt(ipKey: string, emailKey: string): Promise<void> {
+    const ip = await perIp.consume(ipKey);
     if (!ip.ok) throw rateLimitedError(ip.retryAfterS, 'too many login attempts from this address');
-    const email = perEmail.hit(emailKey);
+    const email = await perEmail.consume(emailKey);
     if (!email.ok) {
-      perIp.refund(ipKey);
+      await perIp.refund(ipKey);
       throw rateLimitedError(email.retryAfterS, 'too many login attempts');
     }
   }
@@ -88,11 +91,10 @@ export function createSessionService(
     ): Promise<LoginResponse> {
       const ipKey = opts2.clientIp ?? '?';
       const emailKey = `${ipKey}|${email.toLowerCase()}`;
-      countAttempt(ipKey, emailKey);
-      const refund = () => {
-        perIp.refund(ipKey);
-        perEmail.refund(emailKey);
-      };
+      await countAttempt(ipKey, emailKey);
+      // A refund lost to a Redis failure only makes the limit stricter until the window ends.
+      const refund = () =>
+        Promise.all([perIp.refund(ipKey), perEmail.refund(emailKey)]).catch(() => undefined);
       // lower() on both sides: the same folding as the unique index on lower(email).
       const row: UserRow | undefined = await db
         .selectFrom('users')
@@ -104,11 +106,11 @@ export function createSessionService(
         const stored = row?.password_hash ?? (await dummyPasswordHash());
         ok = await deps.hashGate.run(() => verifyPassword(password, stored));
       } catch (err) {
-        refund(); // refused before any password was checked
+        await refund(); // refused before any password was checked
         throw err;
       }
       if (!row || !ok) throw new GatewayError('UNAUTHORIZED', 'invalid email or password');
-      refund();
+      await refund();
       if (row.active !== 1) throw new GatewayError('FORBIDDEN', 'account is deactivated');
       const token = generateToken('session');
       const now = clock.now();

@@ -1,5 +1,5 @@
 import { createComfyPool } from '@comfy-gateway/comfy-core';
-import type { JobStream, StreamOptions, WebSocketCtor } from '@comfy-gateway/comfy-core';
+import type { JobStream, SharedCacheStore, StreamOptions, WebSocketCtor } from '@comfy-gateway/comfy-core';
 import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/schema';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
@@ -27,6 +27,8 @@ export interface ComfyDeps {
   db: Db;
   logger: Logger;
   presets: PresetsService;
+  /** object_info shared with the other instances (Redis); null or absent: per process. */
+  objectInfoStore?: SharedCacheStore | null;
   /** Tests shorten the tracker's polling. */
   tuning?: { pollIntervalMs?: number; silenceMs?: number; giveUpAfterMs?: number };
 }
@@ -50,6 +52,7 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     },
     healthIntervalMs: app.comfy_health_interval_s * 1000,
     objectInfoTtlMs: app.comfy_object_info_ttl_s * 1000,
+    ...(deps.objectInfoStore ? { objectInfoStore: deps.objectInfoStore } : {}),
     ...(deps.tuning ?? {}),
     // Handled failures (a state write, a background poll): logged, never thrown at a caller.
     onError: (where: string, err: unknown) => log.warn({ err, where }, 'ComfyUI background operation failed'),

@@ -12,6 +12,7 @@ import { currentUser, requireAdmin } from '../auth/middleware.ts';
 import type { ServerConfig } from '../env.ts';
 import { GatewayError, parseOrThrow } from '../errors.ts';
 import { createRateLimiter } from '../http/rate-limit.ts';
+import type { LimiterFactory } from '../shared-state/limiter.ts';
 import { setServedFileHeaders } from '../http/served-file.ts';
 import type { ComfyGatewayService } from './create.ts';
 import { streamPromptEvents } from './sse-route.ts';
@@ -66,10 +67,19 @@ function createCachedSender() {
 }
 
 /** `/api/comfy` routes of the seed contract plus cancel and queue (ingest is mounted beside). */
-export function comfyRoutes(comfy: ComfyGatewayService, config: ServerConfig): Router {
+export function comfyRoutes(
+  comfy: ComfyGatewayService,
+  config: ServerConfig,
+  limiters?: LimiterFactory,
+): Router {
   const r = Router();
   const sendCached = createCachedSender();
-  const viewLimit = createRateLimiter({ limit: config.comfyViewRateLimitPerMin, windowMs: 60_000 });
+  const viewLimit = createRateLimiter({
+    name: 'view',
+    limit: config.comfyViewRateLimitPerMin,
+    windowMs: 60_000,
+    ...(limiters ? { limiters } : {}),
+  });
 
   r.get('/health', (req, res) => void res.json(comfy.health(currentUser(req))));
 

@@ -45,7 +45,10 @@ export async function streamPromptEvents(
     res.status(204).end();
     return;
   }
-  const sse = openSse(req, res, { retryMs: SSE_RETRY_MS });
+  const sse = await openSse(req, res, { retryMs: SSE_RETRY_MS }).catch((err: unknown) => {
+    abort.abort();
+    throw err;
+  });
   const release = openSubscriber('sse');
   sse.onClose(() => {
     release();

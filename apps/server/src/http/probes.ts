@@ -7,6 +7,9 @@ export interface ReadinessResult {
   name: string;
   ok: boolean;
   detail?: string;
+  /** Connection state of a shared service (Redis). */
+  state?: string;
+  latency_ms?: number;
 }
 export type ReadinessCheck = () => Promise<ReadinessResult>;
 
@@ -50,7 +53,7 @@ export function probeRoutes(opts: {
   });
   r.get('/readyz', async (_req, res) => {
     const results = await Promise.all(opts.checks.map(runCheck));
-    const checks: Record<string, { ok: boolean; detail?: string }> = {};
+    const checks: Record<string, Omit<ReadinessResult, 'name'>> = {};
     for (const { name, ...rest } of results) checks[name] = rest;
     const shuttingDown = opts.isShuttingDown();
     checks['shutdown'] = shuttingDown ? { ok: false, detail: 'shutting down' } : { ok: true };

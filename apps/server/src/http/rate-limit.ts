@@ -1,49 +1,8 @@
 import './express-types.ts';
 import type { Request, RequestHandler } from 'express';
 import { GatewayError } from '../errors.ts';
-
-export interface WindowCounter {
-  /** Counts one hit for `key`; `ok: false` once the window's limit is passed. */
-  hit(key: string): { ok: true } | { ok: false; retryAfterS: number };
-  reset(key: string): void;
-  /** Takes back one hit of `key` (a login that succeeded does not count against the limit). */
-  refund(key: string): void;
-}
-
-/** A fixed-window counter per key, pruned as it goes so idle keys do not accumulate. */
-export function createWindowCounter(opts: {
-  limit: number;
-  windowMs: number;
-  now?: () => number;
-}): WindowCounter {
-  const now = opts.now ?? Date.now;
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  let nextPrune = 0;
-  return {
-    hit(key) {
-      const t = now();
-      if (t >= nextPrune) {
-        for (const [k, w] of windows) if (w.resetAt <= t) windows.delete(k);
-        nextPrune = t + opts.windowMs;
-      }
-      let w = windows.get(key);
-      if (!w || w.resetAt <= t) {
-        w = { count: 0, resetAt: t + opts.windowMs };
-        windows.set(key, w);
-      }
-      w.count++;
-      if (w.count <= opts.limit) return { ok: true };
-      return { ok: false, retryAfterS: Math.max(1, Math.ceil((w.resetAt - t) / 1000)) };
-    },
-    reset(key) {
-      windows.delete(key);
-    },
-    refund(key) {
-      const w = windows.get(key);
-      if (w && w.count > 0) w.count--;
-    },
-  };
-}
+import { memoryLimiters } from '../shared-state/limiter.ts';
+import type { LimiterFactory } from '../shared-state/limiter.ts';
 
 /** The error a limited request gets; the REST error handler turns `retry_after_s` into `Retry-After`. */
 export function rateLimitedError(retryAfterS: number, what = 'too many requests'): GatewayError {
@@ -55,19 +14,24 @@ export function rateLimitedError(retryAfterS: number, what = 'too many requests'
 /**
  * Express middleware limiting requests per key (default: the authenticated user, else the IP).
  * Over the limit: 429 RATE_LIMITED with `Retry-After` seconds. `key` returning null skips the limit.
+ * `limiters` decides where the count lives (in process, or Redis shared by every instance; a
+ * limit Redis cannot check answers 503 REDIS_UNAVAILABLE).
  */
 export function createRateLimiter(opts: {
   limit: number;
   windowMs: number;
   key?: (req: Request) => string | null;
-  now?: () => number;
+  /** The limiter's name: instances sharing Redis share the count of the same name. */
+  name?: string;
+  limiters?: LimiterFactory;
 }): RequestHandler {
-  const counter = createWindowCounter(opts);
+  const limiter = (opts.limiters ?? memoryLimiters)(opts.name ?? 'requests', opts);
   const key = opts.key ?? ((req: Request) => (req.user ? `user:${req.user.id}` : `ip:${req.ip ?? '?'}`));
   return (req, _res, next) => {
     const k = key(req);
     if (k === null) return next();
-    const result = counter.hit(k);
-    next(result.ok ? undefined : rateLimitedError(result.retryAfterS));
+    limiter
+      .consume(k)
+      .then((result) => next(result.ok ? undefined : rateLimitedError(result.retryAfterS)), next);
   };
 }

@@ -44,13 +44,13 @@ export class SseRegistry {
  * and a `retry:` hint when `retryMs` is given.
  * Streams register with `req.app.locals.sse` when the app provides one.
  */
-export function openSse(
+export async function openSse(
   req: Request,
   res: Response,
   opts: { heartbeatMs?: number; retryMs?: number } = {},
-): SseStream {
-  // Before any header: a user at USER_MAX_STREAMS gets a plain 429.
-  const release = registerWithCredential(req, () => stream.close());
+): Promise<SseStream> {
+  // Before any header: a user at USER_MAX_STREAMS gets a plain 429 (503 when Redis cannot count).
+  const release = await registerWithCredential(req, () => stream.close());
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -113,8 +113,8 @@ export function openSse(
  * Counts the stream against its user's cap and lets revoking its credential end it, when the app
  * has an open-connections registry and the request went through `requireUser`.
  */
-function registerWithCredential(req: Request, close: () => void): () => void {
+function registerWithCredential(req: Request, close: () => void): Promise<() => void> {
   const registry = req.app.locals['connections'] as OpenConnections | undefined;
-  if (!registry || !req.auth) return () => undefined;
+  if (!registry || !req.auth) return Promise.resolve(() => undefined);
   return registry.open({ userId: req.auth.user.id, credential: req.auth.credential, kind: 'sse', close });
 }

@@ -64,20 +64,24 @@ export function trpcHttpHandler(services: Services, logger: Logger): RequestHand
     const found = creds ? await services.auth.authenticateCredential(creds.token) : null;
     if (!found?.user.active) return handlers.anonymous(req, res, next);
     const paths = req.path.replace(/^\//, '').split(',');
+    const run = () =>
+      (paths.some((p) => SUBMIT_PROCEDURES.has(p)) ? handlers.submit : handlers.authed)(req, res, next);
     if (req.method === 'GET' && paths.length === 1 && procedureTypeOf(paths[0] ?? '') === 'subscription') {
-      try {
-        const release = services.auth.connections.open({
+      services.auth.connections
+        .open({
           userId: found.user.id,
           credential: found.credential,
           kind: 'trpc-sse',
           close: () => res.destroy(),
-        });
-        res.once('close', release);
-      } catch (err) {
-        return next(err);
-      }
+        })
+        .then((release) => {
+          res.once('close', release);
+          if (res.destroyed) release();
+          return run();
+        }, next);
+      return;
     }
-    return (paths.some((p) => SUBMIT_PROCEDURES.has(p)) ? handlers.submit : handlers.authed)(req, res, next);
+    return run();
   };
 }
 
@@ -113,7 +117,7 @@ function registeringWsContext(services: Services) {
     if (!ctx.user || !ctx.token) return ctx;
     let release: () => void;
     try {
-      release = services.auth.connections.open({
+      release = await services.auth.connections.open({
         userId: ctx.user.id,
         credential: hashToken(ctx.token),
         kind: 'ws',

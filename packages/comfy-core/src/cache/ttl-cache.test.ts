@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTtlCache } from './ttl-cache.ts';
+import type { SharedCacheEntry, SharedCacheStore } from './ttl-cache.ts';
 
 describe('createTtlCache', () => {
   it('serves 100 concurrent cold callers from one load', async () => {
@@ -59,5 +60,58 @@ describe('createTtlCache', () => {
     cache.invalidate('k');
     expect((await cache.get('k', loader)).value).toBe(3);
     expect(cache.stats.loads).toBe(3);
+  });
+
+  it('with a shared store, one load serves every cache and a refresh reaches the others', async () => {
+    let t = 0;
+    const entries = new Map<string, SharedCacheEntry>();
+    const store: SharedCacheStore = {
+      read: (key) => Promise.resolve(entries.get(key) ?? null),
+      write: (key, entry) => Promise.resolve(void entries.set(key, entry)),
+    };
+    const a = createTtlCache<{ n: number }>({ ttlMs: 1000, now: () => t, shared: store });
+    const b = createTtlCache<{ n: number }>({ ttlMs: 1000, now: () => t, shared: store });
+    let n = 0;
+    const loader = () => Promise.resolve({ n: ++n });
+    const first = await a.get('k', loader);
+    const fromB = await b.get('k', loader);
+    expect(fromB).toMatchObject({ value: { n: 1 }, hash: first.hash, fetchedAt: first.fetchedAt });
+    expect([b.stats.loads, b.stats.sharedHits]).toEqual([0, 1]);
+    t = 500;
+    const refreshed = await a.get('k', loader, { refresh: true });
+    expect(refreshed.value).toEqual({ n: 2 });
+    // B still holds a fresh copy of its own; once that expires it takes A's refresh, not ComfyUI's.
+    expect((await b.get('k', loader)).value).toEqual({ n: 1 });
+    t = 1200;
+    expect((await b.get('k', loader)).value).toEqual({ n: 2 });
+    t = 1600;
+    expect((await b.get('k', loader)).value).toEqual({ n: 3 });
+    expect(n).toBe(3);
+  });
+
+  it('loads for itself when the shared store fails or holds garbage', async () => {
+    const errors: unknown[] = [];
+    const broken: SharedCacheStore = {
+      read: () => Promise.reject(new Error('store down')),
+      write: () => Promise.reject(new Error('store down')),
+    };
+    const cache = createTtlCache<number>({
+      ttlMs: 1000,
+      shared: broken,
+      onSharedError: (e) => errors.push(e),
+    });
+    expect((await cache.get('k', () => Promise.resolve(7))).value).toBe(7);
+    expect(errors).toHaveLength(2);
+    const garbage: SharedCacheStore = {
+      read: () => Promise.resolve({ json: '{not json', hash: 'x', fetchedAt: Date.now() }),
+      write: () => Promise.resolve(),
+    };
+    const other = createTtlCache<number>({
+      ttlMs: 1000,
+      shared: garbage,
+      onSharedError: (e) => errors.push(e),
+    });
+    expect((await other.get('k', () => Promise.resolve(8))).value).toBe(8);
+    expect(errors).toHaveLength(3);
   });
 });

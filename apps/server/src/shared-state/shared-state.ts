@@ -1,0 +1,84 @@
+import type { SharedCacheStore } from '@comfy-gateway/comfy-core';
+import type { Logger } from 'pino';
+import type { ReadinessResult } from '../http/probes.ts';
+import { createRedisCacheStore } from './cache-store.ts';
+import { memoryLimiters, redisLimiters } from './limiter.ts';
+import type { LimiterFactory } from './limiter.ts';
+import { createRedisConnection } from './redis-connection.ts';
+import type { RedisState } from './redis-connection.ts';
+import { createMemoryStreamSlots, createRedisStreamSlots } from './stream-slots.ts';
+import type { StreamSlots } from './stream-slots.ts';
+
+/**
+ * What instances share: limits, the per-user stream count and the object_info cache. Without
+ * `REDIS_URL` all of it lives in this process, exactly as a single gateway needs.
+ */
+export interface SharedState {
+  mode: 'memory' | 'redis';
+  limiters: LimiterFactory;
+  streamSlots: StreamSlots;
+  /** Where object_info is shared; null keeps it per process. */
+  cacheStore: SharedCacheStore | null;
+  /** The `/readyz` check of Redis (state and round trip); null without Redis. */
+  readiness: (() => Promise<ReadinessResult>) | null;
+  /** The Redis connection's state now; null without Redis. */
+  redisState(): RedisState | null;
+  close(): Promise<void>;
+}
+
+export interface SharedStateOptions {
+  redisUrl: string | null;
+  logger?: Logger;
+  /** Tests age stream slots out faster. */
+  streamSlotTtlMs?: number;
+}
+
+/** Builds the shared state; with Redis it waits briefly for the first connection (and starts degraded without). */
+export async function createSharedState(opts: SharedStateOptions): Promise<SharedState> {
+  if (opts.redisUrl === null) {
+    const streamSlots = createMemoryStreamSlots();
+    return {
+      mode: 'memory',
+      limiters: memoryLimiters,
+      streamSlots,
+      cacheStore: null,
+      readiness: null,
+      redisState: () => null,
+      close: () => Promise.resolve(streamSlots.close()),
+    };
+  }
+  const log = opts.logger?.child({ component: 'redis' });
+  const connection = createRedisConnection(opts.redisUrl, log);
+  if (!(await connection.ready()))
+    log?.warn('redis not reachable at start; routes that need it answer 503 until it is');
+  const streamSlots = createRedisStreamSlots(connection, {
+    ...(opts.streamSlotTtlMs !== undefined ? { ttlMs: opts.streamSlotTtlMs } : {}),
+  });
+  // Named, so a timed-out check still reports as `redis`.
+  const readiness = async function redis(): Promise<ReadinessResult> {
+    try {
+      const latency = await connection.ping();
+      return {
+        name: 'redis',
+        ok: true,
+        state: connection.state,
+        latency_ms: Math.round(latency * 100) / 100,
+      };
+    } catch {
+      // /readyz is public: the cause (it names the host) is logged by the connection instead.
+      return { name: 'redis', ok: false, state: connection.state, detail: 'no answer' };
+    }
+  };
+  return {
+    mode: 'redis',
+    limiters: redisLimiters(connection),
+    streamSlots,
+    cacheStore: createRedisCacheStore(connection),
+    readiness,
+    redisState: () => connection.state,
+    async close() {
+      streamSlots.close();
+      await connection.close();
+    },
+  };
+}

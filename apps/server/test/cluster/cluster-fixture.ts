@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startComfySim } from '@comfy-gateway/comfy-sim';
+import type { ComfySim } from '@comfy-gateway/comfy-sim';
+import { startRedis } from '@comfy-gateway/test-infra';
+import type { RedisInstance } from '@comfy-gateway/test-infra';
+import { startTestApp } from '../fixture.ts';
+import type { TestApp } from '../fixture.ts';
+
+export interface TestCluster extends AsyncDisposable {
+  redis: RedisInstance;
+  sim: ComfySim;
+  a: TestApp;
+  b: TestApp;
+  /** Waits until both instances' sockets to the simulator are up. */
+  connected(): Promise<void>;
+}
+
+/** Polls a condition reached on another process's schedule (Redis reconnecting, a slot released). */
+export async function until(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Two gateway instances on port 0 over one ROOT_DIR, one private Redis and one simulator. */
+export async function startCluster(
+  env: Record<string, string> = {},
+  opts: { streamSlotTtlMs?: number } = {},
+): Promise<TestCluster> {
+  const redis = await startRedis();
+  const sim = await startComfySim({ stepMs: 2 });
+  const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-cluster-'));
+  const common = {
+    REDIS_URL: redis.url,
+    COMFY_ENABLED: 'true',
+    COMFY_API_URL: sim.url,
+    COMFY_TIMEOUT: '5',
+    COMFY_RECONNECT_BASE_DELAY_S: '0.05',
+    COMFY_RECONNECT_MAX_DELAY_S: '0.2',
+    COMFY_HEALTH_INTERVAL_S: '0.5',
+    ...env,
+  };
+  const a = await startTestApp(common, { rootDir, ...opts });
+  const b = await startTestApp(common, { rootDir, ...opts });
+  return {
+    redis,
+    sim,
+    a,
+    b,
+    async connected() {
+      for (const t of [a, b])
+        await until(
+          () => t.services.comfy.connection?.watchdog.state === 'connected',
+          'the simulator socket',
+        );
+    },
+    async [Symbol.asyncDispose]() {
+      await b[Symbol.asyncDispose]();
+      await a[Symbol.asyncDispose]();
+      await sim.close();
+      await redis.stop();
+      await rm(rootDir, { recursive: true, force: true });
+    },
+  };
+}
