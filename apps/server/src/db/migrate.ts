@@ -4,19 +4,22 @@ import { dialectOf } from './dialect.ts';
 import type { DbDialect } from './dialect.ts';
 import { MIGRATIONS } from './migrations.ts';
 
+/** Migrations see the schema as it was at their version, not as `Database` says today. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+export type MigrationDb = Kysely<any>;
+
 /** A schema change, written once for both dialects; released ones never change, new ones are appended. */
 export interface Migration {
   version: number;
   name: string;
   /** Runs inside the migration's transaction; `dialect` only for the few types that differ. */
-  up(db: Kysely<any>, dialect: DbDialect): Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any -- migrations see the schema as it was, not as `Database` says
+  up(db: MigrationDb, dialect: DbDialect): Promise<void>;
 }
 
 // Instances starting together on one PostgreSQL take turns: one migrates, the others then see it done.
 const MIGRATION_LOCK = 0x636f6d66;
 
-async function inLockedTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) => Promise<T>): Promise<T> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any -- see Migration
+async function inLockedTransaction<T>(db: MigrationDb, fn: (trx: MigrationDb) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
     if (dialectOf(trx) === 'postgres')
       await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`.execute(trx);
@@ -30,10 +33,9 @@ async function inLockedTransaction<T>(db: Kysely<any>, fn: (trx: Kysely<any>) =>
  * applied one (a branch merged later) still runs.
  */
 export async function migrate(
-  db: Kysely<any>,
+  db: MigrationDb,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<number> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any -- see Migration
   const dialect = dialectOf(db);
   await inLockedTransaction(db, (trx) =>
     sql`CREATE TABLE IF NOT EXISTS schema_migrations (
