@@ -14,7 +14,7 @@ describe('pool: cancel, queue view and the tRPC twins', () => {
     const u = await app.createUser('u@example.com');
     const ids: string[] = [];
     for (let i = 0; i < 5; i++)
-      ids.push(await queueOk(app, u.token, { workflow: modelWorkflow('a.safetensors', i, 10) }));
+      ids.push(await queueOk(app, u.token, { workflow: modelWorkflow('a.safetensors', i, 40) }));
     const tracker = app.pool.member('s1').connection.tracker;
     await expect.poll(() => tracker.get(must(ids[0]))?.status).toBe('running');
     const queue = (await (await app.request('/api/comfy/queue', { token: u.token })).json()) as {

@@ -9,6 +9,9 @@ import { orderQueue } from './fair-order.ts';
 import type { QueueEntry } from './fair-order.ts';
 import type { PoolJob, PoolMember, PoolRepository } from './pool-types.ts';
 
+/** How long a submit waits for a server that is connecting to be ready for its job. */
+const WARM_UP_WAIT_MS = 5_000;
+
 interface Held {
   entry: QueueEntry;
   record: JobRecord;
@@ -155,8 +158,16 @@ export function createDispatcher(o: DispatcherOptions) {
       if (!sent) break;
     }
     refreshPositions();
-    // Submits whose job is still waiting: accepted into the gateway queue.
-    for (const id of [...submitters.keys()]) if (waiting.has(id)) settle(id);
+    // Submits whose job is still waiting: accepted into the gateway queue (unless a server with
+    // room is only warming up: connected, its object_info or stale-copy check not done yet).
+    const warming = o.members.some(
+      (m) =>
+        !m.draining &&
+        m.connection.watchdog.state === 'connected' &&
+        (m.fenced || m.objectInfo === null) &&
+        load(m) < m.maxInFlight,
+    );
+    if (!warming) for (const id of [...submitters.keys()]) if (waiting.has(id)) settle(id);
     sweep();
   };
 
@@ -337,6 +348,10 @@ export function createDispatcher(o: DispatcherOptions) {
       return new Promise<void>((resolve, reject) => {
         submitters.set(promptId, { resolve, reject });
         schedulePump();
+        // A server that never finishes warming up must not hold the submit.
+        timers.setTimeout(() => {
+          if (waiting.has(promptId)) settle(promptId);
+        }, WARM_UP_WAIT_MS);
       });
     },
 
@@ -358,6 +373,8 @@ export function createDispatcher(o: DispatcherOptions) {
       if (!f || f.member.name !== memberName) return false;
       flights.delete(job.id);
       o.onMetric('failover', { backend: memberName });
+      // Given up while unreachable: the copy may live on there; the next connect removes it first.
+      if (error.code !== 'vanished') f.member.fenced = true;
       // That tracker may still be writing the job's last state: ours go after it.
       write(job.id, () => f.member.connection.tracker.flush());
       const started = job.status === 'running' || job.startedAt !== null;

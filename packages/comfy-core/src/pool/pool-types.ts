@@ -14,8 +14,9 @@ export interface PoolMember {
   /** No new jobs; running ones finish. */
   draining: boolean;
   /**
-   * No new jobs until the copies of moved jobs this server may still hold are removed (set while it
-   * is not connected, cleared once `removeStaleCopies` is done after a connect).
+   * No new jobs until the copies of moved jobs this server may still hold are removed: set at
+   * start and when jobs are taken back from it while unreachable, cleared once `removeStaleCopies`
+   * is done after a connect.
    */
   fenced: boolean;
   /** The last object_info read (capability checks are synchronous); null until first connect. */

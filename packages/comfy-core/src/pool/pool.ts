@@ -172,8 +172,8 @@ export function createComfyPool(opts: ComfyPoolOptions) {
       const mine = ++connects;
       if (to === 'connected') {
         void refreshInfo(m, true).catch((err: unknown) => onError('pool.objectInfo', err));
-        void unfence(m, () => connects, mine);
-      } else m.fenced = true;
+        if (m.fenced) void unfence(m, () => connects, mine);
+      }
       d.poke();
     });
   }
