@@ -30,6 +30,31 @@ export async function until(
   }
 }
 
+/** An instance's environment: one Redis, one simulator, quick reconnects. */
+export function clusterEnv(redisUrl: string, simUrl: string): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    COMFY_ENABLED: 'true',
+    COMFY_API_URL: simUrl,
+    COMFY_TIMEOUT: '5',
+    COMFY_RECONNECT_BASE_DELAY_S: '0.05',
+    COMFY_RECONNECT_MAX_DELAY_S: '0.2',
+    COMFY_HEALTH_INTERVAL_S: '0.5',
+  };
+}
+
+/** A private Redis that `await using` stops. */
+export async function startRedisFor(): Promise<RedisInstance & AsyncDisposable> {
+  const redis = await startRedis();
+  return Object.assign(redis, { [Symbol.asyncDispose]: () => redis.stop() });
+}
+
+/** A simulator that `await using` closes. */
+export async function startSimFor(): Promise<ComfySim & AsyncDisposable> {
+  const sim = await startComfySim({ stepMs: 2 });
+  return Object.assign(sim, { [Symbol.asyncDispose]: () => sim.close() });
+}
+
 /** Two gateway instances on port 0 over one ROOT_DIR, one private Redis and one simulator. */
 export async function startCluster(
   env: Record<string, string> = {},
@@ -38,16 +63,7 @@ export async function startCluster(
   const redis = await startRedis();
   const sim = await startComfySim({ stepMs: 2 });
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-cluster-'));
-  const common = {
-    REDIS_URL: redis.url,
-    COMFY_ENABLED: 'true',
-    COMFY_API_URL: sim.url,
-    COMFY_TIMEOUT: '5',
-    COMFY_RECONNECT_BASE_DELAY_S: '0.05',
-    COMFY_RECONNECT_MAX_DELAY_S: '0.2',
-    COMFY_HEALTH_INTERVAL_S: '0.5',
-    ...env,
-  };
+  const common = { ...clusterEnv(redis.url, sim.url), ...env };
   const a = await startTestApp(common, { rootDir, ...opts });
   const b = await startTestApp(common, { rootDir, ...opts });
   return {
