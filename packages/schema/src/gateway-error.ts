@@ -1,5 +1,5 @@
-import { ERROR_HTTP_STATUS } from '@comfy-gateway/schema';
-import type { ErrorCode } from '@comfy-gateway/schema';
+import { ERROR_HTTP_STATUS } from './errors.ts';
+import type { ErrorCode } from './errors.ts';
 
 /** The one domain error of the product: a code from the schema's table, a message, details. */
 export class GatewayError extends Error {

@@ -5,7 +5,7 @@ import type { TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { AppRouter } from '../../src/trpc/router-type.ts';
+import type { AppRouter } from '@comfy-gateway/api';
 import { samplerWorkflow, startComfyApp, tinyWorkflow } from '../comfy-fixture.ts';
 import type { ComfyTestApp } from '../comfy-fixture.ts';
 import { submitOk, untilEnded } from '../jobs/job-kit.ts';

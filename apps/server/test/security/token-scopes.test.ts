@@ -5,9 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/db/open-db.ts';
 import { MIGRATIONS } from '../../src/db/migrations.ts';
-import { createContextInner } from '../../src/trpc/context.ts';
-import { createCallerFactory } from '../../src/trpc/init.ts';
-import { appRouter } from '../../src/trpc/router.ts';
+import { appRouter, createCallerFactory, createContextInner } from '@comfy-gateway/api';
 import { startTestApp } from '../fixture.ts';
 import { createApiToken, openRawWs, trpcError, trpcHttp } from './security-kit.ts';
 
