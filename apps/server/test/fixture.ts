@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Role } from '@comfy-gateway/schema';
+import type { Clock } from '../src/auth/user-rows.ts';
 import type { Express } from 'express';
 import { createApp } from '../src/app.ts';
 import { openDb } from '../src/db/open-db.ts';
@@ -33,7 +34,10 @@ export interface TestApp extends AsyncDisposable {
 }
 
 /** A gateway on a random port over a temp ROOT_DIR; `await using` tears all of it down. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  opts: { clock?: Clock } = {},
+): Promise<TestApp> {
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-server-'));
   const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', ...env });
   const db = openDb(rootDir);
@@ -41,6 +45,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     defaultMetrics: false,
     logger: createLogger('silent'),
     comfyTuning: { pollIntervalMs: 50, silenceMs: 1000, giveUpAfterMs: 3000 },
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   await services.auth.createUser({ email: ADMIN.email, password: ADMIN.password, role: 'admin' });
   const gateway = createApp({ config, db, services, logger: createLogger('silent') });
