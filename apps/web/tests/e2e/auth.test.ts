@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { ADMIN, launchBrowser, login, screenshot, startStack } from './harness.ts';
 import type { Browser, Stack } from './harness.ts';
 
+// Every test that needs a session signs in itself, so none relies on an earlier one's login.
 describe('auth flows', () => {
   let stack: Stack;
   let browser: Browser;
@@ -38,6 +39,7 @@ describe('auth flows', () => {
   });
 
   it('sends the user back to /login when the session is revoked server-side', async () => {
+    await login(page, stack.url);
     const cookie = (await browser.context.cookies(stack.url)).find((c) => c.name === 'cg_session');
     expect(cookie, 'the login sets the cg_session cookie').toBeDefined();
     // End the session on the server while the browser keeps its (now dead) cookie.
@@ -67,6 +69,7 @@ describe('auth flows', () => {
   });
 
   it('creates an API token, shows it once and revokes it', async () => {
+    await login(page, stack.url);
     await page.goto(`${stack.url}/tokens`);
     await page.getByLabel('Name').fill('ci-token');
     await page.getByRole('button', { name: 'Create token' }).click();
@@ -85,6 +88,7 @@ describe('auth flows', () => {
   });
 
   it('logs out from the user menu', async () => {
+    await login(page, stack.url);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL((u) => u.pathname === '/login');
     const me = await page.evaluate(async () => (await fetch('/api/auth/me')).status);
