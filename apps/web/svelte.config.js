@@ -7,15 +7,10 @@ const config = {
   kit: {
     adapter: adapter({ pages: 'build', assets: 'build', fallback: 'index.html', strict: true }),
     typescript: {
-      // The server's router type pulls in its Express code, which needs its global Request augmentation.
+      // The browser flows and the vitest config are type-checked with the app.
       config: (tsconfig) => ({
         ...tsconfig,
-        include: [
-          ...tsconfig.include,
-          '../tests/**/*.ts',
-          '../vitest.config.ts',
-          '../../server/src/http/express-types.ts',
-        ],
+        include: [...tsconfig.include, '../tests/**/*.ts', '../vitest.config.ts'],
       }),
     },
   },

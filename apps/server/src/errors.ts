@@ -1,25 +1,15 @@
-import { ERROR_CODE_BY_STATUS, ERROR_HTTP_STATUS, issuePaths, toFieldErrors } from '@comfy-gateway/schema';
-import type { ErrorBody, FieldErrors } from '@comfy-gateway/schema';
-import * as z from 'zod';
-import { GatewayError, isGatewayError } from '@comfy-gateway/comfy-core';
+import {
+  ERROR_CODE_BY_STATUS,
+  ERROR_HTTP_STATUS,
+  GatewayError,
+  isGatewayError,
+  isZodError,
+  validationError,
+} from '@comfy-gateway/schema';
+import type { ErrorBody } from '@comfy-gateway/schema';
+import type * as z from 'zod';
 
-export { GatewayError, isGatewayError };
-
-/** Structural zod check: tRPC and our own parsing may hold different ZodError classes. */
-export function isZodError(err: unknown): err is z.ZodError {
-  return err instanceof z.ZodError || (err instanceof Error && err.name === 'ZodError' && 'issues' in err);
-}
-
-/** A 400 VALIDATION_ERROR whose message names the first field and whose details list them all. */
-export function validationError(issues: readonly z.core.$ZodIssue[], prefix?: string): GatewayError {
-  const fields: FieldErrors = toFieldErrors(issues);
-  const first = issues[0];
-  const firstPath = first ? (issuePaths(first)[0] ?? []) : [];
-  const path = [prefix, ...firstPath.map(String)].filter(Boolean).join('.');
-  const why = first?.code === 'unrecognized_keys' ? 'unknown field' : first?.message;
-  const message = first ? `${path || 'input'}: ${why}` : 'invalid input';
-  return new GatewayError('VALIDATION_ERROR', message, { fields });
-}
+export { GatewayError, isGatewayError, isZodError, validationError };
 
 /** A VALIDATION_ERROR about one named field (multipart fields, query parameters). */
 export function fieldError(field: string, message: string): GatewayError {

@@ -11,7 +11,6 @@ export { createRateLimiter } from './http/rate-limit.ts';
 export { openSse } from './http/sse.ts';
 export type { SseStream } from './http/sse.ts';
 export { mountIngestRoute } from './gallery/ingest-route.ts';
-export type { AppRouter } from './trpc/router.ts';
 export { currentUser, requireAdmin, requireUser } from './auth/middleware.ts';
 export { fieldError, parseOrThrow } from './errors.ts';
 export { markMount } from './http/metrics.ts';

@@ -1,3 +1,4 @@
+import type { Services as ApiServices } from '@comfy-gateway/api';
 import type { Logger } from 'pino';
 import { createComfyService } from './comfy/create.ts';
 import type { ComfyGatewayService } from './comfy/create.ts';
@@ -22,8 +23,11 @@ import type { PresetsService } from './presets/presets-service.ts';
 /** The ComfyUI integration (always present; answers 503 COMFY_DISABLED when off). */
 export type ComfyService = ComfyGatewayService;
 
-/** Everything routes and procedures call; REST and tRPC share these. */
-export interface Services {
+/**
+ * Everything routes and procedures call; REST and tRPC share these. Extending the api package's
+ * contract makes a drift between the two a compile error here.
+ */
+export interface Services extends ApiServices {
   auth: AuthService;
   gallery: GalleryService;
   presets: PresetsService;

@@ -4,10 +4,8 @@ import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { subscriberCount } from '../src/comfy/subscriber-count.ts';
-import { createContextInner } from '../src/trpc/context.ts';
-import { createCallerFactory } from '../src/trpc/init.ts';
-import { appRouter } from '../src/trpc/router.ts';
-import type { AppRouter } from '../src/trpc/router-type.ts';
+import { appRouter, createCallerFactory, createContextInner } from '@comfy-gateway/api';
+import type { AppRouter } from '@comfy-gateway/api';
 import { readSse, samplerWorkflow, startComfyApp, tinyWorkflow } from './comfy-fixture.ts';
 
 describe('GET /api/comfy/stream/:prompt_id', () => {

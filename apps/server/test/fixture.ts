@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Role } from '@comfy-gateway/schema';
+import type { Clock } from '../src/auth/user-rows.ts';
 import type { Express } from 'express';
 import { createApp } from '../src/app.ts';
 import Sqlite from 'better-sqlite3';
@@ -42,7 +43,7 @@ export interface TestApp extends AsyncDisposable {
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  opts: { rootDir?: string; streamSlotTtlMs?: number } = {},
+  opts: { rootDir?: string; streamSlotTtlMs?: number; clock?: Clock } = {},
 ): Promise<TestApp> {
   const rootDir = opts.rootDir ?? (await mkdtemp(path.join(tmpdir(), 'cg-server-')));
   const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', ...env });
@@ -54,6 +55,7 @@ export async function startTestApp(
     logger: createLogger('silent'),
     comfyTuning: { pollIntervalMs: 50, silenceMs: 1000, giveUpAfterMs: 3000 },
     ...(opts.streamSlotTtlMs !== undefined ? { streamSlotTtlMs: opts.streamSlotTtlMs } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   // A second instance over a shared folder finds the admin there already.
   if (!opts.rootDir || !(await services.auth.listUsers()).some((u) => u.email === ADMIN.email))

@@ -213,9 +213,9 @@ describe('gallery ingest', () => {
     req.write(head);
     req.write(png.subarray(0, png.length / 2));
     // Let the server start writing the temp file before the socket goes away.
-    await waitFor(async () => (await tmpFiles(t)).length === 1);
+    await expect.poll(async () => (await tmpFiles(t)).length, { timeout: 10_000 }).toBe(1);
     req.destroy();
-    await waitFor(async () => (await tmpFiles(t)).length === 0);
+    await expect.poll(async () => (await tmpFiles(t)).length, { timeout: 10_000 }).toBe(0);
     expect(await galleryFiles(t)).toEqual([]);
     expect((await t.services.gallery.list({ limit: 10 }, ANY_ADMIN)).items).toEqual([]);
     expect((await t.request('/healthz')).status).toBe(200);
@@ -243,12 +243,14 @@ describe('gallery ingest', () => {
 
 describe('gallery routes', () => {
   it('pages newest first, shows detail with sidecar, serves the file and deletes', async () => {
-    await using t = await startTestApp();
+    // A clock that moves only between ingests, so "newest first" is decided by time, not by luck.
+    let now = Date.parse('2026-03-01T12:00:00Z');
+    await using t = await startTestApp({}, { clock: { now: () => now } });
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const res = await ingest(t, makePng(20 + i, 10), { metadata: JSON.stringify({ caption: `n${i}` }) });
       ids.push(((await res.json()) as Item).id);
-      await new Promise((r) => setTimeout(r, 5));
+      now += 1000;
     }
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -308,11 +310,3 @@ describe('gallery routes', () => {
     expect((await t.services.gallery.list({ limit: 50 }, ANY_ADMIN)).items).toEqual(before);
   });
 });
-
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

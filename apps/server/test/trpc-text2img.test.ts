@@ -2,7 +2,7 @@ import { TRPCClientError, createTRPCClient, httpBatchLink } from '@trpc/client';
 import type { inferRouterInputs } from '@trpc/server';
 import superjson from 'superjson';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import type { AppRouter } from '../src/trpc/router-type.ts';
+import type { AppRouter } from '@comfy-gateway/api';
 import { startComfyApp } from './comfy-fixture.ts';
 import type { ComfyTestApp } from './comfy-fixture.ts';
 

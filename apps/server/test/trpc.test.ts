@@ -10,10 +10,8 @@ import {
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createContextInner } from '../src/trpc/context.ts';
-import { createCallerFactory } from '../src/trpc/init.ts';
-import { appRouter } from '../src/trpc/router.ts';
-import type { AppRouter } from '../src/trpc/router-type.ts';
+import { appRouter, createCallerFactory, createContextInner } from '@comfy-gateway/api';
+import type { AppRouter } from '@comfy-gateway/api';
 import { ADMIN, startTestApp } from './fixture.ts';
 import type { TestApp } from './fixture.ts';
 import { makePng } from './images.ts';

@@ -1,4 +1,4 @@
-import type { AppRouter } from '@comfy-gateway/server/router';
+import type { AppRouter } from '@comfy-gateway/api';
 import type { TRPCClient } from '@trpc/client';
 import type { GatewayClientError } from './errors.ts';
 import type { TokenSource } from './http.ts';

@@ -5,7 +5,7 @@ import { initTRPC, tracked } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import superjson from 'superjson';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { startCutProxy } from '../test/cut-proxy.ts';
 import { createGatewayLinks } from './trpc-client.ts';
@@ -97,14 +97,48 @@ describe.each(['http', 'ws'] as const)('createGatewayLinks (%s subscriptions)', 
   });
 });
 
-describe('createGatewayLinks', () => {
+// Both sides of the global-WebSocket fallback, whatever the Node version (Node 20 has no global).
+describe('createGatewayLinks without a WebSocket option', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
   it("asks for a WebSocket class when transport is 'ws' and none is global", () => {
-    const hasGlobal = 'WebSocket' in globalThis;
-    if (hasGlobal)
-      expect(() => createGatewayLinks({ url: 'http://x', token: 't', transport: 'ws' })).not.toThrow();
-    else
-      expect(() => createGatewayLinks({ url: 'http://x', token: 't', transport: 'ws' })).toThrow(
-        /pass the `ws` package/,
-      );
+    vi.stubGlobal('WebSocket', undefined);
+    expect(() => createGatewayLinks({ url: 'http://x', token: 't', transport: 'ws' })).toThrow(
+      /pass the `ws` package/,
+    );
+  });
+
+  it('subscribes through the global WebSocket when there is one', async () => {
+    await using server = await startTestTrpc();
+    const opened: string[] = [];
+    class RecordingWebSocket extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        opened.push(url);
+      }
+    }
+    vi.stubGlobal('WebSocket', RecordingWebSocket);
+    const gateway = createGatewayLinks({ url: server.url, token: 'tok-g', transport: 'ws' });
+    const client = createTRPCClient<TestRouter>({ links: gateway.links });
+    try {
+      const first = await new Promise<{ n: number; token: string | null }>((resolve, reject) => {
+        const sub = client.onTick.subscribe(
+          { upTo: 1 },
+          {
+            onData: ({ data }) => {
+              sub.unsubscribe();
+              resolve(data);
+            },
+            onError: reject,
+          },
+        );
+      });
+      expect(first).toEqual({ n: 1, token: 'tok-g' });
+      expect(opened).toEqual([`${server.url.replace(/^http/, 'ws')}/trpc?connectionParams=1`]);
+    } finally {
+      await gateway.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { AppRouter } from '@comfy-gateway/server/router';
+import type { AppRouter } from '@comfy-gateway/api';
 import {
   createTRPCClient,
   createWSClient,

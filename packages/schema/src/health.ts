@@ -35,8 +35,10 @@ export const jobPriorityResultSchema = z.object({
   priority: jobPrioritySchema,
   waiting: z.boolean(),
 });
+export type JobPriorityResult = z.infer<typeof jobPriorityResultSchema>;
 /** The answer to draining or resuming one server of the pool. */
 export const backendDrainStateSchema = z.object({ name: z.string(), draining: z.boolean() });
+export type BackendDrainState = z.infer<typeof backendDrainStateSchema>;
 
 export const healthSchema = z.object({
   status: z.literal('ok'),

@@ -12,3 +12,7 @@ export * from './object-info.ts';
 export * from './text2img.ts';
 export * from './workflow.ts';
 export * from './preset.ts';
+export * from './gateway-error.ts';
+export * from './validation-error.ts';
+export * from './scopes.ts';
+export * from './redact-upstream.ts';

@@ -1,9 +1,9 @@
+import { assertScope, requiredScope } from '@comfy-gateway/schema';
 import type { User } from '@comfy-gateway/schema';
 import type { RequestHandler } from 'express';
 import { GatewayError } from '../errors.ts';
 import type { AuthService } from './auth-service.ts';
 import { extractCredentials, isForeignOriginWrite } from './credentials.ts';
-import { assertScope, requiredScope } from './scopes.ts';
 import type { Authenticated } from './session-service.ts';
 
 /**

@@ -1,3 +1,4 @@
+import { effectiveScopes } from '@comfy-gateway/schema';
 import type { LoginResponse, TokenScope, User } from '@comfy-gateway/schema';
 import { sql } from 'kysely';
 import type { Db } from '../db/open-db.ts';
@@ -8,7 +9,7 @@ import type { LimiterFactory } from '../shared-state/limiter.ts';
 import type { HashGate } from './hash-gate.ts';
 import type { OpenConnections } from './open-connections.ts';
 import { dummyPasswordHash, verifyPassword } from './password.ts';
-import { effectiveScopes, parseScopes } from './scopes.ts';
+import { parseScopes } from './stored-scopes.ts';
 import { generateToken, hashToken, tokenKind } from './tokens.ts';
 import type { TokenKind } from './tokens.ts';
 import { findUserRow, toUser } from './user-rows.ts';

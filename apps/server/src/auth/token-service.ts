@@ -1,9 +1,9 @@
-import { DEFAULT_TOKEN_SCOPES } from '@comfy-gateway/schema';
+import { DEFAULT_TOKEN_SCOPES, ROLE_SCOPES } from '@comfy-gateway/schema';
 import type { ApiToken, CreateApiTokenInput, CreatedApiToken, TokenScope, User } from '@comfy-gateway/schema';
 import type { Db } from '../db/open-db.ts';
 import { GatewayError, fieldError } from '../errors.ts';
 import type { OpenConnections } from './open-connections.ts';
-import { ROLE_SCOPES, parseScopes } from './scopes.ts';
+import { parseScopes } from './stored-scopes.ts';
 import { displayPrefix, generateToken, hashToken } from './tokens.ts';
 import type { Clock } from './user-rows.ts';
 

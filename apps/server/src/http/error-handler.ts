@@ -1,6 +1,6 @@
+import { redactUpstream } from '@comfy-gateway/schema';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { GatewayError, toErrorResponse } from '../errors.ts';
-import { redactUpstream } from './upstream-details.ts';
 
 /**
  * The REST error handler: every error becomes `{"error": {code, message, details?}}` with the

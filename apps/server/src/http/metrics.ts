@@ -2,6 +2,7 @@ import './express-types.ts';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CounterConfiguration, GaugeConfiguration } from 'prom-client';
+import { openSubscriber } from '../comfy/subscriber-count.ts';
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -29,6 +30,8 @@ export function createMetrics(opts: { defaults?: boolean | undefined } = {}) {
     registry,
     httpDuration,
     rateLimited,
+    /** Counts a live stream subscriber (the per-transport gauge reads the count). */
+    openSubscriber,
     /** A counter registered in this app's registry. */
     counter<L extends string>(config: Omit<CounterConfiguration<L>, 'registers'>): Counter<L> {
       const existing = registry.getSingleMetric(config.name);

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ERROR_TRPC_CODE, appRouter } from '@comfy-gateway/api';
+import type { Context } from '@comfy-gateway/api';
 import { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
@@ -10,11 +12,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { extractCredentials, isForeignOrigin } from '../auth/credentials.ts';
 import { hashToken } from '../auth/tokens.ts';
 import { isGatewayError } from '../errors.ts';
-import { ERROR_TRPC_CODE } from './error-codes.ts';
 import type { Services } from '../services.ts';
 import { createHttpContextFactory, createWsContextFactory } from './context.ts';
-import type { Context } from './context.ts';
-import { appRouter } from './router.ts';
 import { BudgetedWebSocket, WS_MAX_CALLS_PER_FRAME } from './ws-call-budget.ts';
 
 export const TRPC_PATH = '/trpc';

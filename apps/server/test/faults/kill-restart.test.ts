@@ -25,8 +25,9 @@ describe('fault: ComfyUI killed mid-job and restarted', () => {
     await expect.poll(() => tracker.get(running)?.status).toBe('running');
 
     await app.sim.stop();
-    // Restarted well before the gateway gives up (giveUpAfterMs 3 s): the prompts are simply gone.
-    await new Promise((r) => setTimeout(r, 300));
+    // Restarted once the gateway saw it go, well before it gives up (giveUpAfterMs 3 s): the
+    // prompts are simply gone.
+    await expect.poll(() => app.services.comfy.connection?.watchdog.state).not.toBe('connected');
     await app.sim.restart();
 
     const [again, moved] = await Promise.all([finalOf(app, running), finalOf(app, waiting)]);

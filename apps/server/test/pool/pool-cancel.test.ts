@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createContextInner } from '../../src/trpc/context.ts';
-import { createCallerFactory } from '../../src/trpc/init.ts';
-import { appRouter } from '../../src/trpc/router.ts';
+import { appRouter, createCallerFactory, createContextInner } from '@comfy-gateway/api';
 import { modelWorkflow, must, queueOk, startPoolApp } from './pool-kit.ts';
 
 describe('pool: cancel, queue view and the tRPC twins', () => {

@@ -3,9 +3,9 @@ import type { ImageRef, QueueState } from '@comfy-gateway/schema';
 import { createTRPCClient, createWSClient, httpBatchLink, TRPCClientError, wsLink } from '@trpc/client';
 import type { TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
-import type { AppRouter } from '../../src/trpc/router-type.ts';
+import type { AppRouter } from '@comfy-gateway/api';
 import { samplerWorkflow, startComfyApp, tinyWorkflow } from '../comfy-fixture.ts';
 import type { ComfyTestApp } from '../comfy-fixture.ts';
 import { submitOk, untilEnded } from '../jobs/job-kit.ts';
@@ -44,10 +44,11 @@ beforeAll(async () => {
     body: JSON.stringify({ prompt: samplerWorkflow(3, 1000), client_id: 'another-program' }),
   });
   foreign = ((await res.json()) as { prompt_id: string }).prompt_id;
-  for (let i = 0; app.services.comfy.conn().tracker.get(running)?.status !== 'running'; i++) {
-    if (i > 250) throw new Error('the running job never started');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  // A hook, where expect.poll is not allowed: vi.waitFor retries the callback until it holds.
+  await vi.waitFor(() => expect(app.services.comfy.conn().tracker.get(running)?.status).toBe('running'), {
+    timeout: 5000,
+    interval: 20,
+  });
 });
 
 afterAll(async () => {

@@ -2,7 +2,7 @@ import type { TokenScope } from '@comfy-gateway/schema';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
 import WebSocket from 'ws';
-import type { AppRouter } from '../../src/trpc/router-type.ts';
+import type { AppRouter } from '@comfy-gateway/api';
 import type { TestApp } from '../fixture.ts';
 import { samplerWorkflow } from '../comfy-fixture.ts';
 

@@ -3,7 +3,7 @@ import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import type { TRPCClient } from '@trpc/client';
 import superjson from 'superjson';
 import WebSocket from 'ws';
-import type { AppRouter } from '../../src/trpc/router-type.ts';
+import type { AppRouter } from '@comfy-gateway/api';
 import type { TestApp } from '../fixture.ts';
 import { makePng } from '../images.ts';
 import { trpcHttp } from './security-kit.ts';

@@ -5,10 +5,8 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { LEGACY_SQLITE_MIGRATIONS } from '../../src/db/fixtures/legacy-sqlite-migrations.ts';
 import { MIGRATIONS } from '../../src/db/migrations.ts';
+import { appRouter, createCallerFactory, createContextInner } from '@comfy-gateway/api';
 import { DB_FILE_NAME, openDatabase } from '../../src/db/open-db.ts';
-import { createContextInner } from '../../src/trpc/context.ts';
-import { createCallerFactory } from '../../src/trpc/init.ts';
-import { appRouter } from '../../src/trpc/router.ts';
 import { startTestApp } from '../fixture.ts';
 import { createApiToken, openRawWs, trpcError, trpcHttp } from './security-kit.ts';
 

@@ -10,14 +10,6 @@ function expectNoUpstream(t: ComfyTestApp, text: string) {
   expect(text).not.toContain('comfy-sim injected failure');
 }
 
-async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('health', () => {
   it('shows the ComfyUI URL and last error to admins only (REST, tRPC HTTP and WebSocket)', async () => {
     await using t = await startComfyApp();
@@ -47,12 +39,17 @@ describe('health', () => {
 
     // After ComfyUI goes away the last error names it: admins read it, users do not.
     await t.sim.stop();
-    await waitFor(async () => {
-      const h = (await (await t.request('/api/comfy/health', { token: t.adminToken })).json()) as {
-        service: { last_error: string | null };
-      };
-      return h.service.last_error !== null;
-    });
+    await expect
+      .poll(
+        async () => {
+          const h = (await (await t.request('/api/comfy/health', { token: t.adminToken })).json()) as {
+            service: { last_error: string | null };
+          };
+          return h.service.last_error;
+        },
+        { timeout: 10_000 },
+      )
+      .not.toBeNull();
     const downText = await (await t.request('/api/comfy/health', { token: b.token })).text();
     expect((JSON.parse(downText) as { service: unknown }).service).not.toHaveProperty('last_error');
     expectNoUpstream(t, downText);

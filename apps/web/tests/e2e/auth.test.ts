@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { ADMIN, launchBrowser, login, screenshot, startStack } from './harness.ts';
 import type { Browser, Stack } from './harness.ts';
 
+// Every test that needs a session signs in itself, so none relies on an earlier one's login.
 describe('auth flows', () => {
   let stack: Stack;
   let browser: Browser;
@@ -18,7 +19,14 @@ describe('auth flows', () => {
     await stack?.close();
   });
 
+  /** A new session whatever the last test left (the login page sends a signed-in user away). */
+  async function signInAfresh(): Promise<void> {
+    await browser.context.clearCookies();
+    await login(page, stack.url);
+  }
+
   it('shows a message for a wrong password and stays on /login', async () => {
+    await browser.context.clearCookies();
     await page.goto(`${stack.url}/`);
     await page.waitForURL((u) => u.pathname === '/login');
     await page.getByLabel('Email').fill(ADMIN.email);
@@ -32,12 +40,13 @@ describe('auth flows', () => {
   });
 
   it('logs in and shows the user menu', async () => {
-    await login(page, stack.url);
+    await signInAfresh();
     expect(await page.getByTestId('user-menu').textContent()).toContain(ADMIN.email);
     await screenshot(page, 'flow-login');
   });
 
   it('sends the user back to /login when the session is revoked server-side', async () => {
+    await signInAfresh();
     const cookie = (await browser.context.cookies(stack.url)).find((c) => c.name === 'cg_session');
     expect(cookie, 'the login sets the cg_session cookie').toBeDefined();
     // End the session on the server while the browser keeps its (now dead) cookie.
@@ -53,7 +62,7 @@ describe('auth flows', () => {
   });
 
   it('sends the user to /login when the cookie is gone, then back where they were', async () => {
-    await login(page, stack.url);
+    await signInAfresh();
     await page.goto(`${stack.url}/tokens`);
     await page.getByRole('heading', { name: 'API tokens' }).waitFor();
     await browser.context.clearCookies();
@@ -67,6 +76,7 @@ describe('auth flows', () => {
   });
 
   it('creates an API token, shows it once and revokes it', async () => {
+    await signInAfresh();
     await page.goto(`${stack.url}/tokens`);
     await page.getByLabel('Name').fill('ci-token');
     await page.getByRole('button', { name: 'Create token' }).click();
@@ -85,6 +95,7 @@ describe('auth flows', () => {
   });
 
   it('logs out from the user menu', async () => {
+    await signInAfresh();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL((u) => u.pathname === '/login');
     const me = await page.evaluate(async () => (await fetch('/api/auth/me')).status);

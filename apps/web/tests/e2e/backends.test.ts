@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { callApi, createUserAsAdmin, startText2Img } from './api-kit.ts';
 import { ADMIN, launchBrowser, login, requireComfyRoutes, screenshot, startStack } from './harness.ts';
 import type { Browser, Stack } from './harness.ts';
 
-const USER = { email: 'carol@example.com', password: 'carol-pool-2026-x' };
+// A fresh address each run, so a rerun against an outside gateway (E2E_GATEWAY_URL) finds no old user.
+const USER = { email: `carol-${randomUUID().slice(0, 8)}@example.com`, password: 'carol-pool-2026-x' };
 const VIEWPORTS = [
   { name: 'desktop', width: 1366, height: 900 },
   { name: 'mobile', width: 390, height: 844 },
@@ -78,46 +80,53 @@ describe('a pool of two ComfyUI servers in the UI', () => {
   it('shows which server runs what and the gateway queue, own jobs in full and others anonymous', async () => {
     // Two servers with room for two each: the admin's first four fill them, the fifth waits in the gateway.
     const adminJobs: string[] = [];
-    for (let i = 0; i < 5; i++) adminJobs.push(await startText2Img(admin, `Pool load ${i}`, 100));
-    const mine = await startText2Img(user, "Carol's lake at dusk", 100);
+    let mine = '';
+    // Cancelled at the end, so the other tests (the empty gateway queue) see no leftovers in any order.
+    try {
+      for (let i = 0; i < 5; i++) adminJobs.push(await startText2Img(admin, `Pool load ${i}`, 100));
+      mine = await startText2Img(user, "Carol's lake at dusk", 100);
 
-    // The user: the own job in full (waiting in the gateway queue), the admin's only as anonymous rows.
-    await user.goto(`${stack.url}/queue`);
-    const own = user.locator(`[data-testid=queue-row][data-prompt-id="${mine}"]`);
-    await own.waitFor();
-    expect(await own.getAttribute('data-mine')).toBe('true');
-    expect((await own.getByTestId('queue-where').textContent())?.trim()).toBe('gateway queue');
-    for (const id of adminJobs) expect(await user.locator(`[data-prompt-id="${id}"]`).count()).toBe(0);
-    expect(await user.getByTestId('queue-anonymous').count()).toBeGreaterThanOrEqual(4);
-    const anonymousWhere = await user
-      .locator('[data-testid=queue-row]:not([data-prompt-id]) [data-testid=queue-where]')
-      .allTextContents();
-    expect(anonymousWhere.every((t) => !/s\d|gateway/.test(t))).toBe(true);
-    await screenshot(user, 'flow-pool-queue-user');
+      // The user: the own job in full (waiting in the gateway queue), the admin's only as anonymous rows.
+      await user.goto(`${stack.url}/queue`);
+      const own = user.locator(`[data-testid=queue-row][data-prompt-id="${mine}"]`);
+      await own.waitFor();
+      expect(await own.getAttribute('data-mine')).toBe('true');
+      expect((await own.getByTestId('queue-where').textContent())?.trim()).toBe('gateway queue');
+      for (const id of adminJobs) expect(await user.locator(`[data-prompt-id="${id}"]`).count()).toBe(0);
+      expect(await user.getByTestId('queue-anonymous').count()).toBeGreaterThanOrEqual(4);
+      const anonymousWhere = await user
+        .locator('[data-testid=queue-row]:not([data-prompt-id]) [data-testid=queue-where]')
+        .allTextContents();
+      expect(anonymousWhere.every((t) => !/s\d|gateway/.test(t))).toBe(true);
+      await screenshot(user, 'flow-pool-queue-user');
 
-    // The admin: every job, which server runs it, and the gateway queue ahead of what waits on servers.
-    await admin.goto(`${stack.url}/queue`);
-    for (const id of [...adminJobs, mine])
-      await admin.locator(`[data-testid=queue-row][data-prompt-id="${id}"]`).waitFor();
-    const where = admin.getByTestId('queue-where');
-    await expect
-      .poll(
-        async () =>
-          new Set((await where.allTextContents()).map((t) => t.trim()).filter((t) => /^s\d$/.test(t))),
-      )
-      .toEqual(new Set(['s1', 's2']));
-    const order = await admin
-      .locator('[data-testid=queue-row]')
-      .evaluateAll((rows) =>
-        rows
-          .filter((r) => r.querySelector('[data-state=queued]'))
-          .map((r) => r.querySelector('[data-testid=queue-where]')?.textContent?.trim() ?? ''),
-      );
-    const firstOnServer = order.findIndex((t) => /^s\d$/.test(t));
-    const lastInGateway = order.findLastIndex((t) => t.startsWith('gateway queue'));
-    expect(lastInGateway).toBeGreaterThanOrEqual(0);
-    expect(firstOnServer === -1 || lastInGateway < firstOnServer).toBe(true);
-    await screenshot(admin, 'flow-pool-queue-admin');
+      // The admin: every job, which server runs it, and the gateway queue ahead of what waits on servers.
+      await admin.goto(`${stack.url}/queue`);
+      for (const id of [...adminJobs, mine])
+        await admin.locator(`[data-testid=queue-row][data-prompt-id="${id}"]`).waitFor();
+      const where = admin.getByTestId('queue-where');
+      await expect
+        .poll(
+          async () =>
+            new Set((await where.allTextContents()).map((t) => t.trim()).filter((t) => /^s\d$/.test(t))),
+        )
+        .toEqual(new Set(['s1', 's2']));
+      const order = await admin
+        .locator('[data-testid=queue-row]')
+        .evaluateAll((rows) =>
+          rows
+            .filter((r) => r.querySelector('[data-state=queued]'))
+            .map((r) => r.querySelector('[data-testid=queue-where]')?.textContent?.trim() ?? ''),
+        );
+      const firstOnServer = order.findIndex((t) => /^s\d$/.test(t));
+      const lastInGateway = order.findLastIndex((t) => t.startsWith('gateway queue'));
+      expect(lastInGateway).toBeGreaterThanOrEqual(0);
+      expect(firstOnServer === -1 || lastInGateway < firstOnServer).toBe(true);
+      await screenshot(admin, 'flow-pool-queue-admin');
+    } finally {
+      for (const id of adminJobs) await callApi(admin, 'POST', `/api/comfy/cancel/${id}`);
+      if (mine) await callApi(user, 'POST', `/api/comfy/cancel/${mine}`);
+    }
   });
 
   it('keeps Status and Queue within desktop and phone widths with a pool', async () => {

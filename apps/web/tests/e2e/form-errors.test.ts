@@ -44,6 +44,7 @@ describe('generate form: every invalid control is linked to its error message', 
   });
 
   it('client-side errors: caption, sizes, sampling numbers and the advanced amounts', async () => {
+    await page.goto(`${stack.url}/`);
     await page.getByLabel('Caption', { exact: true }).fill('   ');
     await setNumber(page, 'Width', '5000');
     await setNumber(page, 'Height', '10');

@@ -5,11 +5,12 @@ import type { Browser, Stack } from './harness.ts';
 
 const CAPTION = 'A lighthouse on a cliff at dusk, e2e';
 
+// Each test starts from a fresh form and makes the job or gallery item it needs, so any one of them
+// passes alone (`-t`) or in any order.
 describe('generate, validate, save to gallery', () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;
-  let seed = '';
 
   beforeAll(async () => {
     // 20 steps × 60 ms: long enough to watch the progress bar move.
@@ -24,8 +25,27 @@ describe('generate, validate, save to gallery', () => {
     await stack?.close();
   });
 
-  it('shows a client-side field error for width 5000', async () => {
+  /** The generate page, reloaded, with a valid caption and size. */
+  async function freshForm(): Promise<void> {
+    await page.goto(`${stack.url}/`);
     await page.getByLabel('Caption', { exact: true }).fill(CAPTION);
+    await page.getByLabel('Width', { exact: true }).fill('512');
+    await page.getByLabel('Height', { exact: true }).fill('512');
+  }
+
+  /** Generates from a fresh form and waits for the finished image; returns the seed it used. */
+  async function generateToCompletion(): Promise<string> {
+    await freshForm();
+    await page.getByLabel('Checkpoint', { exact: true }).selectOption('sd_xl_base_1.0.safetensors');
+    await page.getByLabel('Steps', { exact: true }).fill('4');
+    await page.getByRole('button', { name: 'Generate', exact: true }).click();
+    await page.locator('[data-testid=job-progress][data-status=completed]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('result-image').first().waitFor();
+    return (await page.getByTestId('used-seed').textContent()) ?? '';
+  }
+
+  it('shows a client-side field error for width 5000', async () => {
+    await freshForm();
     await page.getByLabel('Width', { exact: true }).fill('5000');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     const error = page.locator('[data-testid=field-error][data-field=f-width]');
@@ -33,11 +53,10 @@ describe('generate, validate, save to gallery', () => {
     expect(await error.textContent()).toMatch(/4096/);
     expect(await page.getByLabel('Width', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     await screenshot(page, 'flow-validation-width');
-    await page.getByLabel('Width', { exact: true }).fill('512');
-    await page.getByLabel('Height', { exact: true }).fill('512');
   });
 
   it('shows the server rejection of an unknown checkpoint on the field, with clickable suggestions', async () => {
+    await freshForm();
     const select = page.getByLabel('Checkpoint', { exact: true });
     // Pickers only offer installed checkpoints; a stale list is how a user gets here.
     await select.evaluate((el) => {
@@ -57,6 +76,7 @@ describe('generate, validate, save to gallery', () => {
   });
 
   it('generates with live progress to completion and shows the image', async () => {
+    await freshForm();
     await page.getByLabel('Steps', { exact: true }).fill('20');
     await page.getByRole('button', { name: 'Generate', exact: true }).click();
     const progress = page.getByTestId('job-progress');
@@ -75,13 +95,12 @@ describe('generate, validate, save to gallery', () => {
       const el = document.querySelector<HTMLImageElement>('[data-testid=result-image]');
       return Boolean(el && el.complete && el.naturalWidth > 0);
     });
-    seed = (await page.getByTestId('used-seed').textContent()) ?? '';
-    expect(seed).toMatch(/^\d+$/);
+    expect(await page.getByTestId('used-seed').textContent()).toMatch(/^\d+$/);
     await screenshot(page, 'flow-generate-done');
   });
 
-  // Uses the finished job of the previous test; leaves it unsaved for the next one.
   it('says so beside the image when saving to the gallery fails', async () => {
+    await generateToCompletion();
     const failure = { error: { code: 'INTERNAL', message: 'the gallery disk is full' } };
     await page.route('**/api/comfy/ingest', (route) =>
       route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify(failure) }),
@@ -96,6 +115,8 @@ describe('generate, validate, save to gallery', () => {
   });
 
   it('saves the result to the gallery and shows its provenance', async () => {
+    const seed = await generateToCompletion();
+    expect(seed).toMatch(/^\d+$/);
     await page.getByRole('button', { name: 'Save to gallery' }).first().click();
     const saved = page.getByTestId('saved-link').first();
     await saved.waitFor();
@@ -123,9 +144,14 @@ describe('generate, validate, save to gallery', () => {
     await tile.waitFor();
     await screenshot(page, 'flow-gallery-grid');
     await tile.click();
+    await page.waitForURL((u) => u.pathname === `/gallery/${id}`);
   });
 
   it('runs again with the saved settings prefilled', async () => {
+    const seed = await generateToCompletion();
+    await page.getByRole('button', { name: 'Save to gallery' }).first().click();
+    await page.getByTestId('saved-link').first().click();
+    await page.waitForURL((u) => u.pathname.startsWith('/gallery/'));
     await page.getByTestId('run-again').click();
     await page.waitForURL((u) => u.pathname === '/' && u.searchParams.has('from'));
     await page.waitForFunction(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { callApi, createUserAsAdmin, saveToGallery, startText2Img, waitForStatus } from './api-kit.ts';
@@ -5,8 +6,10 @@ import type { Snapshot } from './api-kit.ts';
 import { ADMIN, launchBrowser, login, requireComfyRoutes, screenshot, startStack } from './harness.ts';
 import type { Browser, Stack } from './harness.ts';
 
-const USER_A = { email: 'alice@example.com', password: 'alice-isolation-2026' };
-const USER_B = { email: 'bob@example.com', password: 'bob-isolation-2026' };
+// Fresh addresses each run, so a rerun against an outside gateway (E2E_GATEWAY_URL) finds no old users.
+const RUN = randomUUID().slice(0, 8);
+const USER_A = { email: `alice-${RUN}@example.com`, password: 'alice-isolation-2026' };
+const USER_B = { email: `bob-${RUN}@example.com`, password: 'bob-isolation-2026' };
 
 describe('isolation between two users', () => {
   let stack: Stack;

@@ -1,4 +1,5 @@
-import type { ErrorCode, Role } from '@comfy-gateway/schema';
+import type { Role } from './auth.ts';
+import type { ErrorCode } from './errors.ts';
 
 /** What non-admins read instead of messages that name the upstream URL or quote its answers. */
 const GENERIC: Partial<Record<ErrorCode, string>> = {

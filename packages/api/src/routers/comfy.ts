@@ -10,7 +10,6 @@ import type { TRPCRouterRecord } from '@trpc/server';
 import { tracked } from '@trpc/server';
 import * as z from 'zod';
 import { adminProcedure, authedProcedure } from '../init.ts';
-import { openSubscriber } from '../../comfy/subscriber-count.ts';
 
 const promptInput = z.object({ prompt_id: promptIdSchema });
 const refreshInput = z
@@ -86,7 +85,7 @@ export const comfyRouter = {
         after: input.lastEventId,
         signal,
       });
-      const release = openSubscriber('trpc');
+      const release = ctx.services.metrics.openSubscriber('trpc');
       // Unnumbered notices (events_dropped) carry the last id, so a resume stays where it was.
       let lastId = input.lastEventId ?? '';
       try {

@@ -1,6 +1,6 @@
-import { ERROR_HTTP_STATUS } from '@comfy-gateway/schema';
+import { ERROR_HTTP_STATUS } from './errors.ts';
 import { describe, expect, it } from 'vitest';
-import { GatewayError, isGatewayError } from './errors.ts';
+import { GatewayError, isGatewayError } from './gateway-error.ts';
 
 describe('GatewayError', () => {
   it('carries code, details, cause and the HTTP status from the schema table', () => {

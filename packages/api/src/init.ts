@@ -1,10 +1,17 @@
 import type { ErrorCode, FieldErrors, TokenScope, User } from '@comfy-gateway/schema';
-import { ERROR_HTTP_STATUS, toFieldErrors } from '@comfy-gateway/schema';
+import {
+  ERROR_HTTP_STATUS,
+  assertScope,
+  effectiveScopes,
+  isGatewayError,
+  isZodError,
+  redactUpstream,
+  requiredScope,
+  toFieldErrors,
+  validationError,
+} from '@comfy-gateway/schema';
 import { TRPCError, initTRPC } from '@trpc/server';
 import superjson from 'superjson';
-import { assertScope, effectiveScopes, requiredScope } from '../auth/scopes.ts';
-import { isGatewayError, isZodError, validationError } from '../errors.ts';
-import { redactUpstream } from '../http/upstream-details.ts';
 import type { Context } from './context.ts';
 import { ERROR_TRPC_CODE, gatewayCodeOf, rpcCodeOf } from './error-codes.ts';
 

@@ -1,5 +1,5 @@
-import type { Role, TokenScope } from '@comfy-gateway/schema';
-import { GatewayError } from '../errors.ts';
+import type { Role, TokenScope } from './auth.ts';
+import { GatewayError } from './gateway-error.ts';
 
 /** What a session of each role may do; an API token holds at most this much. */
 export const ROLE_SCOPES: Readonly<Record<Role, readonly TokenScope[]>> = {
@@ -29,9 +29,4 @@ export function requiredScope(call: { method: string } | { type: string }): Toke
 export function assertScope(scopes: readonly TokenScope[], needed: TokenScope): void {
   if (!scopes.includes(needed))
     throw new GatewayError('FORBIDDEN', `this token lacks the '${needed}' scope`, { missing_scope: needed });
-}
-
-/** Scopes stored as a comma list in `api_tokens.scopes`. */
-export function parseScopes(stored: string): TokenScope[] {
-  return stored.split(',').filter((s): s is TokenScope => s === 'read' || s === 'generate' || s === 'admin');
 }
