@@ -61,25 +61,25 @@ export interface AuthServices {
     password: string,
     opts?: { clientIp?: string | undefined },
   ) => Promise<LoginResponse>;
-  logout: (token: string) => void;
+  logout: (token: string) => Promise<void>;
   /** The user as stored (null: gone); a context without a token is re-checked through it. */
-  getUser: (id: number) => User | null;
+  getUser: (id: number) => Promise<User | null>;
   /** A presented session or API token, re-checked on every call (null: invalid or expired). */
-  authenticateCredential: (token: string) => AuthenticatedCredential | null;
+  authenticateCredential: (token: string) => Promise<AuthenticatedCredential | null>;
   changePassword: (userId: number, input: ChangePasswordInput, keepSession?: string) => Promise<void>;
-  listTokens: (userId: number) => ApiToken[];
+  listTokens: (userId: number) => Promise<ApiToken[]>;
   createToken: (
     user: Caller,
     input: CreateApiTokenInput,
     grantable?: readonly TokenScope[],
-  ) => CreatedApiToken;
-  revokeToken: (userId: number, tokenId: number) => void;
-  listUsers: () => User[];
+  ) => Promise<CreatedApiToken>;
+  revokeToken: (userId: number, tokenId: number) => Promise<void>;
+  listUsers: () => Promise<User[]>;
   createUser: (input: CreateUserInput) => Promise<User>;
   setActive: (id: number, active: boolean, actorId?: number) => Promise<User>;
   updateUser: (id: number, patch: PatchUserInput, actorId?: number, keepSession?: string) => Promise<User>;
   /** NOT_FOUND unless the user exists. */
-  requireUserExists: (id: number) => void;
+  requireUserExists: (id: number) => Promise<void>;
 }
 
 /** One event of a prompt's stream with its id ('' for unnumbered notices). */
@@ -133,7 +133,7 @@ export interface ComfyServices {
 }
 
 export interface GalleryServices {
-  list: (input: z.output<typeof galleryListInputSchema>, viewer: Caller) => GalleryList;
+  list: (input: z.output<typeof galleryListInputSchema>, viewer: Caller) => Promise<GalleryList>;
   get: (id: string, viewer: Caller) => Promise<GalleryDetail>;
   remove: (id: string, viewer: Caller) => Promise<void>;
 }
