@@ -71,7 +71,7 @@ export async function createServices(
       defaultExpiryDays: config.tokenDefaultExpiryDays,
       maxStreamsPerUser: config.userMaxStreams,
     },
-    { limiters: shared.limiters, streamSlots: shared.streamSlots },
+    { limiters: shared.limiters, streamSlots: shared.streamSlots, revocations: shared.revocations },
   );
   auth.pruneSessions();
   const gallery = await createGalleryService({
