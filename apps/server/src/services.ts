@@ -43,8 +43,6 @@ export interface ServiceOverrides {
   logger?: Logger;
   /** Process-level metrics (event loop, memory); off in tests that build many apps. */
   defaultMetrics?: boolean;
-  /** Tests age the shared stream count of a dead instance out faster. */
-  streamSlotTtlMs?: number;
 }
 
 /** Builds the services over an open database. */
@@ -58,7 +56,6 @@ export async function createServices(
   const shared = await createSharedState({
     redisUrl: config.redisUrl,
     logger,
-    ...(overrides.streamSlotTtlMs !== undefined ? { streamSlotTtlMs: overrides.streamSlotTtlMs } : {}),
   });
   const auth = createAuthService(
     db,

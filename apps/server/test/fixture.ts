@@ -38,7 +38,7 @@ export interface TestApp extends AsyncDisposable {
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  opts: { rootDir?: string; streamSlotTtlMs?: number } = {},
+  opts: { rootDir?: string } = {},
 ): Promise<TestApp> {
   const rootDir = opts.rootDir ?? (await mkdtemp(path.join(tmpdir(), 'cg-server-')));
   const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', ...env });
@@ -47,7 +47,6 @@ export async function startTestApp(
     defaultMetrics: false,
     logger: createLogger('silent'),
     comfyTuning: { pollIntervalMs: 50, silenceMs: 1000, giveUpAfterMs: 3000 },
-    ...(opts.streamSlotTtlMs !== undefined ? { streamSlotTtlMs: opts.streamSlotTtlMs } : {}),
   });
   // A second instance over a shared folder finds the admin there already.
   if (!opts.rootDir || !services.auth.listUsers().some((u) => u.email === ADMIN.email))

@@ -37,8 +37,6 @@ export interface SharedState {
 export interface SharedStateOptions {
   redisUrl: string | null;
   logger?: Logger;
-  /** Tests age stream slots out faster. */
-  streamSlotTtlMs?: number;
 }
 
 /** Builds the shared state; with Redis it waits briefly for the first connection (and starts degraded without). */
@@ -60,9 +58,7 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
   const connection = createRedisConnection(opts.redisUrl, log);
   const up = await connection.ready();
   if (!up) log?.warn('redis not reachable at start; routes that need it answer 503 until it is');
-  const streamSlots = createRedisStreamSlots(connection, {
-    ...(opts.streamSlotTtlMs !== undefined ? { ttlMs: opts.streamSlotTtlMs } : {}),
-  });
+  const streamSlots = createRedisStreamSlots(connection);
   const revocations = createRedisRevocations(connection, (err) =>
     log?.warn({ err }, 'revocation not shared with the other instances'),
   );

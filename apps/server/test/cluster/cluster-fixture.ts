@@ -31,10 +31,7 @@ export async function until(
 }
 
 /** Two gateway instances on port 0 over one ROOT_DIR, one private Redis and one simulator. */
-export async function startCluster(
-  env: Record<string, string> = {},
-  opts: { streamSlotTtlMs?: number } = {},
-): Promise<TestCluster> {
+export async function startCluster(env: Record<string, string> = {}): Promise<TestCluster> {
   const redis = await startRedis();
   const sim = await startComfySim({ stepMs: 2 });
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-cluster-'));
@@ -48,8 +45,8 @@ export async function startCluster(
     COMFY_HEALTH_INTERVAL_S: '0.5',
     ...env,
   };
-  const a = await startTestApp(common, { rootDir, ...opts });
-  const b = await startTestApp(common, { rootDir, ...opts });
+  const a = await startTestApp(common, { rootDir });
+  const b = await startTestApp(common, { rootDir });
   return {
     redis,
     sim,
