@@ -47,8 +47,6 @@ export interface ServiceOverrides {
   logger?: Logger;
   /** Process-level metrics (event loop, memory); off in tests that build many apps. */
   defaultMetrics?: boolean;
-  /** Tests age the shared stream count of a dead instance out faster. */
-  streamSlotTtlMs?: number;
 }
 
 /** Builds the services over an open database. */
@@ -62,7 +60,6 @@ export async function createServices(
   const shared = await createSharedState({
     redisUrl: config.redisUrl,
     logger,
-    ...(overrides.streamSlotTtlMs !== undefined ? { streamSlotTtlMs: overrides.streamSlotTtlMs } : {}),
   });
   const auth = createAuthService(
     db,
@@ -75,7 +72,7 @@ export async function createServices(
       defaultExpiryDays: config.tokenDefaultExpiryDays,
       maxStreamsPerUser: config.userMaxStreams,
     },
-    { limiters: shared.limiters, streamSlots: shared.streamSlots },
+    { limiters: shared.limiters, streamSlots: shared.streamSlots, revocations: shared.revocations },
   );
   await auth.pruneSessions();
   const gallery = await createGalleryService({

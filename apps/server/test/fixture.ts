@@ -43,7 +43,7 @@ export interface TestApp extends AsyncDisposable {
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  opts: { rootDir?: string; streamSlotTtlMs?: number; clock?: Clock } = {},
+  opts: { rootDir?: string; clock?: Clock } = {},
 ): Promise<TestApp> {
   const rootDir = opts.rootDir ?? (await mkdtemp(path.join(tmpdir(), 'cg-server-')));
   const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', ...env });
@@ -54,7 +54,6 @@ export async function startTestApp(
     defaultMetrics: false,
     logger: createLogger('silent'),
     comfyTuning: { pollIntervalMs: 50, silenceMs: 1000, giveUpAfterMs: 3000 },
-    ...(opts.streamSlotTtlMs !== undefined ? { streamSlotTtlMs: opts.streamSlotTtlMs } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
   // A second instance over a shared folder finds the admin there already.

@@ -1,6 +1,7 @@
 import type { Db } from '../db/open-db.ts';
 import { createHashGate } from './hash-gate.ts';
 import type { LimiterFactory } from '../shared-state/limiter.ts';
+import type { RevocationBus } from '../shared-state/revocations.ts';
 import type { StreamSlots } from '../shared-state/stream-slots.ts';
 import { createOpenConnections } from './open-connections.ts';
 import { createSessionService } from './session-service.ts';
@@ -33,6 +34,7 @@ export const AUTH_DEFAULTS: AuthOptions = {
 export interface AuthSharedState {
   limiters?: LimiterFactory;
   streamSlots?: StreamSlots;
+  revocations?: RevocationBus;
 }
 
 /** Sessions, users and API tokens over one database, sharing a clock and the open-connections registry. */
@@ -46,6 +48,7 @@ export function createAuthService(
   const connections = createOpenConnections({
     maxPerUser: o.maxStreamsPerUser,
     ...(shared.streamSlots ? { slots: shared.streamSlots } : {}),
+    ...(shared.revocations ? { revocations: shared.revocations } : {}),
   });
   const hashGate = createHashGate(o.hashConcurrency);
   const sessions = createSessionService(db, clock, o, {

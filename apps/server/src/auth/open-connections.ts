@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rateLimitedError } from '../http/rate-limit.ts';
+import { localRevocations } from '../shared-state/revocations.ts';
+import type { RevocationBus } from '../shared-state/revocations.ts';
 import { createMemoryStreamSlots } from '../shared-state/stream-slots.ts';
 import type { StreamSlots } from '../shared-state/stream-slots.ts';
 
@@ -20,9 +22,15 @@ export type OpenConnections = ReturnType<typeof createOpenConnections>;
  * `USER_MAX_STREAMS` (counted in `slots`, which with Redis span every instance), and auth events
  * (logout, revocation, password change, deactivation) end what the dead credential holds open here.
  */
-export function createOpenConnections(opts: { maxPerUser: number; slots?: StreamSlots }) {
+export function createOpenConnections(opts: {
+  maxPerUser: number;
+  slots?: StreamSlots;
+  /** Revocations to and from the other instances. */
+  revocations?: RevocationBus;
+}) {
   const byUser = new Map<number, Set<OpenConnection>>();
   const slots = opts.slots ?? createMemoryStreamSlots();
+  const revocations = opts.revocations ?? localRevocations;
   const slotOf = new Map<OpenConnection, string>();
 
   const closeWhere = (userId: number, match: (c: OpenConnection) => boolean, reason: string): number => {
@@ -37,6 +45,11 @@ export function createOpenConnections(opts: { maxPerUser: number; slots?: Stream
     for (const c of victims) c.close(reason);
     return victims.length;
   };
+
+  revocations.subscribe((r) => {
+    if (r.credential !== undefined) closeWhere(r.userId, (c) => c.credential === r.credential, r.reason);
+    else closeWhere(r.userId, (c) => c.credential !== r.keep, r.reason);
+  });
 
   function releaseSlot(conn: OpenConnection): void {
     const id = slotOf.get(conn);
@@ -82,11 +95,13 @@ export function createOpenConnections(opts: { maxPerUser: number; slots?: Stream
 
     /** Ends everything opened with one credential (logout, token revocation). */
     closeCredential(userId: number, credential: string, reason: string): number {
+      revocations.publish({ userId, credential, reason });
       return closeWhere(userId, (c) => c.credential === credential, reason);
     },
 
     /** Ends everything of a user except what `keep` (a credential hash) holds (password change, deactivation). */
     closeUser(userId: number, reason: string, keep?: string): number {
+      revocations.publish({ userId, reason, ...(keep === undefined ? {} : { keep }) });
       return closeWhere(userId, (c) => c.credential !== keep, reason);
     },
   };

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { SharedCacheStore } from '@comfy-gateway/comfy-core';
 import type { Logger } from 'pino';
 import type { ReadinessResult } from '../http/probes.ts';
@@ -6,8 +7,13 @@ import { memoryLimiters, redisLimiters } from './limiter.ts';
 import type { LimiterFactory } from './limiter.ts';
 import { createRedisConnection } from './redis-connection.ts';
 import type { RedisState } from './redis-connection.ts';
+import { createRedisRevocations, localRevocations } from './revocations.ts';
+import type { RevocationBus } from './revocations.ts';
 import { createMemoryStreamSlots, createRedisStreamSlots } from './stream-slots.ts';
 import type { StreamSlots } from './stream-slots.ts';
+
+// Bounds the start: an instance whose Redis is away starts degraded rather than hanging.
+const START_WAIT_MS = 2000;
 
 /**
  * What instances share: limits, the per-user stream count and the object_info cache. Without
@@ -17,6 +23,8 @@ export interface SharedState {
   mode: 'memory' | 'redis';
   limiters: LimiterFactory;
   streamSlots: StreamSlots;
+  /** Logout, token revocation and deactivation reach the streams held on other instances. */
+  revocations: RevocationBus;
   /** Where object_info is shared; null keeps it per process. */
   cacheStore: SharedCacheStore | null;
   /** The `/readyz` check of Redis (state and round trip); null without Redis. */
@@ -29,8 +37,6 @@ export interface SharedState {
 export interface SharedStateOptions {
   redisUrl: string | null;
   logger?: Logger;
-  /** Tests age stream slots out faster. */
-  streamSlotTtlMs?: number;
 }
 
 /** Builds the shared state; with Redis it waits briefly for the first connection (and starts degraded without). */
@@ -41,6 +47,7 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
       mode: 'memory',
       limiters: memoryLimiters,
       streamSlots,
+      revocations: localRevocations,
       cacheStore: null,
       readiness: null,
       redisState: () => null,
@@ -49,11 +56,18 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
   }
   const log = opts.logger?.child({ component: 'redis' });
   const connection = createRedisConnection(opts.redisUrl, log);
-  if (!(await connection.ready()))
-    log?.warn('redis not reachable at start; routes that need it answer 503 until it is');
-  const streamSlots = createRedisStreamSlots(connection, {
-    ...(opts.streamSlotTtlMs !== undefined ? { ttlMs: opts.streamSlotTtlMs } : {}),
-  });
+  const up = await connection.ready();
+  if (!up) log?.warn('redis not reachable at start; routes that need it answer 503 until it is');
+  const streamSlots = createRedisStreamSlots(connection);
+  const revocations = createRedisRevocations(connection, (err) =>
+    log?.warn({ err }, 'revocation not shared with the other instances'),
+  );
+  // Subscribed before the first request, so no revocation from another instance is missed.
+  if (up) {
+    const stop = new AbortController();
+    await Promise.race([revocations.listening, delay(START_WAIT_MS, undefined, { signal: stop.signal })]);
+    stop.abort();
+  }
   // Named, so a timed-out check still reports as `redis`.
   const readiness = async function redis(): Promise<ReadinessResult> {
     try {
@@ -73,11 +87,13 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
     mode: 'redis',
     limiters: redisLimiters(connection),
     streamSlots,
+    revocations,
     cacheStore: createRedisCacheStore(connection),
     readiness,
     redisState: () => connection.state,
     async close() {
       streamSlots.close();
+      await revocations.close();
       await connection.close();
     },
   };

@@ -56,16 +56,13 @@ export async function startSimFor(): Promise<ComfySim & AsyncDisposable> {
 }
 
 /** Two gateway instances on port 0 over one ROOT_DIR, one private Redis and one simulator. */
-export async function startCluster(
-  env: Record<string, string> = {},
-  opts: { streamSlotTtlMs?: number } = {},
-): Promise<TestCluster> {
+export async function startCluster(env: Record<string, string> = {}): Promise<TestCluster> {
   const redis = await startRedis();
   const sim = await startComfySim({ stepMs: 2 });
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-cluster-'));
   const common = { ...clusterEnv(redis.url, sim.url), ...env };
-  const a = await startTestApp(common, { rootDir, ...opts });
-  const b = await startTestApp(common, { rootDir, ...opts });
+  const a = await startTestApp(common, { rootDir });
+  const b = await startTestApp(common, { rootDir });
   return {
     redis,
     sim,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { startRedis } from '@comfy-gateway/test-infra';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/open-db.ts';
+import { WS_CLOSE_REVOKED } from '../../src/trpc/mount.ts';
 import { loadConfig } from '../../src/env.ts';
 import { createLogger } from '../../src/http/logger.ts';
 import { createServices } from '../../src/services.ts';
@@ -96,6 +97,35 @@ describe('limits shared by two instances through Redis', () => {
     expect(fromB.headers.get('etag')).toBe(fromA.headers.get('etag'));
     expect(upstream()).toBe(before + 1);
     expect(stats(c.b)?.sharedHits).toBe(sharedBefore + 1);
+  });
+});
+
+describe('revocation across instances', () => {
+  it('a logout on A closes the session’s WebSocket on B; a deactivation on A closes the rest', async () => {
+    await using c = await startCluster();
+    const bob = await c.a.createUser('bob@example.com');
+    const second = await c.a.request('/api/auth/login', {
+      method: 'POST',
+      json: { email: 'bob@example.com', password: 'user-password-1' },
+    });
+    const otherToken = ((await second.json()) as { token: string }).token;
+    const onB = await openRawWs(c.b, bob.token);
+    const otherOnB = await openRawWs(c.b, otherToken);
+    expect((await onB.call('auth.me')).result?.type).toBe('data');
+    expect((await otherOnB.call('auth.me')).result?.type).toBe('data');
+
+    expect((await c.a.request('/api/auth/logout', { method: 'POST', token: bob.token })).status).toBe(204);
+    expect(await onB.closed).toEqual({ code: WS_CLOSE_REVOKED, reason: 'logged out' });
+    expect((await otherOnB.call('auth.me')).result?.type).toBe('data');
+
+    const deactivated = await c.a.request(`/api/auth/users/${bob.id}`, {
+      method: 'PATCH',
+      token: c.a.adminToken,
+      json: { active: false },
+    });
+    expect(deactivated.status).toBe(200);
+    expect((await otherOnB.closed).code).toBe(WS_CLOSE_REVOKED);
+    expect(c.b.services.auth.connections.countForUser(bob.id)).toBe(0);
   });
 });
 
