@@ -115,7 +115,7 @@ export function createIdempotencyStore(db: Db, now: () => number = Date.now): Id
   }
 
   return {
-    async run(call, fn) {
+    async run<T>(call: IdempotentCall<T>, fn: () => Promise<T>): Promise<{ value: T; replayed: boolean }> {
       if (call.key === undefined) return { value: await fn(), replayed: false };
       if (!KEY_RE.test(call.key))
         throw fieldError('Idempotency-Key', 'must be 1-200 visible ASCII characters');
@@ -128,9 +128,9 @@ export function createIdempotencyStore(db: Db, now: () => number = Date.now): Id
       if (running) {
         if (running.hash !== hash) throw conflict();
         // The running call is this same route's, so its promise yields this `T`.
-        return { value: (await running.promise) as Awaited<ReturnType<typeof fn>>, replayed: true };
+        return { value: (await running.promise) as T, replayed: true };
       }
-      const promise = (async () => {
+      const promise = (async (): Promise<{ value: T; replayed: boolean }> => {
         await db
           .deleteFrom('idempotency')
           .where('created_at', '<', now() - TTL_MS)
@@ -145,14 +145,14 @@ export function createIdempotencyStore(db: Db, now: () => number = Date.now): Id
               'CONFLICT',
               'Idempotency-Key: a request with this key is still running; retry later',
             );
-          return { stored: parseStored(stored.response_json, call.response) };
+          return { value: parseStored(stored.response_json, call.response), replayed: true };
         }
         try {
           const value = await fn();
           await keyed(call)
             .set({ response_json: JSON.stringify(value), status: 200, created_at: now() })
             .execute();
-          return { value };
+          return { value, replayed: false };
         } catch (err) {
           // Failures are not stored: the key is free again.
           await db
@@ -166,12 +166,11 @@ export function createIdempotencyStore(db: Db, now: () => number = Date.now): Id
           throw err;
         }
       })();
-      const shared = promise.then((r) => ('stored' in r ? r.stored : r.value));
+      const shared = promise.then((r) => r.value);
       shared.catch(() => undefined);
       inflight.set(id, { hash, promise: shared });
       try {
-        const r = await promise;
-        return 'stored' in r ? { value: r.stored, replayed: true } : { value: r.value, replayed: false };
+        return await promise;
       } finally {
         inflight.delete(id);
       }

@@ -21,7 +21,9 @@ const FINAL_SQL = FINAL_JOB_STATUSES.map((s) => `'${s}'`).join(', ');
  * Ordered schema changes; a migration never changes once released, new ones are appended.
  * Versions may have gaps (branches number theirs in parallel); each runs once, by version.
  * Versions 1-4 were SQLite-only SQL before PostgreSQL came; databases that ran them keep their
- * schema (the portable form below differs only in how email is made case-insensitive).
+ * schema. The portable form below differs in how email is case-insensitive (an index on
+ * lower(email), was COLLATE NOCASE) and in declared types (BIGINT times: the same INTEGER
+ * affinity in SQLite).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
