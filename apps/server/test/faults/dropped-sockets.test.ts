@@ -48,7 +48,7 @@ describe('fault: sockets dropped every few hundred ms', () => {
         // Spread the queueing over the drops instead of queueing everything before the first one.
         if (i % 20 === 19) await new Promise((r) => setTimeout(r, 60));
       }
-      const finals = await Promise.all(ids.map((id) => finalOf(app, id)));
+      const finals = await Promise.all(ids.map((id) => finalOf(app, id, 60_000)));
       const truths = await Promise.all(ids.map((id) => simTruth(app, id)));
       expect(truths.filter((t) => t === null)).toEqual([]);
       const mismatches = ids.flatMap((id, i) =>

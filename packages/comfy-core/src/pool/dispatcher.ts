@@ -197,7 +197,9 @@ export function createDispatcher(o: DispatcherOptions) {
         }
       } catch (err) {
         if (flights.get(id) !== f) return settle(id);
-        if (f.posting && isAmbiguous(err)) {
+        // Sent already (a cancel after the send failed): its tracker follows it, it stays in flight.
+        if (!f.posting) return o.onError('dispatcher.cancelAfterPost', err);
+        if (isAmbiguous(err)) {
           // ComfyUI may have queued it: its tracker follows it, and takes it back as lost if absent.
           f.posting = false;
           m.connection.tracker.track(id, { prompt: h.workflow, ownSocket: h.clientId === undefined });

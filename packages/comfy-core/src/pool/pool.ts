@@ -125,14 +125,17 @@ export function createComfyPool(opts: ComfyPoolOptions) {
       ? refreshInfo(m).catch(() => m.objectInfo)
       : Promise.resolve(m.objectInfo);
 
+  const infoHashes = new Map<PoolMember, string>();
   const infoResult = async (m: PoolMember, refresh = false): Promise<CacheResult<ComfyObjectInfo>> => {
     const r = await m.connection.getObjectInfo({ refresh });
-    if (m.objectInfo !== r.value) {
+    // The same content again (a refresh on reconnect): capability answers stay valid.
+    if (m.objectInfo !== r.value && infoHashes.get(m) !== r.hash) {
+      infoHashes.set(m, r.hash);
       m.objectInfo = r.value;
       m.infoVersion++;
       d.poke();
     }
-    return r;
+    return m.objectInfo && m.objectInfo !== r.value ? { ...r, value: m.objectInfo } : r;
   };
   const refreshInfo = async (m: PoolMember, refresh = false): Promise<ComfyObjectInfo> =>
     (await infoResult(m, refresh)).value;
