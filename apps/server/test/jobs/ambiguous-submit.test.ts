@@ -15,7 +15,8 @@ describe('acceptance when ComfyUI does not answer clearly', () => {
     expect((await app.services.comfy.waitForEnd(id)).status).toBe('completed');
     expect(app.sim.stats.started.filter((x) => x === id)).toHaveLength(1);
     expect(app.sim.stats.promptsAccepted).toBe(1);
-    expect(ledgerRows(app)).toMatchObject([{ prompt_id: id, status: 'completed' }]);
+    // The final state reaches the ledger after `done` (an async write): wait for it.
+    await expect.poll(() => ledgerRows(app)).toMatchObject([{ prompt_id: id, status: 'completed' }]);
   });
 
   it('removes the job when ComfyUI refuses it outright (an answer, not a timeout)', async () => {
