@@ -17,7 +17,7 @@ export function canCancelQueueRow(
 
 /**
  * Where a queue row waits or runs: its server, or the gateway's own queue before dispatch. Null for
- * another user's job in a pool: the gateway sends those without a server, so the place is unknown.
+ * another user's job not yet on a server: anonymous rows carry only their server, when they have one.
  */
 export function queueRowWhere(item: QueueItem, pooled: boolean): string | null {
   if (item.backend) return item.backend;

@@ -30,10 +30,13 @@ describe('history', () => {
     page = await browser.newPage();
     await login(page, stack.url);
     await requireComfyRoutes(page);
-    const workflows = await Promise.all(
-      Array.from({ length: WORKFLOW_RUNS }, (_, i) => queueWorkflow(page, i)),
-    );
-    for (const id of workflows) await waitForStatus(page, id);
+    // In batches under the per-user cap on unfinished jobs (USER_MAX_ACTIVE_JOBS, 20 by default).
+    for (let start = 0; start < WORKFLOW_RUNS; start += 10) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(10, WORKFLOW_RUNS - start) }, (_, i) => queueWorkflow(page, start + i)),
+      );
+      for (const id of batch) await waitForStatus(page, id);
+    }
     completedId = await startText2Img(page, CAPTION);
     expect((await waitForStatus(page, completedId)).status).toBe('completed');
     cancelledId = await startText2Img(page, 'History: cancelled on purpose', 100);
