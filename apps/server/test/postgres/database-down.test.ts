@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { LoginResponse } from '@comfy-gateway/schema';
+import { startPostgres } from '@comfy-gateway/test-infra';
+import type { PostgresInstance } from '@comfy-gateway/test-infra';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/env.ts';
+import { createLogger } from '../../src/http/logger.ts';
+import { startGateway } from '../../src/server.ts';
+import { createContractChecker } from '../contract/contract-kit.ts';
+
+const ADMIN = { email: 'pg-down@example.com', password: 'pg-down-password-1' };
+
+let pg: PostgresInstance;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await pg.stop();
+});
+
+/** Polls `cond` (PostgreSQL starting is an outside process: there is no event to await). */
+async function until(cond: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('when PostgreSQL goes away', () => {
+  it('answers 503 DATABASE_UNAVAILABLE, goes unready, stays up, and recovers on its own', async () => {
+    const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-pg-down-'));
+    try {
+      const config = loadConfig({
+        ROOT_DIR: rootDir,
+        DATABASE_URL: await pg.createDatabase('down'),
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        LOG_LEVEL: 'silent',
+        HOST: '127.0.0.1',
+        PORT: '0',
+      });
+      await using gw = await startGateway(config, { logger: createLogger('silent') });
+      const get = (p: string, token?: string) =>
+        fetch(gw.url + p, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      const post = (p: string, json: unknown) =>
+        fetch(gw.url + p, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(json),
+        });
+      const contract = createContractChecker((await (await get('/api/openapi.json')).json()) as never);
+      const login = await post('/api/auth/login', ADMIN);
+      expect(login.status).toBe(200);
+      const { token } = (await login.json()) as LoginResponse;
+      expect((await get('/api/auth/me', token)).status).toBe(200);
+      const ready = (await (await get('/readyz')).json()) as { checks: Record<string, unknown> };
+      expect(ready.checks['database']).toEqual({ ok: true, state: 'ready', latency_ms: expect.any(Number) });
+
+      await pg.kill();
+      // The address of the database is not for users: the message says what, not where.
+      const port = String(pg.port);
+      const me = await get('/api/auth/me', token);
+      expect(me.status).toBe(503);
+      expect(me.headers.get('retry-after')).toBe('2');
+      const body = await contract.check('GET', '/api/auth/me', me.clone());
+      expect(body).toEqual({
+        error: { code: 'DATABASE_UNAVAILABLE', message: expect.any(String), details: { retry_after_s: 2 } },
+      });
+      expect(JSON.stringify(body)).not.toContain(port);
+      const gallery = await get('/api/gallery', token);
+      expect(gallery.status).toBe(503);
+      await contract.check('GET', '/api/gallery', gallery);
+      const refusedLogin = await post('/api/auth/login', ADMIN);
+      expect(refusedLogin.status).toBe(503);
+      expect(((await contract.check('POST', '/api/auth/login', refusedLogin)) as { error: { code: string } }).error.code).toBe(
+        'DATABASE_UNAVAILABLE',
+      );
+      // tRPC: the procedure's failure goes through the error formatter with the same code.
+      const trpcLogin = await post('/trpc/auth.login', { json: ADMIN });
+      expect(trpcLogin.status).toBe(503);
+      const trpcError = (await trpcLogin.json()) as { error: { json: { data: Record<string, unknown> } } };
+      expect(trpcError.error.json.data).toMatchObject({ code: 'DATABASE_UNAVAILABLE', httpStatus: 503 });
+      expect(JSON.stringify(trpcError)).not.toContain(port);
+
+      const unready = await get('/readyz');
+      expect(unready.status).toBe(503);
+      const unreadyBody = await unready.text();
+      expect(JSON.parse(unreadyBody).checks.database).toEqual({ ok: false, state: 'down', detail: 'no answer' });
+      expect(unreadyBody).not.toContain(port);
+      // The process is alive and answers what needs no database.
+      expect((await get('/healthz')).status).toBe(200);
+
+      await pg.restart();
+      await until(async () => (await get('/readyz')).status === 200, 'the gateway to see PostgreSQL again');
+      expect((await get('/api/auth/me', token)).status).toBe(200);
+      expect((await get('/api/gallery', token)).status).toBe(200);
+      expect((await post('/api/auth/login', ADMIN)).status).toBe(200);
+      expect((await post('/trpc/auth.login', { json: ADMIN })).status).toBe(200);
+    } finally {
+      await rm(rootDir, { recursive: true, force: true });
+    }
+  });
+});
