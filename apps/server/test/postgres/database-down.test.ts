@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startComfySim } from '@comfy-gateway/comfy-sim';
 import type { LoginResponse } from '@comfy-gateway/schema';
 import { startPostgres } from '@comfy-gateway/test-infra';
 import type { PostgresInstance } from '@comfy-gateway/test-infra';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/env.ts';
 import { createLogger } from '../../src/http/logger.ts';
 import { startGateway } from '../../src/server.ts';
+import { samplerWorkflow } from '../comfy-fixture.ts';
 import { createContractChecker } from '../contract/contract-kit.ts';
 
 const ADMIN = { email: 'pg-down@example.com', password: 'pg-down-password-1' };
@@ -29,20 +31,25 @@ async function until(cond: () => Promise<boolean>, what: string, ms = 15_000): P
   }
 }
 
+async function startOn(rootDir: string, env: Record<string, string> = {}) {
+  const config = loadConfig({
+    ROOT_DIR: rootDir,
+    DATABASE_URL: await pg.createDatabase('down'),
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    ...env,
+  });
+  return startGateway(config, { logger: createLogger('silent') });
+}
+
 describe('when PostgreSQL goes away', () => {
   it('answers 503 DATABASE_UNAVAILABLE, goes unready, stays up, and recovers on its own', async () => {
     const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-pg-down-'));
     try {
-      const config = loadConfig({
-        ROOT_DIR: rootDir,
-        DATABASE_URL: await pg.createDatabase('down'),
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-        LOG_LEVEL: 'silent',
-        HOST: '127.0.0.1',
-        PORT: '0',
-      });
-      await using gw = await startGateway(config, { logger: createLogger('silent') });
+      await using gw = await startOn(rootDir);
       const get = (p: string, token?: string) =>
         fetch(gw.url + p, token ? { headers: { authorization: `Bearer ${token}` } } : {});
       const post = (p: string, json: unknown) =>
@@ -99,6 +106,43 @@ describe('when PostgreSQL goes away', () => {
       expect((await get('/api/gallery', token)).status).toBe(200);
       expect((await post('/api/auth/login', ADMIN)).status).toBe(200);
       expect((await post('/trpc/auth.login', { json: ADMIN })).status).toBe(200);
+    } finally {
+      await rm(rootDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps a stream that was already open running to its end', async () => {
+    const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-pg-down-'));
+    await using sim = await startComfySim({ stepMs: 40 });
+    try {
+      await using gw = await startOn(rootDir, { COMFY_ENABLED: 'true', COMFY_API_URL: sim.url });
+      const headers = { 'content-type': 'application/json' };
+      const login = await fetch(`${gw.url}/api/auth/login`, { method: 'POST', headers, body: JSON.stringify(ADMIN) });
+      const auth = { authorization: `Bearer ${((await login.json()) as LoginResponse).token}` };
+      const queued = await fetch(`${gw.url}/api/comfy/queue`, {
+        method: 'POST',
+        headers: { ...headers, ...auth },
+        body: JSON.stringify({ workflow: samplerWorkflow(7, 40) }),
+      });
+      const { prompt_id } = (await queued.json()) as { prompt_id: string };
+      const stream = await fetch(`${gw.url}/api/comfy/stream/${prompt_id}`, { headers: auth });
+      expect(stream.status).toBe(200);
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let text = decoder.decode((await reader.read()).value);
+      expect(text).toContain('event: status');
+
+      await pg.kill();
+      try {
+        expect((await fetch(`${gw.url}/api/auth/me`, { headers: auth })).status).toBe(503);
+        // The job is still running with the database gone: what follows on the stream came after.
+        expect(gw.services.comfy.conn().tracker.get(prompt_id)?.status).toBe('running');
+        for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
+        expect(text).toContain('event: done');
+        expect(text).toContain('"status":"completed"');
+      } finally {
+        await pg.restart();
+      }
     } finally {
       await rm(rootDir, { recursive: true, force: true });
     }
