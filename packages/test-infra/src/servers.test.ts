@@ -49,7 +49,7 @@ describe('startPostgres', () => {
     try {
       const db = await pg.createDatabase('kept');
       const psql = (sql: string) => run(path.join(POSTGRES_BIN_DIR, 'psql'), [db, '-tAc', sql]);
-      await psql('CREATE TABLE t (v text); INSERT INTO t VALUES (\'kept\')');
+      await psql("CREATE TABLE t (v text); INSERT INTO t VALUES ('kept')");
       await pg.kill();
       expect(await refused(pg.port)).toBe(true);
       await pg.restart();

@@ -48,7 +48,9 @@ describe('isDatabaseUnavailable', () => {
   });
 
   it('answers 503 DATABASE_UNAVAILABLE with Retry-After and without the address', () => {
-    const res = toErrorResponse(databaseUnavailable(coded('ECONNREFUSED', 'connect ECONNREFUSED db.internal:5432')));
+    const res = toErrorResponse(
+      databaseUnavailable(coded('ECONNREFUSED', 'connect ECONNREFUSED db.internal:5432')),
+    );
     expect(res.status).toBe(503);
     expect(res.headers['Retry-After']).toBe('2');
     expect(res.body.error.code).toBe('DATABASE_UNAVAILABLE');
@@ -69,14 +71,20 @@ describe('the database handle', () => {
     });
     try {
       await db.insertInto('t').values({ x: 1 }).execute();
-      const dup = await db.insertInto('t').values({ x: 1 }).execute().catch((e: unknown) => e);
+      const dup = await db
+        .insertInto('t')
+        .values({ x: 1 })
+        .execute()
+        .catch((e: unknown) => e);
       expect(isUniqueViolation(dup)).toBe(true);
       holder.exec('BEGIN EXCLUSIVE');
       await expect(db.selectFrom('t').selectAll().execute()).rejects.toMatchObject({
         code: 'DATABASE_UNAVAILABLE',
         cause: { code: 'SQLITE_BUSY' },
       });
-      await expect(db.transaction().execute((tx) => tx.insertInto('t').values({ x: 2 }).execute())).rejects.toMatchObject({
+      await expect(
+        db.transaction().execute((tx) => tx.insertInto('t').values({ x: 2 }).execute()),
+      ).rejects.toMatchObject({
         code: 'DATABASE_UNAVAILABLE',
       });
       holder.exec('COMMIT');

@@ -1,4 +1,11 @@
-import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult, TransactionSettings } from 'kysely';
+import type {
+  CompiledQuery,
+  DatabaseConnection,
+  Dialect,
+  Driver,
+  QueryResult,
+  TransactionSettings,
+} from 'kysely';
 import { databaseUnavailable, isDatabaseUnavailable } from './database-unavailable.ts';
 
 /** Rethrows a connection-level failure as DATABASE_UNAVAILABLE; query errors pass unchanged. */

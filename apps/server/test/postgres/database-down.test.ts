@@ -82,9 +82,10 @@ describe('when PostgreSQL goes away', () => {
       await contract.check('GET', '/api/gallery', gallery);
       const refusedLogin = await post('/api/auth/login', ADMIN);
       expect(refusedLogin.status).toBe(503);
-      expect(((await contract.check('POST', '/api/auth/login', refusedLogin)) as { error: { code: string } }).error.code).toBe(
-        'DATABASE_UNAVAILABLE',
-      );
+      expect(
+        ((await contract.check('POST', '/api/auth/login', refusedLogin)) as { error: { code: string } }).error
+          .code,
+      ).toBe('DATABASE_UNAVAILABLE');
       // tRPC: the procedure's failure goes through the error formatter with the same code.
       const trpcLogin = await post('/trpc/auth.login', { json: ADMIN });
       expect(trpcLogin.status).toBe(503);
@@ -95,7 +96,11 @@ describe('when PostgreSQL goes away', () => {
       const unready = await get('/readyz');
       expect(unready.status).toBe(503);
       const unreadyBody = await unready.text();
-      expect(JSON.parse(unreadyBody).checks.database).toEqual({ ok: false, state: 'down', detail: 'no answer' });
+      expect((JSON.parse(unreadyBody) as { checks: Record<string, unknown> }).checks['database']).toEqual({
+        ok: false,
+        state: 'down',
+        detail: 'no answer',
+      });
       expect(unreadyBody).not.toContain(port);
       // The process is alive and answers what needs no database.
       expect((await get('/healthz')).status).toBe(200);
@@ -117,7 +122,11 @@ describe('when PostgreSQL goes away', () => {
     try {
       await using gw = await startOn(rootDir, { COMFY_ENABLED: 'true', COMFY_API_URL: sim.url });
       const headers = { 'content-type': 'application/json' };
-      const login = await fetch(`${gw.url}/api/auth/login`, { method: 'POST', headers, body: JSON.stringify(ADMIN) });
+      const login = await fetch(`${gw.url}/api/auth/login`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(ADMIN),
+      });
       const auth = { authorization: `Bearer ${((await login.json()) as LoginResponse).token}` };
       const queued = await fetch(`${gw.url}/api/comfy/queue`, {
         method: 'POST',
