@@ -8,6 +8,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { toErrorResponse } from '../errors.ts';
 import { databaseUnavailable, isDatabaseUnavailable } from './database-unavailable.ts';
+import { retryWhileUnavailable } from './retry-while-unavailable.ts';
 import { connectDatabase, openDatabase } from './open-db.ts';
 import { isUniqueViolation } from './unique-violation.ts';
 import { withUnavailableErrors } from './unavailable-dialect.ts';
@@ -114,6 +115,24 @@ describe('the database handle', () => {
     // Starting, the operator sees the real cause with its address.
     await expect(openDatabase({ rootDir: tmpdir(), databaseUrl })).rejects.toMatchObject({
       code: 'ECONNREFUSED',
+    });
+  });
+});
+
+describe('retryWhileUnavailable', () => {
+  it('retries while the database is unavailable, and only then', async () => {
+    let calls = 0;
+    const flaky = () => (++calls < 3 ? Promise.reject(databaseUnavailable(null)) : Promise.resolve('ok'));
+    await expect(retryWhileUnavailable(flaky)).resolves.toBe('ok');
+    expect(calls).toBe(3);
+    calls = 0;
+    const broken = () => (++calls, Promise.reject(coded('42601')));
+    await expect(retryWhileUnavailable(broken)).rejects.toMatchObject({ code: '42601' });
+    expect(calls).toBe(1);
+    await expect(
+      retryWhileUnavailable(() => Promise.reject(databaseUnavailable(null)), 50),
+    ).rejects.toMatchObject({
+      code: 'DATABASE_UNAVAILABLE',
     });
   });
 });

@@ -152,6 +152,12 @@ describe('when PostgreSQL goes away', () => {
       } finally {
         await pg.restart();
       }
+      // Its final state, reached while the database was gone, is written once it is back.
+      const status = async () => {
+        const res = await fetch(`${gw.url}/api/comfy/jobs/${prompt_id}`, { headers: auth });
+        return res.status === 200 ? ((await res.json()) as { status: string }).status : null;
+      };
+      await until(async () => (await status()) === 'completed', 'the job ledger to catch up');
     } finally {
       await rm(rootDir, { recursive: true, force: true });
     }
