@@ -6,7 +6,7 @@ import {
   isZodError,
   validationError,
 } from '@comfy-gateway/schema';
-import type { ErrorBody } from '@comfy-gateway/schema';
+import type { ErrorBody, ErrorCode } from '@comfy-gateway/schema';
 import type * as z from 'zod';
 
 export { GatewayError, isGatewayError, isZodError, validationError };
@@ -45,11 +45,14 @@ export function toErrorResponse(err: unknown): ErrorResponse {
   };
 }
 
+/** Codes whose `details.retry_after_s` is also sent as `Retry-After`. */
+const RETRY_AFTER_CODES = new Set<ErrorCode>(['RATE_LIMITED', 'REDIS_UNAVAILABLE', 'DATABASE_UNAVAILABLE']);
+
 function fromGateway(err: GatewayError): ErrorResponse {
   const headers: Record<string, string> = {};
   if (err.code === 'UNAUTHORIZED') headers['WWW-Authenticate'] = 'Bearer';
   const retry = (err.details as { retry_after_s?: unknown } | undefined)?.retry_after_s;
-  const retryable = err.code === 'RATE_LIMITED' || err.code === 'REDIS_UNAVAILABLE';
+  const retryable = RETRY_AFTER_CODES.has(err.code);
   if (retryable && typeof retry === 'number') headers['Retry-After'] = String(retry);
   const internal = err.code === 'INTERNAL';
   const error: ErrorBody['error'] = { code: err.code, message: internal ? 'internal error' : err.message };

@@ -7,7 +7,7 @@ import { createAuthService } from './auth/auth-service.ts';
 import type { AuthService } from './auth/auth-service.ts';
 import { systemClock } from './auth/user-rows.ts';
 import type { Clock } from './auth/user-rows.ts';
-import { pingDb } from './db/open-db.ts';
+import { databaseReadiness } from './db/database-readiness.ts';
 import type { Db } from './db/open-db.ts';
 import type { ServerConfig } from './env.ts';
 import { createGalleryService } from './gallery/gallery-service.ts';
@@ -81,13 +81,7 @@ export async function createServices(
     maxBytes: config.uploadMaxBytes,
     clock,
   });
-  const readinessChecks: ReadinessCheck[] = [
-    async function database() {
-      return (await pingDb(db))
-        ? { name: 'database', ok: true }
-        : { name: 'database', ok: false, detail: 'no answer' };
-    },
-  ];
+  const readinessChecks: ReadinessCheck[] = [databaseReadiness(db)];
   if (shared.readiness) readinessChecks.push(shared.readiness);
   const presets = overrides.presets ?? createPresetsService(config.presetsDir, logger);
   const metrics = createMetrics({ defaults: overrides.defaultMetrics });

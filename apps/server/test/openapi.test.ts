@@ -114,6 +114,12 @@ describe('the OpenAPI document', () => {
     expect(doc['components']['responses']['Error429']['headers']['Retry-After']).toMatchObject({
       required: true,
     });
+    // A route that checks a credential needs the database: 503 DATABASE_UNAVAILABLE, maybe Retry-After.
+    expect(statuses('/api/auth/me', 'get')).toContain('503');
+    expect(statuses('/api/gallery', 'get')).toContain('503');
+    const e503 = doc['components']['responses']['Error503'];
+    expect(JSON.stringify(e503['content'])).toContain('DATABASE_UNAVAILABLE');
+    expect(e503['headers']['Retry-After']).toMatchObject({ required: false });
     // Every error response narrows the body's code to the codes with that status.
     const e404 = doc['components']['responses']['Error404']['content']['application/json']['schema'];
     expect(JSON.stringify(e404)).toContain('"enum":["NOT_FOUND"]');

@@ -18,7 +18,11 @@ describe('probes and metrics', () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({
       status: 'ok',
-      checks: { database: { ok: true }, comfy: { ok: true, detail: 'disabled' }, shutdown: { ok: true } },
+      checks: {
+        database: { ok: true, state: 'ready', latency_ms: expect.any(Number) },
+        comfy: { ok: true, detail: 'disabled' },
+        shutdown: { ok: true },
+      },
     });
 
     t.services.readinessChecks.push(() =>
@@ -37,7 +41,9 @@ describe('probes and metrics', () => {
     await t.database.destroy();
     const res = await t.request('/readyz');
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({ checks: { database: { ok: false } } });
+    expect(await res.json()).toMatchObject({
+      checks: { database: { ok: false, state: 'down', detail: 'no answer' } },
+    });
     // The fixture destroys the database again on dispose.
     Object.assign(t, { database: { destroy: () => Promise.resolve() } });
   });

@@ -21,6 +21,8 @@ export const ERROR_HTTP_STATUS = {
   COMFY_DISABLED: 503,
   /** Redis (`REDIS_URL`) is down: shared limits cannot be checked, so what needs them waits. */
   REDIS_UNAVAILABLE: 503,
+  /** The database (SQLite file or `DATABASE_URL`) cannot be reached: what reads or writes it waits. */
+  DATABASE_UNAVAILABLE: 503,
   COMFY_TIMEOUT: 504,
 } as const;
 

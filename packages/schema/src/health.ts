@@ -75,7 +75,7 @@ export const readinessSchema = z.object({
     z.object({
       ok: z.boolean(),
       detail: z.string().optional(),
-      /** A shared service's connection state (`redis`: connecting, ready, down). */
+      /** A shared service's connection state (`redis`: connecting, ready, down; `database`: ready, down). */
       state: z.string().optional(),
       /** A shared service's round trip in ms. */
       latency_ms: z.number().optional(),

@@ -13,6 +13,10 @@ export interface PostgresInstance {
   port: number;
   /** Creates an empty database and returns its URL: tests share one server, each gets its own database. */
   createDatabase(prefix?: string): Promise<string>;
+  /** Stops the server at once (`-m immediate`, as a crash would) and keeps its port and data for a restart. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port with the same data. */
+  restart(): Promise<void>;
   /** Stops the server (fast shutdown) and removes its folder. */
   stop(): Promise<void>;
 }
@@ -44,16 +48,18 @@ export async function startPostgres(): Promise<PostgresInstance> {
       : run(path.join(POSTGRES_BIN_DIR, name), args);
 
   await tool('initdb', ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
-  await tool('pg_ctl', [
-    '-D',
-    dataDir,
-    '-l',
-    path.join(dir, 'log'),
-    '-w',
-    'start',
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-  ]);
+  const start = () =>
+    tool('pg_ctl', [
+      '-D',
+      dataDir,
+      '-l',
+      path.join(dir, 'log'),
+      '-w',
+      'start',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    ]);
+  await start();
   const psql = (sql: string) =>
     tool('psql', [
       '-h',
@@ -75,6 +81,12 @@ export async function startPostgres(): Promise<PostgresInstance> {
       const name = `${prefix}_${randomBytes(6).toString('hex')}`;
       await psql(`CREATE DATABASE ${name}`);
       return `${base}/${name}`;
+    },
+    async kill() {
+      await tool('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+    },
+    async restart() {
+      await start();
     },
     async stop() {
       await tool('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']).catch(() => undefined);

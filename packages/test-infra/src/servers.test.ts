@@ -43,4 +43,19 @@ describe('startPostgres', () => {
     await pg.stop();
     expect(await refused(pg.port)).toBe(true);
   });
+
+  it('survives an immediate stop by restarting on the same port with its data', async () => {
+    const pg = await startPostgres();
+    try {
+      const db = await pg.createDatabase('kept');
+      const psql = (sql: string) => run(path.join(POSTGRES_BIN_DIR, 'psql'), [db, '-tAc', sql]);
+      await psql("CREATE TABLE t (v text); INSERT INTO t VALUES ('kept')");
+      await pg.kill();
+      expect(await refused(pg.port)).toBe(true);
+      await pg.restart();
+      expect((await psql('SELECT v FROM t')).trim()).toBe('kept');
+    } finally {
+      await pg.stop();
+    }
+  });
 });

@@ -3,8 +3,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { isGatewayError } from '../errors.ts';
 import { migrate } from './migrate.ts';
 import type { Database as Tables } from './schema.ts';
+import { withUnavailableErrors } from './unavailable-dialect.ts';
 
 /** The typed query builder over SQLite or PostgreSQL; transactions are `Db` too. */
 export type Db = Kysely<Tables>;
@@ -44,7 +46,7 @@ function postgresDialect(url: string): PostgresDialect {
 /** A handle on the database (PostgreSQL when `databaseUrl` is set, else SQLite in `rootDir`), unmigrated. */
 export function connectDatabase(config: DatabaseConfig): Db {
   const dialect = config.databaseUrl ? postgresDialect(config.databaseUrl) : sqliteDialect(config.rootDir);
-  return new Kysely<Tables>({ dialect });
+  return new Kysely<Tables>({ dialect: withUnavailableErrors(dialect) });
 }
 
 /** Opens the database and applies pending migrations, one transaction each. */
@@ -54,7 +56,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Db> {
     await migrate(db);
   } catch (err) {
     await db.destroy();
-    throw err;
+    // At start the operator needs the real cause (host, port), not the users' 503.
+    throw isGatewayError(err) && err.code === 'DATABASE_UNAVAILABLE' ? err.cause : err;
   }
   return db;
 }

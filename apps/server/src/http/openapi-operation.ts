@@ -16,7 +16,10 @@ export interface Param {
   required?: boolean;
 }
 
-/** Who may call it: `user` (default) and `admin` add 401/403; `public` and `metrics` do not. */
+/**
+ * Who may call it: `user` (default) and `admin` add 401/403, and 503 (the credential is checked
+ * in the database, which may be unavailable); `public` and `metrics` do not.
+ */
 export type Access = 'user' | 'admin' | 'public' | 'metrics';
 
 /** One operation, declared in a few lines; `operation()` turns it into OpenAPI. */
@@ -54,8 +57,8 @@ const BINARY = { type: 'string', format: 'binary' };
 /** A client-sent body can also be malformed, too large, or in a charset we do not read. */
 const BODY_ERRORS: ErrorStatus[] = [400, 413, 415];
 const ACCESS_ERRORS: Record<Access, ErrorStatus[]> = {
-  user: [401, 403],
-  admin: [401, 403],
+  user: [401, 403, 503],
+  admin: [401, 403, 503],
   public: [],
   metrics: [401],
 };
@@ -66,6 +69,14 @@ const ERROR_HEADERS: Partial<Record<number, Record<string, unknown>>> = {
     'Retry-After': {
       description: 'Seconds to wait before trying again.',
       required: true,
+      schema: { type: 'string', pattern: '^[0-9]+$' },
+    },
+  },
+  // REDIS_UNAVAILABLE and DATABASE_UNAVAILABLE send it; a ComfyUI 503 does not.
+  503: {
+    'Retry-After': {
+      description: 'Seconds to wait before trying again (when a shared service is unavailable).',
+      required: false,
       schema: { type: 'string', pattern: '^[0-9]+$' },
     },
   },

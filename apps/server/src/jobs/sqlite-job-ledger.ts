@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Selectable } from 'kysely';
 import { dialectOf } from '../db/dialect.ts';
 import type { Db } from '../db/open-db.ts';
+import { retryWhileUnavailable } from '../db/retry-while-unavailable.ts';
 import type { JobsTable } from '../db/schema.ts';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.ts';
 import type { JobLedger, LedgerJob } from './job-ledger.ts';
@@ -208,49 +209,52 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
       async saveState(s) {
         const images = JSON.stringify(s.images);
         const error = s.error === null ? null : JSON.stringify(s.error);
-        await db.transaction().execute(async (trx) => {
-          // A row the gateway did not accept (found on ComfyUI) is created; the floor never goes back.
-          await trx
-            .insertInto('jobs')
-            .values({
-              prompt_id: s.promptId,
-              kind: 'workflow',
-              status: s.status,
-              error_json: error,
-              images_json: images,
-              started_at: s.startedAt,
-              finished_at: s.finishedAt,
-              event_id_floor: s.eventIdFloor,
-              created_at: now(),
-              own_socket: 0,
-            })
-            .onConflict((oc) =>
-              oc.column('prompt_id').doUpdateSet((eb) => ({
-                status: eb.ref('excluded.status'),
-                error_json: eb.ref('excluded.error_json'),
-                images_json: eb.ref('excluded.images_json'),
-                started_at: eb.ref('excluded.started_at'),
-                finished_at: eb.ref('excluded.finished_at'),
-                event_id_floor: sql<number>`CASE WHEN jobs.event_id_floor > excluded.event_id_floor
-                  THEN jobs.event_id_floor ELSE excluded.event_id_floor END`,
-              })),
-            )
-            .execute();
-          await trx.deleteFrom('job_images').where('prompt_id', '=', s.promptId).execute();
-          if (s.images.length > 0)
+        // A job ending while the database is down still gets its final state once it is back.
+        await retryWhileUnavailable(() =>
+          db.transaction().execute(async (trx) => {
+            // A row the gateway did not accept (found on ComfyUI) is created; the floor never goes back.
             await trx
-              .insertInto('job_images')
-              .values(
-                s.images.map((i) => ({
-                  prompt_id: s.promptId,
-                  type: i.type,
-                  subfolder: i.subfolder,
-                  filename: i.filename,
+              .insertInto('jobs')
+              .values({
+                prompt_id: s.promptId,
+                kind: 'workflow',
+                status: s.status,
+                error_json: error,
+                images_json: images,
+                started_at: s.startedAt,
+                finished_at: s.finishedAt,
+                event_id_floor: s.eventIdFloor,
+                created_at: now(),
+                own_socket: 0,
+              })
+              .onConflict((oc) =>
+                oc.column('prompt_id').doUpdateSet((eb) => ({
+                  status: eb.ref('excluded.status'),
+                  error_json: eb.ref('excluded.error_json'),
+                  images_json: eb.ref('excluded.images_json'),
+                  started_at: eb.ref('excluded.started_at'),
+                  finished_at: eb.ref('excluded.finished_at'),
+                  event_id_floor: sql<number>`CASE WHEN jobs.event_id_floor > excluded.event_id_floor
+                  THEN jobs.event_id_floor ELSE excluded.event_id_floor END`,
                 })),
               )
-              .onConflict((oc) => oc.doNothing())
               .execute();
-        });
+            await trx.deleteFrom('job_images').where('prompt_id', '=', s.promptId).execute();
+            if (s.images.length > 0)
+              await trx
+                .insertInto('job_images')
+                .values(
+                  s.images.map((i) => ({
+                    prompt_id: s.promptId,
+                    type: i.type,
+                    subfolder: i.subfolder,
+                    filename: i.filename,
+                  })),
+                )
+                .onConflict((oc) => oc.doNothing())
+                .execute();
+          }),
+        );
       },
       async load(promptId) {
         const j = await byId(promptId);
