@@ -104,6 +104,7 @@ export async function createServices(
     logger,
     presets,
     objectInfoStore: shared.cacheStore,
+    sharedEvents: shared.jobEvents,
     ...(overrides.comfyTuning ? { tuning: overrides.comfyTuning } : {}),
   });
   comfy.attachServices({ gallery, metrics });
