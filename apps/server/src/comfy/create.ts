@@ -21,7 +21,7 @@ import { createIngestFromComfy } from './ingest-from-comfy.ts';
 import { createComfyOps } from './service.ts';
 import { createText2Img } from './text2img.ts';
 import { createUpstreamFetch } from './upstream-fetch.ts';
-import { openSharedStream } from './shared-stream.ts';
+import { endFinishedFollowers, openSharedStream } from './shared-stream.ts';
 import { createViewCache } from './view-cache.ts';
 import type { SharedJobEvents } from '../shared-state/job-events.ts';
 
@@ -104,6 +104,12 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
       throw new GatewayError('NOT_FOUND', 'one ComfyUI server only: nothing to drain');
     return p;
   };
+  const sharedEvents = deps.sharedEvents;
+  sharedEvents?.onResync((ids) => {
+    endFinishedFollowers(sharedEvents, (id) => ledger.byId(id), ids).catch((err: unknown) =>
+      log.warn({ err }, 'streams of jobs that ended while Redis was away not ended'),
+    );
+  });
   const accept = createJobAcceptor({ config, ledger, pool: requirePool });
   const ops = createComfyOps({ config, pool, idempotency, viewCaches, ledger, accept });
   const text2img = createText2Img({ ops, presets: deps.presets, idempotency, accept });

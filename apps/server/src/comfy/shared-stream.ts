@@ -16,7 +16,6 @@ const endedStream = (snapshot: JobSnapshot): JobStream => ({
   ended: true,
   snapshot,
   close: () => undefined,
-  // eslint-disable-next-line @typescript-eslint/require-await -- an empty async iteration
   [Symbol.asyncIterator]: async function* (): AsyncGenerator<TrackedEvent> {},
 });
 
@@ -62,4 +61,21 @@ export async function openSharedStream(
     }
   }
   return { ended: false, snapshot, close, [Symbol.asyncIterator]: () => iterate() };
+}
+
+/**
+ * After Redis came back (maybe empty), followers here of jobs the ledger says are final get the
+ * ledger's `done` at the stored floor: a `done` lost with Redis must not leave their streams open.
+ */
+export async function endFinishedFollowers(
+  events: SharedJobEvents,
+  byId: (promptId: string) => Promise<LedgerJob | undefined>,
+  promptIds: readonly string[],
+): Promise<void> {
+  for (const promptId of promptIds) {
+    const row = await byId(promptId);
+    if (!row || !isFinalJobStatus(row.status)) continue;
+    const snapshot = snapshotFromLedger(row);
+    events.deliverLocally(promptId, { id: String(row.eventIdFloor), event: { type: 'done', snapshot } });
+  }
 }

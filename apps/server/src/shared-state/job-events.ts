@@ -53,7 +53,9 @@ export function createSharedJobEvents(
     onResync: (handler) => void resyncs.push(handler),
     async close() {
       await fanIn.close();
-      await redis.quit().catch(() => redis.disconnect());
+      // A QUIT would wait in the offline queue for a Redis that is away: appends not sent are dropped.
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
     },
   };
 }

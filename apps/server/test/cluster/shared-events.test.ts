@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { readSse } from '../comfy-fixture.ts';
 import type { TestApp } from '../fixture.ts';
-import { startCluster } from './cluster-fixture.ts';
+import { startCluster, until } from './cluster-fixture.ts';
 
 // Enough steps that the job still runs while streams on both instances open and reconnect.
 const JOB = { caption: 'a lighthouse at dusk', width: 64, height: 64, steps: 120 };
 
-async function submit(t: TestApp, token: string): Promise<string> {
-  const res = await t.request('/api/comfy/text2img', { token, method: 'POST', json: JOB });
+async function submit(t: TestApp, token: string, job = JOB): Promise<string> {
+  const res = await t.request('/api/comfy/text2img', { token, method: 'POST', json: job });
   expect(res.status).toBe(200);
   return ((await res.json()) as { prompt_id: string }).prompt_id;
 }
@@ -75,5 +75,26 @@ describe('job events shared by two instances through Redis', () => {
     const res = await stream(c.b, id, bob.token);
     expect(res.status).toBe(503);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('REDIS_UNAVAILABLE');
+  });
+
+  it('ends a stream on B with the ledger\'s done when the job ended while Redis was down', async () => {
+    // About 3 s of sampling: Redis is killed well before the job ends.
+    await using c = await startCluster({}, { stepMs: 20 });
+    await c.connected();
+    const bob = await c.a.createUser('bob@example.com');
+    const id = await submit(c.a, bob.token, { ...JOB, steps: 150 });
+    const seen: string[] = [];
+    const onB = readSse(await stream(c.b, id, bob.token), Infinity, (e) => seen.push(e.event));
+    await until(() => seen.length > 0, 'the first event on B');
+    await c.redis.kill({ hard: true });
+    // The job ends on A while Redis is away, then A's event connection goes with what it had queued
+    // (as if A died): the `done` never reaches Redis.
+    const final = await c.a.services.comfy.waitForEnd(id);
+    await c.a.services.shared.jobEvents?.close();
+    await c.redis.restart();
+    const events = await onB;
+    const floor = (await c.b.services.comfy.ledger.byId(id))?.eventIdFloor;
+    expect(events.at(-1)).toMatchObject({ event: 'done', id: String(floor) });
+    expect(events.at(-1)?.data).toMatchObject({ snapshot: { status: final.status } });
   });
 });
