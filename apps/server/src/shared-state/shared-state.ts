@@ -65,7 +65,10 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
   const up = await connection.ready();
   if (!up) log?.warn('redis not reachable at start; routes that need it answer 503 until it is');
   const streamSlots = createRedisStreamSlots(connection);
-  const jobEvents = createSharedJobEvents(connection, { name: `${process.pid}-${randomUUID().slice(0, 8)}`, logger: log });
+  const jobEvents = createSharedJobEvents(connection, {
+    name: `${process.pid}-${randomUUID().slice(0, 8)}`,
+    logger: log,
+  });
   const revocations = createRedisRevocations(connection, (err) =>
     log?.warn({ err }, 'revocation not shared with the other instances'),
   );

@@ -77,7 +77,7 @@ describe('job events shared by two instances through Redis', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('REDIS_UNAVAILABLE');
   });
 
-  it('ends a stream on B with the ledger\'s done when the job ended while Redis was down', async () => {
+  it("ends a stream on B with the ledger's done when the job ended while Redis was down", async () => {
     // About 3 s of sampling: Redis is killed well before the job ends.
     await using c = await startCluster({}, { stepMs: 20 });
     await c.connected();

@@ -336,7 +336,9 @@ export function createComfyPool(opts: ComfyPoolOptions) {
     openStream,
     /** True while this process follows the job (gateway queue, or a server's tracker): its events start here. */
     follows: (promptId: string): boolean =>
-      d.record(promptId) !== undefined || holder(promptId) !== undefined || d.flightOf(promptId) !== undefined,
+      d.record(promptId) !== undefined ||
+      holder(promptId) !== undefined ||
+      d.flightOf(promptId) !== undefined,
 
     async *stream(promptId: string, o: StreamOptions = {}): AsyncGenerator<TrackedEvent> {
       const s = await openStream(promptId, o);
