@@ -1,3 +1,4 @@
+import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { readSse } from '../comfy-fixture.ts';
 import type { TestApp } from '../fixture.ts';
@@ -17,6 +18,15 @@ const stream = (t: TestApp, id: string, token: string, lastEventId?: string) =>
     token,
     ...(lastEventId !== undefined ? { headers: { 'last-event-id': lastEventId } } : {}),
   });
+
+/** tRPC `comfy.onStatus` over SSE, resumed after `lastEventId`. */
+const onStatus = (t: TestApp, id: string, token: string, lastEventId: string) => {
+  const input = encodeURIComponent(JSON.stringify(superjson.serialize({ prompt_id: id, lastEventId })));
+  return t.request(`/trpc/comfy.onStatus?input=${input}`, {
+    token,
+    headers: { accept: 'text/event-stream' },
+  });
+};
 
 const idsOf = (events: { id: string | null }[]) => events.map((e) => e.id);
 
@@ -52,6 +62,9 @@ describe('job events shared by two instances through Redis', () => {
     const mid = fromA[Math.floor(fromA.length / 2)]?.id as string;
     const rest = await readSse(await stream(c.b, id, bob.token, mid));
     expect(idsOf(rest)).toEqual(idsOf(fromA.slice(Math.floor(fromA.length / 2) + 1)));
+    // tRPC's lastEventId resumes on B the same way.
+    const viaTrpc = await readSse(await onStatus(c.b, id, bob.token, mid));
+    expect(idsOf(viaTrpc.filter((e) => e.id !== null))).toEqual(idsOf(rest));
 
     // A resume at the final id: nothing left (204), on either instance.
     const finalId = fromA.at(-1)?.id as string;
