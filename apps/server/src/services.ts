@@ -98,6 +98,7 @@ export async function createServices(
     logger,
     presets,
     objectInfoStore: shared.cacheStore,
+    sharedEvents: shared.jobEvents,
     ...(overrides.comfyTuning ? { tuning: overrides.comfyTuning } : {}),
   });
   comfy.attachServices({ gallery, metrics });

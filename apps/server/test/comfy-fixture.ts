@@ -58,8 +58,12 @@ export interface SseMessage {
   data: StreamEvent;
 }
 
-/** Reads an SSE response to its end (or until `stopAfter` messages), parsing every event. */
-export async function readSse(res: Response, stopAfter = Infinity): Promise<SseMessage[]> {
+/** Reads an SSE response to its end (or until `stopAfter` messages), parsing every event; `onMessage` sees each as it comes. */
+export async function readSse(
+  res: Response,
+  stopAfter = Infinity,
+  onMessage?: (m: SseMessage) => void,
+): Promise<SseMessage[]> {
   const out: SseMessage[] = [];
   const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
   if (!reader) return out;
@@ -84,7 +88,9 @@ export async function readSse(res: Response, stopAfter = Infinity): Promise<SseM
       } catch {
         continue;
       }
-      out.push({ event: field('event') ?? 'message', id: field('id'), data: parsed as StreamEvent });
+      const message = { event: field('event') ?? 'message', id: field('id'), data: parsed as StreamEvent };
+      out.push(message);
+      onMessage?.(message);
       if (out.length >= stopAfter) {
         await reader.cancel();
         return out;

@@ -21,7 +21,9 @@ import { createIngestFromComfy } from './ingest-from-comfy.ts';
 import { createComfyOps } from './service.ts';
 import { createText2Img } from './text2img.ts';
 import { createUpstreamFetch } from './upstream-fetch.ts';
+import { endFinishedFollowers, openSharedStream } from './shared-stream.ts';
 import { createViewCache } from './view-cache.ts';
+import type { SharedJobEvents } from '../shared-state/job-events.ts';
 
 export interface ComfyDeps {
   db: Db;
@@ -29,6 +31,8 @@ export interface ComfyDeps {
   presets: PresetsService;
   /** object_info shared with the other instances (Redis); null or absent: per process. */
   objectInfoStore?: SharedCacheStore | null;
+  /** Job events shared with the other instances (Redis); null or absent: this process only. */
+  sharedEvents?: SharedJobEvents | null;
   /** Tests shorten the tracker's polling. */
   tuning?: { pollIntervalMs?: number; silenceMs?: number; giveUpAfterMs?: number };
 }
@@ -68,6 +72,7 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
           maxInFlight: b.maxInFlight,
         })),
         repository: ledger.repository,
+        ...(deps.sharedEvents ? { sharedEvents: deps.sharedEvents.bus } : {}),
         retryOnLoss: config.retryOnBackendLoss,
         dispatchTimeoutMs: config.dispatchTimeoutS * 1000,
         onMetric: (name, labels) => metrics?.poolMetric(name, labels),
@@ -99,6 +104,12 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
       throw new GatewayError('NOT_FOUND', 'one ComfyUI server only: nothing to drain');
     return p;
   };
+  const sharedEvents = deps.sharedEvents;
+  sharedEvents?.onResync((ids) => {
+    endFinishedFollowers(sharedEvents, (id) => ledger.byId(id), ids).catch((err: unknown) =>
+      log.warn({ err }, 'streams of jobs that ended while Redis was away not ended'),
+    );
+  });
   const accept = createJobAcceptor({ config, ledger, pool: requirePool });
   const ops = createComfyOps({ config, pool, idempotency, viewCaches, ledger, accept });
   const text2img = createText2Img({ ops, presets: deps.presets, idempotency, accept });
@@ -127,10 +138,20 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     /**
      * A prompt's events for the stream adapters (SSE, tRPC `onStatus`), already subscribed.
      * NOT_FOUND (also for someone else's prompt) before anything is sent; `ended` when the caller
-     * has the final event already.
+     * has the final event already. A job another instance follows: from the shared bus (Redis).
      */
     async openStream(promptId: string, caller: Caller, o: StreamOptions): Promise<JobStream> {
       await ops.authorizePrompt(promptId, caller);
+      const shared = deps.sharedEvents;
+      if (shared && !requirePool().follows(promptId)) {
+        const row = await ledger.byId(promptId);
+        const fromBus = row
+          ? await openSharedStream(shared, row, o, (err) =>
+              log.warn({ err, promptId }, 'shared job events failed mid-stream'),
+            )
+          : undefined;
+        if (fromBus) return fromBus;
+      }
       const stream = await requirePool().openStream(promptId, o);
       if (!stream) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
       return stream;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { SharedCacheStore } from '@comfy-gateway/comfy-core';
 import type { Logger } from 'pino';
@@ -5,6 +6,8 @@ import type { ReadinessResult } from '../http/probes.ts';
 import { createRedisCacheStore } from './cache-store.ts';
 import { memoryLimiters, redisLimiters } from './limiter.ts';
 import type { LimiterFactory } from './limiter.ts';
+import { createSharedJobEvents } from './job-events.ts';
+import type { SharedJobEvents } from './job-events.ts';
 import { createRedisConnection } from './redis-connection.ts';
 import type { RedisState } from './redis-connection.ts';
 import { createRedisRevocations, localRevocations } from './revocations.ts';
@@ -25,6 +28,8 @@ export interface SharedState {
   streamSlots: StreamSlots;
   /** Logout, token revocation and deactivation reach the streams held on other instances. */
   revocations: RevocationBus;
+  /** Job events every instance sees (Redis Streams); null: the pool's own buffers only. */
+  jobEvents: SharedJobEvents | null;
   /** Where object_info is shared; null keeps it per process. */
   cacheStore: SharedCacheStore | null;
   /** The `/readyz` check of Redis (state and round trip); null without Redis. */
@@ -48,6 +53,7 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
       limiters: memoryLimiters,
       streamSlots,
       revocations: localRevocations,
+      jobEvents: null,
       cacheStore: null,
       readiness: null,
       redisState: () => null,
@@ -59,6 +65,10 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
   const up = await connection.ready();
   if (!up) log?.warn('redis not reachable at start; routes that need it answer 503 until it is');
   const streamSlots = createRedisStreamSlots(connection);
+  const jobEvents = createSharedJobEvents(connection, {
+    name: `${process.pid}-${randomUUID().slice(0, 8)}`,
+    logger: log,
+  });
   const revocations = createRedisRevocations(connection, (err) =>
     log?.warn({ err }, 'revocation not shared with the other instances'),
   );
@@ -88,11 +98,13 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
     limiters: redisLimiters(connection),
     streamSlots,
     revocations,
+    jobEvents,
     cacheStore: createRedisCacheStore(connection),
     readiness,
     redisState: () => connection.state,
     async close() {
       streamSlots.close();
+      await jobEvents.close();
       await revocations.close();
       await connection.close();
     },

@@ -55,10 +55,13 @@ export async function startSimFor(): Promise<ComfySim & AsyncDisposable> {
   return Object.assign(sim, { [Symbol.asyncDispose]: () => sim.close() });
 }
 
-/** Two gateway instances on port 0 over one ROOT_DIR, one private Redis and one simulator. */
-export async function startCluster(env: Record<string, string> = {}): Promise<TestCluster> {
+/** Two gateway instances on port 0 over one ROOT_DIR, one private Redis and one simulator (`stepMs` per sampler step). */
+export async function startCluster(
+  env: Record<string, string> = {},
+  o: { stepMs?: number } = {},
+): Promise<TestCluster> {
   const redis = await startRedis();
-  const sim = await startComfySim({ stepMs: 2 });
+  const sim = await startComfySim({ stepMs: o.stepMs ?? 2 });
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-cluster-'));
   const common = { ...clusterEnv(redis.url, sim.url), ...env };
   const a = await startTestApp(common, { rootDir });

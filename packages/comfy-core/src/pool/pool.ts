@@ -11,6 +11,7 @@ import { snapshotOf } from '../tracker/job-record.ts';
 import { openJobStream } from '../tracker/stream.ts';
 import type { JobStream, StreamOptions } from '../tracker/stream.ts';
 import type { ErrorHook, MetricHook, TrackedEvent } from '../types.ts';
+import type { JobEventBus } from '../tracker/job-event-bus.ts';
 import type { WorkflowIssue } from '../builder/validate.ts';
 import { mergeObjectInfo, missingCapabilities } from './capability.ts';
 import { createDispatcher } from './dispatcher.ts';
@@ -37,6 +38,8 @@ export interface ComfyPoolOptions extends Omit<
   onStateChange?: (backend: string, from: ConnectionState, to: ConnectionState, reason?: string) => void;
   /** Tracker counters plus `dispatch`, `failover`, `job_end`, each labelled with `backend`. */
   onMetric?: MetricHook;
+  /** A cluster's bus (Redis): every numbered job event is also published there for the other instances. */
+  sharedEvents?: JobEventBus;
 }
 
 const STATE_RANK: Record<ConnectionState, number> = {
@@ -59,7 +62,7 @@ export function createComfyPool(opts: ComfyPoolOptions) {
   const onError: ErrorHook = opts.onError ?? (() => undefined);
   const metric: MetricHook = opts.onMetric ?? (() => undefined);
   const repository = opts.repository;
-  const bus = createJobEvents({ onError });
+  const bus = createJobEvents({ onError, ...(opts.sharedEvents ? { shared: opts.sharedEvents } : {}) });
   const names = new Set<string>();
   let dispatcher: ReturnType<typeof createDispatcher> | null = null;
   let union: { parts: ComfyObjectInfo[]; value: ComfyObjectInfo } | null = null;
@@ -67,7 +70,14 @@ export function createComfyPool(opts: ComfyPoolOptions) {
   const members: PoolMember[] = opts.backends.map((b) => {
     if (names.has(b.name)) throw new GatewayError('VALIDATION_ERROR', `duplicate backend name ${b.name}`);
     names.add(b.name);
-    const { backends: _b, repository: _r, retryOnLoss: _t, dispatchTimeoutMs: _d, ...common } = opts;
+    const {
+      backends: _b,
+      repository: _r,
+      retryOnLoss: _t,
+      dispatchTimeoutMs: _d,
+      sharedEvents: _s,
+      ...common
+    } = opts;
     const connection = createComfyConnection({
       ...common,
       baseUrl: b.baseUrl,
@@ -324,6 +334,11 @@ export function createComfyPool(opts: ComfyPoolOptions) {
     },
 
     openStream,
+    /** True while this process follows the job (gateway queue, or a server's tracker): its events start here. */
+    follows: (promptId: string): boolean =>
+      d.record(promptId) !== undefined ||
+      holder(promptId) !== undefined ||
+      d.flightOf(promptId) !== undefined,
 
     async *stream(promptId: string, o: StreamOptions = {}): AsyncGenerator<TrackedEvent> {
       const s = await openStream(promptId, o);
