@@ -1,8 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { loadConfig } from '../src/env.ts';
+import { tempDirs } from '@comfy-gateway/test-infra';
+
+const tempDir = tempDirs(afterAll);
 
 describe('loadConfig: ComfyUI servers', () => {
   it('one COMFY_API_URL is one server named host:port, with the defaults', () => {
@@ -50,7 +52,7 @@ describe('loadConfig: ComfyUI servers', () => {
   });
 
   it('reads comfy_backends from CONFIG_FILE and names it when wrong', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cg-env-'));
+    const dir = await tempDir('cg-env-');
     const file = path.join(dir, 'config.json');
     await writeFile(file, JSON.stringify({ comfy_backends: [{ name: 'one', url: 'http://a:1' }] }));
     expect(loadConfig({ CONFIG_FILE: file }).backends.map((b) => b.name)).toEqual(['one']);

@@ -1,8 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { ConfigError, loadConfig } from '../src/env.ts';
+import { tempDirs } from '@comfy-gateway/test-infra';
+
+const tempDir = tempDirs(afterAll);
 
 describe('loadConfig', () => {
   it('uses the documented defaults', () => {
@@ -137,7 +139,7 @@ describe('loadConfig', () => {
   });
 
   it('layers defaults < CONFIG_FILE < environment', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cg-env-'));
+    const dir = await tempDir('cg-env-');
     const file = path.join(dir, 'config.json');
     await writeFile(
       file,
@@ -154,7 +156,7 @@ describe('loadConfig', () => {
   });
 
   it('rejects a bad CONFIG_FILE naming it', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cg-env-'));
+    const dir = await tempDir('cg-env-');
     const bad = path.join(dir, 'bad.json');
     await writeFile(bad, '{"comfy_timeout": "slow"}');
     expect(() => loadConfig({ CONFIG_FILE: bad })).toThrow(/^CONFIG_FILE: comfy_timeout: /);
@@ -170,7 +172,7 @@ describe('loadConfig', () => {
   });
 
   it('requires WEB_DIR to hold an index.html', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cg-web-'));
+    const dir = await tempDir('cg-web-');
     expect(() => loadConfig({ WEB_DIR: dir })).toThrow(/^WEB_DIR: /);
     await writeFile(path.join(dir, 'index.html'), '<!doctype html>');
     expect(loadConfig({ WEB_DIR: dir }).webDir).toBe(dir);

@@ -4,3 +4,4 @@ export type { PostgresInstance } from './postgres-server.ts';
 export { hasRedis, startRedis } from './redis-server.ts';
 export type { RedisInstance } from './redis-server.ts';
 export { waitForPort } from './wait.ts';
+export { tempDirs } from './temp-dirs.ts';

@@ -1,16 +1,19 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { text2ImgParamsSchema } from '@comfy-gateway/schema';
 import type { Preset } from '@comfy-gateway/schema';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { applyPresetDefaults } from './apply-preset.ts';
 import { buildText2Img } from './build-text2img.ts';
 import { checkGraph } from './fixtures/check-graph.ts';
 import { fixtureObjectInfo } from './fixtures/object-info.ts';
 import { loadPresets } from './load-presets.ts';
 import { validateWorkflow } from './validate.ts';
+import { tempDirs } from '@comfy-gateway/test-infra';
+
+const tempDir = tempDirs(afterAll);
 
 const SHIPPED = fileURLToPath(new URL('../../../../config/comfy/presets', import.meta.url));
 const info = fixtureObjectInfo();
@@ -38,7 +41,7 @@ describe('loadPresets', () => {
   });
 
   it('names each broken file and carries its zod issues', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'presets-'));
+    const dir = await tempDir('presets-');
     await writeFile(path.join(dir, 'ok.json'), JSON.stringify({ name: 'Ok', defaults: { steps: 4 } }));
     await writeFile(
       path.join(dir, 'bad_fields.json'),

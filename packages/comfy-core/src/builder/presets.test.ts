@@ -1,15 +1,17 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { objectInfoFor } from '@comfy-gateway/comfy-sim';
 import { text2ImgParamsSchema } from '@comfy-gateway/schema';
 import type { ComfyObjectInfo } from '@comfy-gateway/schema';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, afterAll } from 'vitest';
 import { applyPresetDefaults } from './apply-preset.ts';
 import { buildText2Img } from './build-text2img.ts';
 import { loadPresets } from './load-presets.ts';
 import { validateWorkflow } from './validate.ts';
+import { tempDirs } from '@comfy-gateway/test-infra';
+
+const tempDir = tempDirs(afterAll);
 
 const SHIPPED = fileURLToPath(new URL('../../../../config/comfy/presets', import.meta.url));
 const info = objectInfoFor({}) as ComfyObjectInfo;
@@ -71,7 +73,7 @@ describe('presets', () => {
   });
 
   it('reports broken preset files by name and still loads the rest', async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'presets-'));
+    const dir = await tempDir('presets-');
     await writeFile(path.join(dir, 'good.json'), JSON.stringify({ name: 'Good', defaults: { steps: 4 } }));
     await writeFile(path.join(dir, 'broken.json'), '{ nope');
     await writeFile(
