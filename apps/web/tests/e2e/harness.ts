@@ -102,10 +102,19 @@ export async function startStack(
   });
   let output = '';
   const close = async () => {
+    closing = true;
     await stopChild(child);
     await Promise.all(sims.map((s) => s.close()));
     await rm(rootDir, { recursive: true, force: true });
   };
+  let closing = false;
+  // A gateway that dies mid-file fails every later step with "connection refused": say why, once.
+  child.once('exit', (code, signal) => {
+    if (closing) return;
+    process.stderr.write(
+      `e2e: the gateway exited (code ${code}, signal ${signal}); last output:\n${output.slice(-4000)}\n`,
+    );
+  });
   try {
     const url = await waitForListening(child, (chunk) => (output += chunk));
     return { url, sim, sims, logs: () => output, close, [Symbol.asyncDispose]: close };
