@@ -12,7 +12,9 @@ beforeAll(async () => {
 afterAll(() => fx.close());
 
 let n = 0;
-async function pair(timeoutMs?: number): Promise<{ holder: HolderRpc; caller: HolderRpc; close(): Promise<void> }> {
+async function pair(
+  timeoutMs?: number,
+): Promise<{ holder: HolderRpc; caller: HolderRpc; close: () => Promise<void> }> {
   const channel = `rpc:test:${++n}`;
   const make = (id: string) =>
     createHolderRpc({ redis: fx.connect(id), channel, instanceId: id, ...(timeoutMs ? { timeoutMs } : {}) });
@@ -26,7 +28,10 @@ describe('holder rpc', () => {
   it('runs a call on the serving instance and brings its answer back', async () => {
     const { holder, caller, close } = await pair();
     await holder.serve((op, args) => Promise.resolve({ op, args }));
-    await expect(caller.call('cancel', { promptId: 'p1' })).resolves.toEqual({ op: 'cancel', args: { promptId: 'p1' } });
+    await expect(caller.call('cancel', { promptId: 'p1' })).resolves.toEqual({
+      op: 'cancel',
+      args: { promptId: 'p1' },
+    });
     await close();
   });
 

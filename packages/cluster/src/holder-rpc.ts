@@ -98,7 +98,12 @@ export function createHolderRpc(o: HolderRpcOptions) {
       return new Promise<unknown>((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(req.id);
-          reject(new GatewayError('COMFY_UNAVAILABLE', 'the instance that follows the ComfyUI servers did not answer in time'));
+          reject(
+            new GatewayError(
+              'COMFY_UNAVAILABLE',
+              'the instance that follows the ComfyUI servers did not answer in time',
+            ),
+          );
         }, opts.timeoutMs ?? timeoutMs);
         waiting.set(req.id, {
           resolve: (v) => {
