@@ -288,7 +288,8 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     },
     text2img,
     presets: deps.presets,
-    health: (viewer: Caller) => routed.call.health({ viewer }),
+    /** The dispatching instance's view; this instance's own while none can be reached (a handover). */
+    health: (viewer: Caller) => routed.call.health({ viewer }).catch(() => local.health(viewer)),
 
     /**
      * A prompt's events for the stream adapters (SSE, tRPC `onStatus`), already subscribed.

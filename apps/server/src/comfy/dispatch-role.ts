@@ -63,6 +63,16 @@ export function createDispatchRole(o: DispatchRoleOptions) {
   };
 
   const take = async (mine: number) => {
+    try {
+      // The ledger must be readable to restore every unfinished job; else let another try.
+      await o.listPending();
+    } catch (err) {
+      log.warn({ err }, 'took the dispatch lease but cannot read the ledger: handing it back');
+      await keeper?.stop();
+      setTimeout(() => keeper?.contend(), RESYNC_MS).unref();
+      return;
+    }
+    if (mine !== term) return;
     const pool = o.makePool();
     current = pool;
     role = 'holder';
