@@ -143,7 +143,8 @@ export function createDispatchRole(o: DispatchRoleOptions) {
     async stop(): Promise<void> {
       if (!cluster) return current.stop();
       await release('shutdown');
-      await keeper?.stop();
+      // Redis away at shutdown: the key then lapses on its own after the TTL.
+      await keeper?.stop().catch((err: unknown) => log.warn({ err }, 'dispatch lease not released'));
       await rpc?.close();
     },
   };
