@@ -169,6 +169,8 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
       prompt: Workflow,
       o: {
         promptId?: string;
+        /** When the job was accepted (its snapshots' `created_at`); default now. */
+        createdAt?: number;
         clientId?: string;
         extraData?: Record<string, unknown>;
         front?: boolean;
@@ -186,7 +188,12 @@ export function createComfyConnection(opts: ComfyConnectionOptions) {
         },
         o.signal ? { signal: o.signal } : {},
       );
-      tracker.track(res.prompt_id, { prompt, ownSocket: own, number: res.number });
+      tracker.track(res.prompt_id, {
+        prompt,
+        ownSocket: own,
+        number: res.number,
+        ...(o.createdAt !== undefined ? { createdAt: o.createdAt } : {}),
+      });
       return {
         prompt_id: res.prompt_id,
         client_id: o.clientId ?? clientId,

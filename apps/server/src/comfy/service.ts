@@ -34,6 +34,12 @@ import { serverQueues } from './server-queues.ts';
 import type { ViewCache, ViewSource } from './view-cache.ts';
 import { mimeFor } from './view-cache.ts';
 
+/** An ended job's snapshot in the ledger's shape: progress and the current node belong to a running one. */
+function withoutLiveFields(s: JobSnapshot): JobSnapshot {
+  const { progress: _p, current_node: _c, ...ended } = s;
+  return ended;
+}
+
 /** `?refresh=1` of object_info reaches ComfyUI at most once per this window; others share it. */
 const OBJECT_INFO_REFRESH_MS = 10_000;
 
@@ -91,7 +97,11 @@ export function createComfyOps(deps: {
   const status = async (promptId: string, caller: Caller): Promise<JobSnapshot> => {
     const pool = p();
     const row = await requireJob(ledger, promptId, caller);
+    // A cluster answers an ended job as the ledger has it on every instance (the truth for what
+    // ended), also while the holder's final write is still on its way.
+    if (row && deps.liveSnapshot && isFinalJobStatus(row.status)) return snapshotFromLedger(row);
     const live = await liveOf(promptId, row);
+    if (live && deps.liveSnapshot && isFinalJobStatus(live.status)) return withoutLiveFields(live);
     if (live) return live;
     if (row) return snapshotFromLedger(row);
     const found = await pool.lookupForeign(promptId);

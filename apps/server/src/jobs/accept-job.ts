@@ -59,6 +59,8 @@ export function createJobAcceptor(deps: {
     try {
       const maxActive = (await deps.ledger.capOf(s.user.id)) ?? deps.config.userMaxActiveJobs;
       const promptId = randomUUID();
+      // One acceptance time for the row and the live record: every instance answers the same `created_at`.
+      const createdAt = now();
       const gatewayClientId = pool.clientId;
       const ownSocket = s.clientId === undefined || s.clientId === gatewayClientId;
       const accepted = await deps.ledger.accept(
@@ -72,7 +74,7 @@ export function createJobAcceptor(deps: {
           priority: s.priority ?? 0,
           idempotencyKey: s.idempotencyKey ?? null,
           ownSocket,
-          createdAt: now(),
+          createdAt,
         },
         { maxActive },
       );
@@ -91,7 +93,7 @@ export function createJobAcceptor(deps: {
           priority: s.priority ?? 0,
           workflow: s.workflow,
           clientId: s.clientId,
-          createdAt: now(),
+          createdAt,
         });
       } catch (err) {
         await deps.ledger.remove(promptId);

@@ -76,8 +76,19 @@ describe('the dispatch lease: one instance follows the ComfyUI servers', () => {
     const events = await readSse(await standby.request(`/api/comfy/stream/${id}`, { token: bob.token }));
     expect(events.at(-1)?.event).toBe('done');
     expect(events.at(-1)?.data).toMatchObject({ snapshot: { status: 'completed' } });
-    const status = await standby.request(`/api/comfy/status/${id}`, { token: bob.token });
-    expect(await status.json()).toMatchObject({ status: 'completed' });
+    // The same status on both instances (the ended job from the ledger), accepted at one time.
+    const statusOn = async (t: TestApp) =>
+      (await (await t.request(`/api/comfy/status/${id}`, { token: bob.token })).json()) as {
+        status: string;
+        created_at: number;
+      };
+    const onStandby = await statusOn(standby);
+    expect(onStandby).toMatchObject({ status: 'completed' });
+    expect(await statusOn(holder)).toEqual(onStandby);
+    const record = (await (await standby.request(`/api/comfy/jobs/${id}`, { token: bob.token })).json()) as {
+      created_at: number;
+    };
+    expect(onStandby.created_at).toBe(record.created_at);
     // The same answers on both; nothing for another user on either.
     for (const t of c.apps) {
       expect((await t.request(`/api/comfy/status/${id}`, { token: eve.token })).status).toBe(404);

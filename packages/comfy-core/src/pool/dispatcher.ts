@@ -186,6 +186,7 @@ export function createDispatcher(o: DispatcherOptions) {
         m.connection.tracker.forget([id]);
         await m.connection.queue(h.workflow, {
           promptId: id,
+          createdAt: h.record.createdAt,
           ...(h.clientId !== undefined ? { clientId: h.clientId } : {}),
         });
         f.posting = false;
@@ -202,7 +203,11 @@ export function createDispatcher(o: DispatcherOptions) {
         if (isAmbiguous(err)) {
           // ComfyUI may have queued it: its tracker follows it, and takes it back as lost if absent.
           f.posting = false;
-          m.connection.tracker.track(id, { prompt: h.workflow, ownSocket: h.clientId === undefined });
+          m.connection.tracker.track(id, {
+            prompt: h.workflow,
+            ownSocket: h.clientId === undefined,
+            createdAt: h.record.createdAt,
+          });
           void m.connection.tracker.reconcile().catch((e: unknown) => o.onError('dispatcher.reconcile', e));
           return settle(id);
         }

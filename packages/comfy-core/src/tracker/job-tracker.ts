@@ -186,6 +186,8 @@ export function createJobTracker(opts: JobTrackerOptions) {
         queuePosition?: number;
         /** Event ids start above this (a job known from an earlier life). */
         eventIdFloor?: number;
+        /** When it was accepted (a gateway job sent later); default now. */
+        createdAt?: number;
       },
     ): JobSnapshot {
       let job = jobs.get(promptId);
@@ -194,7 +196,7 @@ export function createJobTracker(opts: JobTrackerOptions) {
           ...(o.prompt ? { prompt: o.prompt } : {}),
           ...(o.number !== undefined ? { number: o.number } : {}),
           ownSocket: o.ownSocket,
-          now: now(),
+          now: o.createdAt ?? now(),
         });
         if (o.queuePosition !== undefined) job.queuePosition = o.queuePosition;
         if (opts.backend !== undefined) job.backend = opts.backend;
