@@ -99,7 +99,7 @@ describe('any instance answers for any job (three processes, two servers, Redis,
       const replay = await streamAll(i, running, bob.token);
       expect(replay.at(-1)?.event, i.name).toBe('done');
     }
-  });
+  }, 60_000);
 
   it('gives another user the 404 of an unknown id for all of it, on every instance (REST)', async () => {
     const eve = await c.createUser('eve@example.com', c.b, c.c);

@@ -86,3 +86,62 @@ export async function jobRecord(
 /** The error code of a JSON error answer. */
 export const errorCode = async (res: Response): Promise<string> =>
   ((await res.json()) as { error: { code: string } }).error.code;
+
+/** What one SSE connection delivered, and whether it ended with `done` or was cut before. */
+export interface StreamRun {
+  events: SseMessage[];
+  sawDone: boolean;
+  /** The connection failed (its instance died) rather than ending. */
+  cut: boolean;
+}
+
+/** Reads a stream already opened (200) to its end, or to the failure of its connection. */
+export async function readToEndOrCut(res: Response): Promise<StreamRun> {
+  const events: SseMessage[] = [];
+  let cut = false;
+  await readSse(res, Infinity, (m) => events.push(m)).catch(() => {
+    cut = true;
+  });
+  return { events, sawDone: events.at(-1)?.event === 'done', cut };
+}
+
+/** Ids of numbered events, in order. */
+export const idsOf = (events: SseMessage[]): number[] =>
+  events.filter((m) => m.id !== null).map((m) => Number(m.id));
+
+/** True when each id is above the one before (ids may skip across a takeover, never repeat). */
+export const strictlyRising = (ids: number[]): boolean =>
+  ids.every((id, k) => k === 0 || id > (ids[k - 1] ?? -1));
+
+/** Submits `n` jobs, the k-th on `on[k % on.length]`, a few at a time; returns the ids in order. */
+export async function submitSpread(
+  on: readonly GatewayInstance[],
+  token: string,
+  n: number,
+  o: { steps?: number } = {},
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let k = 0; k < n; k += 10) {
+    const batch = Array.from({ length: Math.min(10, n - k) }, (_, j) =>
+      submit(on[(k + j) % on.length] as GatewayInstance, token, o),
+    );
+    ids.push(...(await Promise.all(batch)));
+  }
+  return ids;
+}
+
+/** The prompt ids in a simulator's `/history`. */
+export async function historyIds(simUrl: string): Promise<string[]> {
+  const res = await fetch(`${simUrl}/history?max_items=100000`);
+  return Object.keys((await res.json()) as Record<string, unknown>);
+}
+
+/** Counts of each status among `ids` in a ledger map, for failure messages. */
+export function statusCounts(ledger: Map<string, string>, ids: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const id of ids) {
+    const s = ledger.get(id) ?? 'missing';
+    counts[s] = (counts[s] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -42,6 +42,10 @@ export interface MultiCluster extends AsyncDisposable {
   ledger(): Promise<Map<string, string>>;
   /** Waits until exactly one live instance says `holder` and every other live one `standby`. */
   settledHolder(ms?: number): Promise<GatewayInstance>;
+  /** The most upstream WebSockets each simulator had at once since the start (sampled every 5 ms). */
+  upstreamPeaks(): [number, number];
+  /** The upstream WebSockets each simulator has now. */
+  upstreamNow(): [number, number];
   /** Output tails of every instance, for an assertion's message. */
   diagnostics(): string;
 }
@@ -85,6 +89,16 @@ export async function startMultiCluster(o: MultiClusterOptions = {}): Promise<Mu
       await startComfySim({ stepMs: o.stepMs ?? 2 }),
     ] as const;
     for (const sim of sims) cleanup.push(() => sim.close());
+    // Sampled from before the first gateway starts, so a socket opened at any time is seen.
+    const upstreamNow = () =>
+      [sims[0].stats.wsConnections(), sims[1].stats.wsConnections()] as [number, number];
+    const peaks: [number, number] = [0, 0];
+    const sampler = setInterval(() => {
+      const now = upstreamNow();
+      peaks[0] = Math.max(peaks[0], now[0]);
+      peaks[1] = Math.max(peaks[1], now[1]);
+    }, 5);
+    cleanup.push(() => Promise.resolve(clearInterval(sampler)));
     const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-multi-'));
     cleanup.push(() => rm(rootDir, { recursive: true, force: true }));
     const databaseUrl = await postgres.createDatabase('cluster');
@@ -167,19 +181,25 @@ export async function startMultiCluster(o: MultiClusterOptions = {}): Promise<Mu
       },
       async settledHolder(ms = 10_000) {
         let holder: GatewayInstance | undefined;
+        let seen = '';
         await until(
           async () => {
             const live = instances.filter((i) => i.alive());
-            const roles = await Promise.all(live.map((i) => i.dispatchRole().catch(() => null)));
+            const roles = await Promise.all(live.map((i) => i.dispatchRole().catch(() => 'unreachable')));
+            seen = live.map((i, k) => `${i.name}: ${roles[k] ?? 'no dispatch check'}`).join(', ');
             const holders = live.filter((_, k) => roles[k] === 'holder');
             holder = holders[0];
             return holders.length === 1 && roles.filter((r) => r === 'standby').length === live.length - 1;
           },
           'exactly one dispatch holder among the live instances',
           ms,
-        );
+        ).catch((err: unknown) => {
+          throw new Error(`${String(err)} (readyz dispatch: ${seen})`);
+        });
         return holder as GatewayInstance;
       },
+      upstreamPeaks: () => [peaks[0], peaks[1]],
+      upstreamNow,
       diagnostics() {
         return instances.map((i) => `--- ${i.name} (alive: ${i.alive()})\n${i.tail()}`).join('\n');
       },

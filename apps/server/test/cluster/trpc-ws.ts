@@ -29,7 +29,7 @@ export async function trpcCode(call: Promise<unknown>): Promise<string> {
     (e: unknown) => e,
   );
   if (err === null) return 'resolved';
-  if (!(err instanceof TRPCClientError)) throw err;
+  if (!(err instanceof TRPCClientError)) return `not a tRPC error: ${String(err)}`;
   return String((err.data as { code?: string } | undefined)?.code);
 }
 
