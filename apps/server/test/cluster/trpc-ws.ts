@@ -29,7 +29,8 @@ export async function trpcCode(call: Promise<unknown>): Promise<string> {
     (e: unknown) => e,
   );
   if (err === null) return 'resolved';
-  if (!(err instanceof TRPCClientError)) return `not a tRPC error: ${String(err)}`;
+  if (!(err instanceof TRPCClientError))
+    return err instanceof Error ? `not a tRPC error: ${err.message}` : 'not a tRPC error';
   return String((err.data as { code?: string } | undefined)?.code);
 }
 
