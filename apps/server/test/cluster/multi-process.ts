@@ -36,6 +36,8 @@ export interface MultiCluster extends AsyncDisposable {
   adminToken: string;
   /** Creates a user (as the admin, on `on`) and logs in on `loginOn`. */
   createUser(email: string, on?: GatewayInstance, loginOn?: GatewayInstance): Promise<ClusterUser>;
+  /** Sets a user's own cap on unfinished jobs (as the admin, on `on`). */
+  setJobCap(user: ClusterUser, cap: number, on?: GatewayInstance): Promise<void>;
   /** An API token for the holder of `sessionToken`, made on `on`. */
   createToken(on: GatewayInstance, sessionToken: string): Promise<string>;
   /** The ledger, read straight from PostgreSQL. */
@@ -107,14 +109,12 @@ export async function startMultiCluster(o: MultiClusterOptions = {}): Promise<Mu
       url: s.url,
       max_in_flight: o.maxInFlight ?? 2,
     }));
-    const env = {
+    const env: Record<string, string> = {
       ROOT_DIR: rootDir,
       DATABASE_URL: databaseUrl,
       REDIS_URL: redis.url,
       // spawnGateway reads the URL from the "listening" line.
       LOG_LEVEL: 'info',
-      ADMIN_EMAIL: CLUSTER_ADMIN.email,
-      ADMIN_PASSWORD: CLUSTER_ADMIN.password,
       COMFY_ENABLED: 'true',
       COMFY_BACKENDS: JSON.stringify(backends),
       COMFY_TIMEOUT: '5',
@@ -123,13 +123,31 @@ export async function startMultiCluster(o: MultiClusterOptions = {}): Promise<Mu
       COMFY_HEALTH_INTERVAL_S: '0.5',
       ...o.env,
     };
-    // A first, alone: it migrates and makes the admin; B and C find both done.
+    // All three at once: migrations take an advisory lock; only A makes the first admin (no race on it).
     const started: GatewayInstance[] = [];
     cleanup.push(() => Promise.all(started.map((i) => i.kill())));
-    const a = await startInstance('A', env);
-    started.push(a);
-    const [b, c] = await Promise.all([startInstance('B', env), startInstance('C', env)]);
-    started.push(b, c);
+    const starting = [
+      {
+        name: 'A',
+        env: { ...env, ADMIN_EMAIL: CLUSTER_ADMIN.email, ADMIN_PASSWORD: CLUSTER_ADMIN.password },
+      },
+      { name: 'B', env },
+      { name: 'C', env },
+    ].map((o) =>
+      startInstance(o.name, o.env).then((i) => {
+        started.push(i);
+        return i;
+      }),
+    );
+    // Settled, not all: a start that fails must not leave another still starting past the cleanup.
+    const results = await Promise.allSettled(starting);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [a, b, c] = started.sort((x, y) => x.name.localeCompare(y.name)) as [
+      GatewayInstance,
+      GatewayInstance,
+      GatewayInstance,
+    ];
     const instances = [a, b, c] as const;
 
     const ledgerClient = new pg.Client({ connectionString: databaseUrl });
@@ -163,6 +181,14 @@ export async function startMultiCluster(o: MultiClusterOptions = {}): Promise<Mu
         if (res.status !== 201) throw new Error(`user on ${on.name}: ${res.status} ${await res.text()}`);
         const { user, token } = await login(loginOn, email, USER_PASSWORD);
         return { id: user.id, email, token };
+      },
+      async setJobCap(user, cap, on = a) {
+        const res = await on.request(`/api/auth/users/${user.id}`, {
+          method: 'PATCH',
+          token: adminToken,
+          json: { max_active_jobs: cap },
+        });
+        if (res.status !== 200) throw new Error(`cap on ${on.name}: ${res.status} ${await res.text()}`);
       },
       async createToken(on, sessionToken) {
         const res = await on.request('/api/auth/tokens', {
