@@ -2,12 +2,14 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoStack } from './demo-stack.ts';
+import { surviveStrayRejections } from './stray-rejections.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../..');
 
 /** `pnpm demo`: the ComfyUI simulator plus the gateway (UI, /api, /trpc) on one port. */
 async function main(): Promise<void> {
+  surviveStrayRejections({ error: (o, msg) => process.stderr.write(`${msg}: ${String(o.err)}\n`) });
   const webDir = path.join(repo, 'apps', 'web', 'build');
   const built = existsSync(path.join(webDir, 'index.html'));
   const stack = await startDemoStack({

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './env.ts';
 import type { ServerConfig } from './env.ts';
 import { createLogger } from './http/logger.ts';
 import { startGateway } from './server.ts';
+import { surviveStrayRejections } from './stray-rejections.ts';
 
 function readConfig(): ServerConfig {
   try {
@@ -30,6 +31,7 @@ function withBuiltWebUi(config: ServerConfig): ServerConfig {
 async function main(): Promise<void> {
   const config = withBuiltWebUi(readConfig());
   const logger = createLogger(config.logLevel);
+  surviveStrayRejections(logger);
   const gateway = await startGateway(config, { logger });
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Services as ApiServices } from '@comfy-gateway/api';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createComfyService } from './comfy/create.ts';
 import type { ComfyGatewayService } from './comfy/create.ts';
@@ -19,6 +21,8 @@ import { createPresetsService } from './presets/presets-service.ts';
 import { createSharedState } from './shared-state/shared-state.ts';
 import type { SharedState } from './shared-state/shared-state.ts';
 import type { PresetsService } from './presets/presets-service.ts';
+
+const CLIENT_ID_KEY = 'cg:cluster:client-id';
 
 /** The ComfyUI integration (always present; answers 503 COMFY_DISABLED when off). */
 export type ComfyService = ComfyGatewayService;
@@ -45,6 +49,8 @@ export interface ServiceOverrides {
   /** Test tuning of the ComfyUI tracker (faster polling). */
   comfyTuning?: { pollIntervalMs?: number; silenceMs?: number; giveUpAfterMs?: number };
   logger?: Logger;
+  /** Cluster tests shorten the dispatch lease (TTL, renewal, retry). */
+  leaseTiming?: { ttlMs?: number; renewEveryMs?: number; retryEveryMs?: number };
   /** Process-level metrics (event loop, memory); off in tests that build many apps. */
   defaultMetrics?: boolean;
 }
@@ -93,15 +99,41 @@ export async function createServices(
         this.set(shared.redisState() === 'ready' ? 1 : 0);
       },
     });
+  // A cluster: instances share the ledger (DATABASE_URL) and Redis, so one of them dispatches.
+  const cluster =
+    shared.redis && config.databaseUrl !== null
+      ? {
+          redis: shared.redis.client,
+          instanceId: shared.instanceId,
+          clientId: await clusterClientId(shared.redis.client),
+          ...(overrides.leaseTiming ? { lease: overrides.leaseTiming } : {}),
+        }
+      : null;
   const comfy = createComfyService(config, {
     db,
     logger,
     presets,
     objectInfoStore: shared.cacheStore,
     sharedEvents: shared.jobEvents,
+    cluster,
     ...(overrides.comfyTuning ? { tuning: overrides.comfyTuning } : {}),
   });
   comfy.attachServices({ gallery, metrics });
   readinessChecks.push(() => comfy.readiness());
+  if (cluster) readinessChecks.push(() => comfy.dispatchReadiness());
   return { auth, gallery, presets, metrics, readinessChecks, comfy, shared };
+}
+
+/**
+ * The cluster's one client id towards ComfyUI: every lease holder uses it, so a new holder gets
+ * the progress frames of prompts the last one sent. Random when Redis cannot be asked now.
+ */
+async function clusterClientId(redis: Redis): Promise<string> {
+  const fresh = randomUUID().replaceAll('-', '');
+  try {
+    await redis.set(CLIENT_ID_KEY, fresh, 'NX');
+    return (await redis.get(CLIENT_ID_KEY)) ?? fresh;
+  } catch {
+    return fresh;
+  }
 }

@@ -43,7 +43,12 @@ export interface TestApp extends AsyncDisposable {
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  opts: { rootDir?: string; clock?: Clock } = {},
+  opts: {
+    rootDir?: string;
+    clock?: Clock;
+    /** A cluster's dispatch lease timing (REDIS_URL and DATABASE_URL set). */
+    leaseTiming?: { ttlMs?: number; renewEveryMs?: number; retryEveryMs?: number };
+  } = {},
 ): Promise<TestApp> {
   const rootDir = opts.rootDir ?? (await mkdtemp(path.join(tmpdir(), 'cg-server-')));
   const config = loadConfig({ ROOT_DIR: rootDir, LOG_LEVEL: 'silent', ...env });
@@ -55,6 +60,7 @@ export async function startTestApp(
     logger: createLogger('silent'),
     comfyTuning: { pollIntervalMs: 50, silenceMs: 1000, giveUpAfterMs: 3000 },
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.leaseTiming ? { leaseTiming: opts.leaseTiming } : {}),
   });
   // A second instance over a shared folder finds the admin there already.
   if (!opts.rootDir || !(await services.auth.listUsers()).some((u) => u.email === ADMIN.email))

@@ -103,9 +103,10 @@ export interface CachedValue<T> {
 }
 
 export interface ComfyServices {
-  health: (viewer: Caller) => Health;
-  drain: (name: string) => BackendDrainState;
-  resume: (name: string) => BackendDrainState;
+  /** Async: in a cluster, a standby instance asks the lease holder (which follows the servers). */
+  health: (viewer: Caller) => Promise<Health>;
+  drain: (name: string) => Promise<BackendDrainState>;
+  resume: (name: string) => Promise<BackendDrainState>;
   setPriority: (promptId: string, priority: number, caller: Caller) => Promise<JobPriorityResult>;
   queue: (body: ComfyQueueRequest, ctx: CallContext) => Promise<ComfyQueueResponse>;
   /** Takes the caller's fields; a preset's defaults, then the schema's, fill the rest. */

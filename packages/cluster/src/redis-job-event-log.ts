@@ -1,5 +1,5 @@
 import type { JobEventBackfill, TrackedEvent } from '@comfy-gateway/comfy-core';
-import type { StreamEvent } from '@comfy-gateway/schema';
+import type { JobSnapshot, StreamEvent } from '@comfy-gateway/schema';
 import type { Redis } from 'ioredis';
 
 export interface RedisJobEventLogOptions {
@@ -90,6 +90,15 @@ export function createRedisJobEventLog(redis: Redis, o: RedisJobEventLogOptions 
       );
       // Trimmed ids are all below the first kept one; ids may skip, so this errs towards "missed".
       return { events: entries.map(eventOfEntry), missed: idNumber(firstKept) > after + 1 };
+    },
+    /** The newest `status` or `done` snapshot among the job's last few events (live state for any instance). */
+    async latestSnapshot(promptId: string, look = 20): Promise<JobSnapshot | undefined> {
+      const entries = (await redis.xrevrange(key(promptId), '+', '-', 'COUNT', look)) as StreamEntry[];
+      for (const entry of entries) {
+        const { event } = eventOfEntry(entry);
+        if (event.type === 'status' || event.type === 'done') return event.snapshot;
+      }
+      return undefined;
     },
     /** The entry id of the job's newest event (`0-0` when none): where a reader starts to see only new ones. */
     async lastEntryId(promptId: string): Promise<string> {

@@ -7,9 +7,9 @@ import { createPoolMetrics } from './pool-metrics.ts';
 import { subscriberCount } from './subscriber-count.ts';
 
 /** Prometheus series of the ComfyUI integration (design §5 and the observability issue). */
-export function createComfyMetrics(metrics: Metrics, pool: ComfyPool | null) {
-  const members = pool?.members ?? [];
-  const sum = (of: (m: (typeof members)[number]) => number) => members.reduce((n, m) => n + of(m), 0);
+export function createComfyMetrics(metrics: Metrics, current: () => ComfyPool | null) {
+  const members = () => current()?.members ?? [];
+  const sum = (of: (m: ComfyPool['members'][number]) => number) => members().reduce((n, m) => n + of(m), 0);
   const reconnects = metrics.counter({
     name: 'comfy_gateway_comfy_reconnects_total',
     help: 'Reconnect attempts to ComfyUI',
@@ -29,7 +29,7 @@ export function createComfyMetrics(metrics: Metrics, pool: ComfyPool | null) {
     help: 'Watchdog state (1 for the current state)',
     labelNames: ['state'],
     collect() {
-      const now = pool?.bestState() ?? 'disabled';
+      const now = current()?.bestState() ?? 'disabled';
       for (const s of connectionStateSchema.options) this.set({ state: s }, s === now ? 1 : 0);
     },
   });
@@ -37,14 +37,14 @@ export function createComfyMetrics(metrics: Metrics, pool: ComfyPool | null) {
     name: 'comfy_gateway_active_jobs',
     help: 'Prompts queued or running that the gateway follows',
     collect() {
-      this.set(pool?.activeCount() ?? 0);
+      this.set(current()?.activeCount() ?? 0);
     },
   });
   metrics.gauge({
     name: 'comfy_gateway_queue_depth',
     help: 'Prompts the gateway follows that wait: in the gateway queue or in a ComfyUI queue',
     collect() {
-      this.set((pool?.dispatcher.waitingCount() ?? 0) + sum((m) => m.connection.tracker.queuedCount()));
+      this.set((current()?.dispatcher.waitingCount() ?? 0) + sum((m) => m.connection.tracker.queuedCount()));
     },
   });
   metrics.gauge({
@@ -69,18 +69,28 @@ export function createComfyMetrics(metrics: Metrics, pool: ComfyPool | null) {
       for (const t of ['sse', 'trpc'] as const) this.set({ transport: t }, subscriberCount(t));
     },
   });
-  for (const m of members)
-    m.connection.tracker.onEnd((snap) => {
-      if (snap.created_at && snap.finished_at)
-        jobDuration.observe({ outcome: snap.status }, (snap.finished_at - snap.created_at) / 1000);
-    });
   // Per-server series only name servers when there are several.
-  const perServer = pool && members.length > 1 ? createPoolMetrics(metrics, pool) : null;
+  const perServer = members().length > 1 ? createPoolMetrics(metrics, current) : null;
+  const watched = new WeakSet<ComfyPool>();
+  /** Job durations of a pool's trackers (a cluster makes a new pool per lease term). */
+  const watch = (pool: ComfyPool) => {
+    if (watched.has(pool)) return;
+    watched.add(pool);
+    for (const m of pool.members)
+      m.connection.tracker.onEnd((snap) => {
+        if (snap.created_at && snap.finished_at)
+          jobDuration.observe({ outcome: snap.status }, (snap.finished_at - snap.created_at) / 1000);
+      });
+    perServer?.watch(pool);
+  };
+  const first = current();
+  if (first) watch(first);
   return {
     /** Pool counters (`dispatch`, `failover`, `job_end` with its `backend`). */
     poolMetric(name: string, labels?: Record<string, string>) {
       perServer?.count(name, labels);
     },
+    watch,
     stateChanged(to: ConnectionState) {
       if (to === 'connecting' || to === 'reconnecting') reconnects.inc();
     },

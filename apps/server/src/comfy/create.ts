@@ -1,6 +1,14 @@
-import { createComfyPool } from '@comfy-gateway/comfy-core';
-import type { JobStream, SharedCacheStore, StreamOptions, WebSocketCtor } from '@comfy-gateway/comfy-core';
-import type { IngestFromComfyInput, IngestResult, User } from '@comfy-gateway/schema';
+import type { RpcHandler } from '@comfy-gateway/cluster';
+import { createComfyPool, isGatewayError } from '@comfy-gateway/comfy-core';
+import type {
+  ComfyPool,
+  JobStream,
+  PoolJob,
+  SharedCacheStore,
+  StreamOptions,
+  WebSocketCtor,
+} from '@comfy-gateway/comfy-core';
+import type { IngestFromComfyInput, IngestResult, JobSnapshot, User } from '@comfy-gateway/schema';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import type { Db } from '../db/open-db.ts';
@@ -14,8 +22,11 @@ import { createJobAcceptor } from '../jobs/accept-job.ts';
 import type { Caller } from '../jobs/job-access.ts';
 import { createJobsQueries } from '../jobs/jobs-queries.ts';
 import { createSqliteJobLedger } from '../jobs/sqlite-job-ledger.ts';
+import { routeToDispatcher } from './cluster-ops.ts';
 import { createComfyMetrics } from './comfy-metrics.ts';
 import type { ComfyMetrics } from './comfy-metrics.ts';
+import { createDispatchRole } from './dispatch-role.ts';
+import type { ClusterLink } from './dispatch-role.ts';
 import { createIdempotencyStore } from './idempotency.ts';
 import { createIngestFromComfy } from './ingest-from-comfy.ts';
 import { createComfyOps } from './service.ts';
@@ -33,6 +44,11 @@ export interface ComfyDeps {
   objectInfoStore?: SharedCacheStore | null;
   /** Job events shared with the other instances (Redis); null or absent: this process only. */
   sharedEvents?: SharedJobEvents | null;
+  /**
+   * A cluster (REDIS_URL and DATABASE_URL): the dispatch lease decides which instance follows the
+   * ComfyUI servers; `clientId` is the cluster's one client id towards them. Absent: one process.
+   */
+  cluster?: (ClusterLink & { clientId: string }) | null;
   /** Tests shorten the tracker's polling. */
   tuning?: { pollIntervalMs?: number; silenceMs?: number; giveUpAfterMs?: number };
 }
@@ -61,38 +77,57 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     // Handled failures (a state write, a background poll): logged, never thrown at a caller.
     onError: (where: string, err: unknown) => log.warn({ err, where }, 'ComfyUI background operation failed'),
   };
+  const backends = config.backends.map((b) => ({
+    name: b.name,
+    baseUrl: b.url,
+    weight: b.weight,
+    maxInFlight: b.maxInFlight,
+  }));
   // One server or several: the same pool and gateway queue (one server is a pool of one).
-  const pool = app.comfy_enabled
-    ? createComfyPool({
-        ...common,
-        backends: config.backends.map((b) => ({
-          name: b.name,
-          baseUrl: b.url,
-          weight: b.weight,
-          maxInFlight: b.maxInFlight,
-        })),
-        repository: ledger.repository,
-        ...(deps.sharedEvents ? { sharedEvents: deps.sharedEvents.bus } : {}),
-        retryOnLoss: config.retryOnBackendLoss,
-        dispatchTimeoutMs: config.dispatchTimeoutS * 1000,
-        onMetric: (name, labels) => metrics?.poolMetric(name, labels),
-        onStateChange: (backend, from, to, reason) => {
-          log.info({ backend, from, to, reason }, 'ComfyUI connection state changed');
-          metrics?.stateChanged(to);
-        },
+  const makePool = () => {
+    const pool = createComfyPool({
+      ...common,
+      ...(deps.cluster ? { clientId: deps.cluster.clientId } : {}),
+      backends,
+      repository: ledger.repository,
+      ...(deps.sharedEvents ? { sharedEvents: deps.sharedEvents.bus } : {}),
+      retryOnLoss: config.retryOnBackendLoss,
+      dispatchTimeoutMs: config.dispatchTimeoutS * 1000,
+      onMetric: (name, labels) => metrics?.poolMetric(name, labels),
+      onStateChange: (backend, from, to, reason) => {
+        log.info({ backend, from, to, reason }, 'ComfyUI connection state changed');
+        metrics?.stateChanged(to);
+      },
+    });
+    metrics?.watch(pool);
+    return pool;
+  };
+  // Late-bound: what the lease holder answers is built from the ops below.
+  let serve: RpcHandler = () => Promise.reject(new Error('not ready'));
+  const role = app.comfy_enabled
+    ? createDispatchRole({
+        makePool,
+        cluster: deps.cluster ?? null,
+        serve: (op, args) => serve(op, args),
+        listPending: () => ledger.repository.listPending(),
+        log,
       })
     : null;
+  /** The pool now (a standby's is unstarted); null when the integration is off. */
+  const currentPool = (): ComfyPool | null => role?.pool() ?? null;
   /** The only server's connection (null with several, or when the integration is off). */
-  const connection = pool?.members.length === 1 ? (pool.members[0]?.connection ?? null) : null;
+  const onlyConnection = () => {
+    const p = currentPool();
+    return p?.members.length === 1 ? (p.members[0]?.connection ?? null) : null;
+  };
+  const members = role?.pool().members ?? [];
   const idempotency = createIdempotencyStore(deps.db);
   // One view cache per server: the same file name on two servers is two files.
   const viewCaches = new Map(
-    (pool?.members ?? []).map((m) => [
-      m.name,
-      createViewCache({ dir: app.comfy_image_dir, baseUrl: m.baseUrl }),
-    ]),
+    members.map((m) => [m.name, createViewCache({ dir: app.comfy_image_dir, baseUrl: m.baseUrl })]),
   );
   const requirePool = () => {
+    const pool = currentPool();
     if (!pool)
       throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled (COMFY_ENABLED=false)');
     return pool;
@@ -110,8 +145,78 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
       log.warn({ err }, 'streams of jobs that ended while Redis was away not ended'),
     );
   });
-  const accept = createJobAcceptor({ config, ledger, pool: requirePool });
-  const ops = createComfyOps({ config, pool, idempotency, viewCaches, ledger, accept });
+  /** A cluster's standby hands a job to the lease holder; without one reachable it waits in the ledger. */
+  const handOff = async (job: PoolJob): Promise<void> => {
+    if (!role || role.dispatches()) {
+      await requirePool().submit(job);
+      return;
+    }
+    try {
+      await role.call('submit', { promptId: job.promptId });
+    } catch (err) {
+      // No holder now (a handover), or Redis away: the next holder adopts it from the ledger.
+      if (isGatewayError(err) && (err.code === 'COMFY_UNAVAILABLE' || err.code === 'REDIS_UNAVAILABLE')) {
+        log.info(
+          { promptId: job.promptId, code: err.code },
+          'job left in the ledger for the next dispatcher',
+        );
+        return;
+      }
+      throw err;
+    }
+  };
+  const accept = createJobAcceptor({
+    config,
+    ledger,
+    pool: requirePool,
+    submit: handOff,
+    activeCount: deps.cluster
+      ? () => ledger.activeCount()
+      : () => Promise.resolve(requirePool().activeCount()),
+  });
+  const local = createComfyOps({
+    config,
+    pool: currentPool,
+    idempotency,
+    viewCaches,
+    ledger,
+    accept,
+    ...(deps.sharedEvents && deps.cluster ? { liveSnapshot: liveFromBus(deps.sharedEvents) } : {}),
+  });
+  const dispatcherOps = {
+    cancel: (a: { promptId: string; caller: Caller }) => local.cancel(a.promptId, a.caller),
+    queueState: (a: { caller: Caller }) => local.queueState(a.caller),
+    health: (a: { viewer: Caller }) => Promise.resolve(local.health(a.viewer)),
+    drain: (a: { name: string }) => {
+      drainable().drain(a.name);
+      return Promise.resolve({ name: a.name, draining: true });
+    },
+    resume: (a: { name: string }) => {
+      drainable().resume(a.name);
+      return Promise.resolve({ name: a.name, draining: false });
+    },
+    setPriority: async (a: { promptId: string; priority: number }) => {
+      const waiting = requirePool().dispatcher.setPriority(a.promptId, a.priority);
+      if (!waiting) await ledger.repository.setPriority(a.promptId, a.priority);
+      return waiting && requirePool().dispatcher.record(a.promptId) !== undefined;
+    },
+    /** A job another instance accepted (its row is written): into this holder's gateway queue. */
+    submit: async (a: { promptId: string }) => {
+      const pool = requirePool();
+      const pending = await ledger.pending(a.promptId);
+      if (!pending) return null;
+      pool.adopt(pending);
+      await pool.dispatcher.untilSent(a.promptId);
+      return pool.get(a.promptId) ?? null;
+    },
+  };
+  const routed = routeToDispatcher(role, dispatcherOps);
+  serve = routed.handler;
+  const ops = {
+    ...local,
+    cancel: (promptId: string, caller: Caller) => routed.call.cancel({ promptId, caller }),
+    queueState: (caller: Caller) => routed.call.queueState({ caller }),
+  };
   const text2img = createText2Img({ ops, presets: deps.presets, idempotency, accept });
   const ingest = createIngestFromComfy({
     config,
@@ -123,17 +228,68 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     },
   });
 
+  // Streams this instance serves from its own pool: ended when it stops dispatching (a lost
+  // lease), so their clients reconnect and resume from the shared bus by event id.
+  const ownStreams = new Set<JobStream>();
+  role?.onLost(() => {
+    for (const s of [...ownStreams]) s.close();
+    ownStreams.clear();
+  });
+
+  /** A job's events: this instance's pool when it follows the job, else the shared bus. */
+  const streamOf = async (promptId: string, o: StreamOptions): Promise<JobStream> => {
+    const shared = deps.sharedEvents;
+    const pool = requirePool();
+    if (shared && !pool.follows(promptId)) {
+      const row = await ledger.byId(promptId);
+      const fromBus = row
+        ? await openSharedStream(shared, row, o, (err) =>
+            log.warn({ err, promptId }, 'shared job events failed mid-stream'),
+          )
+        : undefined;
+      if (fromBus) return fromBus;
+    }
+    const stream = await pool.openStream(promptId, o);
+    if (!stream) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
+    if (!deps.cluster || stream.ended) return stream;
+    ownStreams.add(stream);
+    const close = stream.close.bind(stream);
+    return {
+      ...stream,
+      close: () => {
+        ownStreams.delete(stream);
+        close();
+      },
+      [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
+    };
+  };
+
   return {
     ...ops,
     enabled: app.comfy_enabled,
     /** The only server's connection (null with several servers or when disabled). */
-    connection,
-    /** The servers and the gateway queue (null when the integration is off). */
-    pool,
+    get connection() {
+      return onlyConnection();
+    },
+    /** The servers and the gateway queue now (null when the integration is off). */
+    get pool() {
+      return currentPool();
+    },
+    /** Who dispatches: one process (`single`), or in a cluster the lease `holder` or a `standby`. */
+    get role() {
+      return role?.role ?? 'single';
+    },
     /** Resolves with a job's final snapshot (tests, tools). */
-    waitForEnd: (promptId: string, o: { signal?: AbortSignal } = {}) => requirePool().waitForEnd(promptId, o),
+    async waitForEnd(promptId: string, o: { signal?: AbortSignal } = {}) {
+      const s = await streamOf(promptId, o.signal ? { signal: o.signal } : {});
+      if (s.ended) return s.snapshot;
+      for await (const e of s) if (e.event.type === 'done') return e.event.snapshot;
+      throw o.signal?.reason ?? new Error(`the stream of ${promptId} ended without done`);
+    },
     text2img,
     presets: deps.presets,
+    /** The dispatching instance's view; this instance's own while none can be reached (a handover). */
+    health: (viewer: Caller) => routed.call.health({ viewer }).catch(() => local.health(viewer)),
 
     /**
      * A prompt's events for the stream adapters (SSE, tRPC `onStatus`), already subscribed.
@@ -142,70 +298,67 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
      */
     async openStream(promptId: string, caller: Caller, o: StreamOptions): Promise<JobStream> {
       await ops.authorizePrompt(promptId, caller);
-      const shared = deps.sharedEvents;
-      if (shared && !requirePool().follows(promptId)) {
-        const row = await ledger.byId(promptId);
-        const fromBus = row
-          ? await openSharedStream(shared, row, o, (err) =>
-              log.warn({ err, promptId }, 'shared job events failed mid-stream'),
-            )
-          : undefined;
-        if (fromBus) return fromBus;
-      }
-      const stream = await requirePool().openStream(promptId, o);
-      if (!stream) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
-      return stream;
+      return streamOf(promptId, o);
     },
     ingestFromComfy: (input: IngestFromComfyInput, user: User): Promise<IngestResult> => ingest(input, user),
-    jobs: createJobsQueries(ledger, { nameBackends: (pool?.members.length ?? 0) > 1 }),
+    jobs: createJobsQueries(ledger, { nameBackends: members.length > 1 }),
     ledger,
 
     /** Wires what exists only after the services are built (gallery, metrics). */
     attachServices(s: { gallery: GalleryService; metrics: Metrics }) {
       gallery = s.gallery;
-      metrics = createComfyMetrics(s.metrics, pool);
+      metrics = createComfyMetrics(s.metrics, currentPool);
     },
 
     /** Admins: no new jobs for this server (running ones finish), or new jobs again. */
-    drain(name: string): { name: string; draining: boolean } {
-      drainable().drain(name);
-      return { name, draining: true };
+    async drain(name: string): Promise<{ name: string; draining: boolean }> {
+      drainable();
+      return routed.call.drain({ name });
     },
-    resume(name: string): { name: string; draining: boolean } {
-      drainable().resume(name);
-      return { name, draining: false };
+    async resume(name: string): Promise<{ name: string; draining: boolean }> {
+      drainable();
+      return routed.call.resume({ name });
     },
     /** Admins: a job's priority, while it waits in the gateway queue (recorded in any case). */
     async setPriority(promptId: string, priority: number, caller: Caller) {
       await ops.authorizePrompt(promptId, caller);
       const row = await ledger.byId(promptId);
       if (!row) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
-      const waiting = pool?.dispatcher.setPriority(promptId, priority) ?? false;
-      if (!waiting) await ledger.repository.setPriority(promptId, priority);
-      return {
-        prompt_id: promptId,
-        priority,
-        waiting: waiting && pool?.dispatcher.record(promptId) !== undefined,
-      };
+      const waiting = await routed.call.setPriority({ promptId, priority });
+      return { prompt_id: promptId, priority, waiting };
     },
 
     async start() {
-      await pool?.start();
+      await role?.start();
     },
-    /** Ready while a server is connected or still being reached (degraded everywhere: not ready). */
-    readiness(): Promise<ReadinessResult> {
-      if (!pool) return Promise.resolve({ name: 'comfy', ok: true, detail: 'disabled' });
-      const state = pool.bestState();
-      return Promise.resolve({
-        name: 'comfy',
-        ok: state !== 'degraded' && state !== 'disabled',
-        detail: state,
-      });
+    /**
+     * Ready while a server is connected or still being reached (degraded everywhere: not ready).
+     * A cluster's standby follows no server itself: ready while it can reach the holder.
+     */
+    async readiness(): Promise<ReadinessResult> {
+      if (!role) return { name: 'comfy', ok: true, detail: 'disabled' };
+      if (!role.dispatches()) {
+        const health = await routed.call.health({ viewer: { id: 0, role: 'user' } }).catch(() => null);
+        const state = health?.service?.connection_state ?? 'unknown (no dispatcher reachable)';
+        return { name: 'comfy', ok: state !== 'degraded' && state !== 'disabled', detail: state };
+      }
+      const state = requirePool().bestState();
+      return { name: 'comfy', ok: state !== 'degraded' && state !== 'disabled', detail: state };
+    },
+    /** `/readyz`: which part this instance plays (`single`, or a cluster's `holder` / `standby`). */
+    dispatchReadiness(): Promise<ReadinessResult> {
+      return Promise.resolve({ name: 'dispatch', ok: true, detail: role?.role ?? 'disabled' });
     },
     async close() {
-      await pool?.stop();
+      await role?.stop();
     },
   };
+}
+
+/** The newest snapshot another instance published for a job (null when Redis has none or is away). */
+function liveFromBus(shared: SharedJobEvents) {
+  return (promptId: string): Promise<JobSnapshot | undefined> =>
+    shared.log.latestSnapshot(promptId).catch(() => undefined);
 }
 
 export type ComfyGatewayService = ReturnType<typeof createComfyService>;

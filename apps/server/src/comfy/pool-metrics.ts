@@ -3,13 +3,14 @@ import { Histogram } from 'prom-client';
 import type { Metrics } from '../http/metrics.ts';
 
 /** Per-server series of a pool: load, dispatches, failovers and job durations by server. */
-export function createPoolMetrics(metrics: Metrics, pool: ComfyPool) {
+export function createPoolMetrics(metrics: Metrics, current: () => ComfyPool | null) {
   metrics.gauge({
     name: 'comfy_gateway_backend_in_flight',
     help: 'Jobs sent to a ComfyUI server and not ended, by server',
     labelNames: ['backend'],
     collect() {
-      for (const m of pool.members) this.set({ backend: m.name }, pool.dispatcher.inFlight(m));
+      const pool = current();
+      for (const m of pool?.members ?? []) this.set({ backend: m.name }, pool?.dispatcher.inFlight(m) ?? 0);
     },
   });
   metrics.gauge({
@@ -17,7 +18,7 @@ export function createPoolMetrics(metrics: Metrics, pool: ComfyPool) {
     help: '1 while the gateway is connected to the server and it is not draining',
     labelNames: ['backend'],
     collect() {
-      for (const m of pool.members)
+      for (const m of current()?.members ?? [])
         this.set({ backend: m.name }, m.connection.watchdog.state === 'connected' && !m.draining ? 1 : 0);
     },
   });
@@ -25,7 +26,7 @@ export function createPoolMetrics(metrics: Metrics, pool: ComfyPool) {
     name: 'comfy_gateway_gateway_queue_depth',
     help: 'Jobs waiting in the gateway queue for a server',
     collect() {
-      this.set(pool.dispatcher.waitingCount());
+      this.set(current()?.dispatcher.waitingCount() ?? 0);
     },
   });
   const dispatches = metrics.counter({
@@ -48,16 +49,18 @@ export function createPoolMetrics(metrics: Metrics, pool: ComfyPool) {
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900],
       registers: [metrics.registry],
     });
-  for (const m of pool.members) {
-    m.connection.tracker.onEnd((snap) => {
-      if (snap.created_at && snap.finished_at)
-        durations.observe(
-          { backend: m.name, outcome: snap.status },
-          (snap.finished_at - snap.created_at) / 1000,
-        );
-    });
-  }
   return {
+    /** Job durations by server of a pool's trackers. */
+    watch(pool: ComfyPool) {
+      for (const m of pool.members)
+        m.connection.tracker.onEnd((snap) => {
+          if (snap.created_at && snap.finished_at)
+            durations.observe(
+              { backend: m.name, outcome: snap.status },
+              (snap.finished_at - snap.created_at) / 1000,
+            );
+        });
+    },
     count(name: string, labels: Record<string, string> = {}) {
       const backend = labels['backend'] ?? 'none';
       if (name === 'dispatch') dispatches.inc({ backend });

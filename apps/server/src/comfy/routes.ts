@@ -81,7 +81,7 @@ export function comfyRoutes(
     ...(limiters ? { limiters } : {}),
   });
 
-  r.get('/health', (req, res) => void res.json(comfy.health(currentUser(req))));
+  r.get('/health', async (req, res) => void res.json(await comfy.health(currentUser(req))));
 
   r.post('/queue', async (req, res) => {
     const body = parseOrThrow(comfyQueueRequestSchema, req.body);
@@ -111,12 +111,12 @@ export function comfyRoutes(
     res.json(await comfy.setPriority(promptIdOf(req), priority, currentUser(req)));
   });
 
-  r.post('/backends/:name/drain', requireAdmin(), (req, res) => {
-    res.json(comfy.drain(String(req.params['name'])));
+  r.post('/backends/:name/drain', requireAdmin(), async (req, res) => {
+    res.json(await comfy.drain(String(req.params['name'])));
   });
 
-  r.post('/backends/:name/resume', requireAdmin(), (req, res) => {
-    res.json(comfy.resume(String(req.params['name'])));
+  r.post('/backends/:name/resume', requireAdmin(), async (req, res) => {
+    res.json(await comfy.resume(String(req.params['name'])));
   });
 
   r.get('/jobs/:prompt_id', async (req, res) => {

@@ -23,7 +23,7 @@ import type { ServerConfig } from '../env.ts';
 import type { JobAcceptor } from '../jobs/accept-job.ts';
 import { isAdmin, requireJob, unknownPrompt } from '../jobs/job-access.ts';
 import type { Caller } from '../jobs/job-access.ts';
-import type { JobLedger } from '../jobs/job-ledger.ts';
+import type { JobLedger, LedgerJob } from '../jobs/job-ledger.ts';
 import { historyFromLedger, snapshotFromLedger } from '../jobs/job-record.ts';
 import { guardWorkflow } from '../jobs/workflow-guard.ts';
 import type { IdempotencyStore } from './idempotency.ts';
@@ -58,8 +58,10 @@ export interface CallContext {
  */
 export function createComfyOps(deps: {
   config: ServerConfig;
-  /** Null when the integration is off: every call is then 503 COMFY_DISABLED. */
-  pool: ComfyPool | null;
+  /** The pool now (a cluster's standby: unstarted); null when off: every call is then 503 COMFY_DISABLED. */
+  pool: () => ComfyPool | null;
+  /** A job's newest snapshot from another instance (cluster): live state this process does not follow. */
+  liveSnapshot?: (promptId: string) => Promise<JobSnapshot | undefined>;
   idempotency: IdempotencyStore;
   viewCaches: Map<string, ViewCache>;
   ledger: JobLedger;
@@ -71,10 +73,17 @@ export function createComfyOps(deps: {
   const refreshes = new Map<string, { at: number; result: Promise<CacheResult<ComfyObjectInfo>> }>();
 
   const p = (): ComfyPool => {
-    if (!deps.pool)
+    const pool = deps.pool();
+    if (!pool)
       throw new GatewayError('COMFY_DISABLED', 'the ComfyUI integration is disabled (COMFY_ENABLED=false)');
-    return deps.pool;
+    return pool;
   };
+  /** Live state: this process's pool, else (cluster) what the dispatching instance last published. */
+  const liveOf = async (promptId: string, row: LedgerJob | null): Promise<JobSnapshot | undefined> =>
+    p().get(promptId) ??
+    (row && !isFinalJobStatus(row.status) && deps.liveSnapshot
+      ? await deps.liveSnapshot(promptId)
+      : undefined);
   /** Several servers are named in answers (queue rows, health); one is not. */
   const named = () => p().members.length > 1;
 
@@ -82,7 +91,7 @@ export function createComfyOps(deps: {
   const status = async (promptId: string, caller: Caller): Promise<JobSnapshot> => {
     const pool = p();
     const row = await requireJob(ledger, promptId, caller);
-    const live = pool.get(promptId);
+    const live = await liveOf(promptId, row);
     if (live) return live;
     if (row) return snapshotFromLedger(row);
     const found = await pool.lookupForeign(promptId);
@@ -168,7 +177,7 @@ export function createComfyOps(deps: {
     /** Server URLs and last errors only for admins: they name internal hosts. */
     health(viewer: Pick<User, 'role'>): Health {
       const base = { status: 'ok' as const, enabled: config.app.comfy_enabled };
-      const pool = deps.pool;
+      const pool = deps.pool();
       if (!config.app.comfy_enabled || !pool) return base;
       const admin = viewer.role === 'admin';
       const first = pool.members[0]?.connection.info();
@@ -226,7 +235,7 @@ export function createComfyOps(deps: {
     async history(promptId: string, caller: Caller): Promise<HistorySummary> {
       const pool = p();
       const row = await requireJob(ledger, promptId, caller);
-      const live = pool.get(promptId);
+      const live = await liveOf(promptId, row);
       if (live && !isFinalJobStatus(live.status)) return pendingHistory(live);
       const m = memberOf(row?.backend) ?? (row ? undefined : onlyMember());
       // A finished job stays answerable from the ledger while its server is away.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ComfyPool } from '@comfy-gateway/comfy-core';
+import type { ComfyPool, PoolJob } from '@comfy-gateway/comfy-core';
 import { contentHash } from '@comfy-gateway/comfy-core/cache';
 import type { ComfyQueueResponse, JobKind, User, Workflow } from '@comfy-gateway/schema';
 import type { ServerConfig } from '../env.ts';
@@ -31,8 +31,12 @@ export interface JobSubmission {
 export function createJobAcceptor(deps: {
   config: Pick<ServerConfig, 'queueMaxPending' | 'userMaxActiveJobs' | 'nodeAllowlist'>;
   ledger: JobLedger;
-  /** The pool; 503 COMFY_DISABLED when the integration is off. */
+  /** The pool (its client id); 503 COMFY_DISABLED when the integration is off. */
   pool: () => ComfyPool;
+  /** Into the gateway queue: this process's, or (a cluster's standby) the lease holder's. */
+  submit: (job: PoolJob) => Promise<void>;
+  /** Unfinished jobs the cap counts (a cluster: all instances', from the ledger). */
+  activeCount: () => Promise<number>;
   now?: () => number;
 }) {
   const now = deps.now ?? Date.now;
@@ -43,7 +47,7 @@ export function createJobAcceptor(deps: {
     guardWorkflow(s.workflow, { allowlist: deps.config.nodeAllowlist });
     const pool = deps.pool();
     const cap = deps.config.queueMaxPending;
-    const active = pool.activeCount();
+    const active = await deps.activeCount();
     if (cap !== null && active + reserved >= cap) {
       throw new GatewayError(
         'RATE_LIMITED',
@@ -81,7 +85,7 @@ export function createJobAcceptor(deps: {
       }
       try {
         // The row is written: the job waits in the gateway queue (a restart rebuilds it from the ledger).
-        await pool.submit({
+        await deps.submit({
           promptId,
           owner: String(s.user.id),
           priority: s.priority ?? 0,

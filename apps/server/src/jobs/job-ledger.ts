@@ -1,4 +1,4 @@
-import type { PoolRepository } from '@comfy-gateway/comfy-core';
+import type { PendingJob, PoolRepository } from '@comfy-gateway/comfy-core';
 import type { ImageRef, JobError, JobKind, JobStatus, Workflow } from '@comfy-gateway/schema';
 
 /** One row of the ledger, as the server code sees it (whatever the database). */
@@ -49,6 +49,10 @@ export interface JobLedger {
   /** Drops a row whose upstream call failed, so nothing half-written stays behind. */
   remove(promptId: string): Promise<void>;
   byId(promptId: string): Promise<LedgerJob | undefined>;
+  /** The job as the pool adopts it (another instance accepted it); undefined when final or absent. */
+  pending(promptId: string): Promise<PendingJob | undefined>;
+  /** Unfinished jobs of everyone (QUEUE_MAX_PENDING across a cluster). */
+  activeCount(): Promise<number>;
   /** Newest first; `nextCursor` is null on the last page. */
   list(q: LedgerListQuery): Promise<{ items: LedgerJob[]; nextCursor: string | null }>;
   /** Owners of the given prompts; prompts without a row are absent from the map. */

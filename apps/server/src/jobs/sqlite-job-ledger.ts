@@ -7,6 +7,7 @@ import type { Db } from '../db/open-db.ts';
 import { retryWhileUnavailable } from '../db/retry-while-unavailable.ts';
 import type { JobsTable } from '../db/schema.ts';
 import { decodeJobCursor, encodeJobCursor } from './job-cursor.ts';
+import type { PendingJob } from '@comfy-gateway/comfy-core';
 import type { JobLedger, LedgerJob } from './job-ledger.ts';
 
 type JobRow = Selectable<JobsTable>;
@@ -67,8 +68,25 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
     ownSocket: j.ownSocket,
     createdAt: j.createdAt,
   });
+  const pendingOf = (j: LedgerJob): PendingJob => ({
+    stored: toStored(j),
+    owner: String(j.ownerId ?? ''),
+    priority: j.priority,
+    backend: j.backend,
+  });
 
   return {
+    async pending(promptId) {
+      const j = await byId(promptId);
+      return j && !FINAL.includes(j.status) ? pendingOf(j) : undefined;
+    },
+    async activeCount() {
+      const row = await unfinished()
+        .clearSelect()
+        .select((eb) => eb.fn.countAll<string | number>().as('n'))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
     accept(job, limits) {
       return db.transaction().execute(async (trx) => {
         // Serialises this owner's accepts across instances (PostgreSQL: a row lock). SQLite: a
@@ -196,15 +214,7 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
       },
       async listPending() {
         const rows = await unfinished().orderBy('created_at').orderBy(acceptanceOrder).execute();
-        return rows.map((r) => {
-          const j = fromRow(r);
-          return {
-            stored: toStored(j),
-            owner: String(j.ownerId ?? ''),
-            priority: j.priority,
-            backend: j.backend,
-          };
-        });
+        return rows.map((r) => pendingOf(fromRow(r)));
       },
       async saveState(s) {
         const images = JSON.stringify(s.images);

@@ -9,7 +9,7 @@ import type { LimiterFactory } from './limiter.ts';
 import { createSharedJobEvents } from './job-events.ts';
 import type { SharedJobEvents } from './job-events.ts';
 import { createRedisConnection } from './redis-connection.ts';
-import type { RedisState } from './redis-connection.ts';
+import type { RedisConnection, RedisState } from './redis-connection.ts';
 import { createRedisRevocations, localRevocations } from './revocations.ts';
 import type { RevocationBus } from './revocations.ts';
 import { createMemoryStreamSlots, createRedisStreamSlots } from './stream-slots.ts';
@@ -24,6 +24,10 @@ const START_WAIT_MS = 2000;
  */
 export interface SharedState {
   mode: 'memory' | 'redis';
+  /** This process among the instances (lease holder id, reply channel, event reader name). */
+  instanceId: string;
+  /** The shared connection (leases and calls between instances); null without Redis. */
+  redis: RedisConnection | null;
   limiters: LimiterFactory;
   streamSlots: StreamSlots;
   /** Logout, token revocation and deactivation reach the streams held on other instances. */
@@ -44,12 +48,17 @@ export interface SharedStateOptions {
   logger?: Logger;
 }
 
+/** Unique per process start: the pid for people reading logs, a random part for uniqueness. */
+const newInstanceId = () => `${process.pid}-${randomUUID().slice(0, 8)}`;
+
 /** Builds the shared state; with Redis it waits briefly for the first connection (and starts degraded without). */
 export async function createSharedState(opts: SharedStateOptions): Promise<SharedState> {
   if (opts.redisUrl === null) {
     const streamSlots = createMemoryStreamSlots();
     return {
       mode: 'memory',
+      instanceId: newInstanceId(),
+      redis: null,
       limiters: memoryLimiters,
       streamSlots,
       revocations: localRevocations,
@@ -65,8 +74,9 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
   const up = await connection.ready();
   if (!up) log?.warn('redis not reachable at start; routes that need it answer 503 until it is');
   const streamSlots = createRedisStreamSlots(connection);
+  const instanceId = newInstanceId();
   const jobEvents = createSharedJobEvents(connection, {
-    name: `${process.pid}-${randomUUID().slice(0, 8)}`,
+    name: instanceId,
     logger: log,
   });
   const revocations = createRedisRevocations(connection, (err) =>
@@ -95,6 +105,8 @@ export async function createSharedState(opts: SharedStateOptions): Promise<Share
   };
   return {
     mode: 'redis',
+    instanceId,
+    redis: connection,
     limiters: redisLimiters(connection),
     streamSlots,
     revocations,

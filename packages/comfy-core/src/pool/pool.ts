@@ -16,7 +16,7 @@ import type { WorkflowIssue } from '../builder/validate.ts';
 import { mergeObjectInfo, missingCapabilities } from './capability.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { removeStaleCopies } from './stale-copies.ts';
-import type { PoolJob, PoolMember, PoolRepository } from './pool-types.ts';
+import type { PendingJob, PoolJob, PoolMember, PoolRepository } from './pool-types.ts';
 
 export interface PoolBackend {
   name: string;
@@ -66,6 +66,8 @@ export function createComfyPool(opts: ComfyPoolOptions) {
   const names = new Set<string>();
   let dispatcher: ReturnType<typeof createDispatcher> | null = null;
   let union: { parts: ComfyObjectInfo[]; value: ComfyObjectInfo } | null = null;
+  // A pool never started (a cluster's standby instance) reads object_info over HTTP, without sockets.
+  let started = false;
 
   const members: PoolMember[] = opts.backends.map((b) => {
     if (names.has(b.name)) throw new GatewayError('VALIDATION_ERROR', `duplicate backend name ${b.name}`);
@@ -131,7 +133,7 @@ export function createComfyPool(opts: ComfyPoolOptions) {
 
   /** A connected server's object_info (cached); an unreachable one's last known copy, never waited for. */
   const currentInfo = (m: PoolMember): Promise<ComfyObjectInfo | null> =>
-    m.connection.watchdog.state === 'connected'
+    m.connection.watchdog.state === 'connected' || !started
       ? refreshInfo(m).catch(() => m.objectInfo)
       : Promise.resolve(m.objectInfo);
 
@@ -223,9 +225,31 @@ export function createComfyPool(opts: ComfyPoolOptions) {
     return undefined;
   };
 
+  /**
+   * An unfinished job from the ledger this pool does not follow yet (restored at start, or accepted
+   * by another instance of a cluster): queued ones into the gateway queue, sent ones on their server.
+   */
+  const adopt = (p: PendingJob): boolean => {
+    const id = p.stored.promptId;
+    if (d.record(id) !== undefined || d.flightOf(id) !== undefined || holder(id) !== undefined) return false;
+    const job: PoolJob = {
+      promptId: id,
+      owner: p.owner,
+      priority: p.priority,
+      workflow: p.stored.prompt ?? {},
+      createdAt: p.stored.createdAt,
+    };
+    const m = p.backend === null ? undefined : members.find((x) => x.name === p.backend);
+    if (m) d.adoptFlight(job, m);
+    else if (p.stored.prompt) d.enqueue(job, { floor: p.stored.eventIdFloor });
+    else return false;
+    return true;
+  };
+
   return {
     clientId,
     members,
+    adopt,
     member,
     holder,
     dispatcher: d,
@@ -233,22 +257,12 @@ export function createComfyPool(opts: ComfyPoolOptions) {
 
     /** Follows the restored jobs again: queued ones into the gateway queue, sent ones on their server. */
     async start(): Promise<void> {
+      started = true;
       const pending = await repository.listPending().catch((err: unknown) => {
         onError('pool.restore', err);
         return [];
       });
-      for (const p of pending) {
-        const job: PoolJob = {
-          promptId: p.stored.promptId,
-          owner: p.owner,
-          priority: p.priority,
-          workflow: p.stored.prompt ?? {},
-          createdAt: p.stored.createdAt,
-        };
-        const m = p.backend === null ? undefined : members.find((x) => x.name === p.backend);
-        if (m) d.adoptFlight(job, m);
-        else if (p.stored.prompt) d.enqueue(job, { floor: p.stored.eventIdFloor });
-      }
+      for (const p of pending) adopt(p);
       await Promise.all(members.map((m) => m.connection.start()));
     },
     async stop(): Promise<void> {

@@ -1,0 +1,138 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startComfySim } from '@comfy-gateway/comfy-sim';
+import { startPostgres, startRedis } from '@comfy-gateway/test-infra';
+import type { PostgresInstance, RedisInstance } from '@comfy-gateway/test-infra';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readSse } from '../comfy-fixture.ts';
+import { startTestApp } from '../fixture.ts';
+import type { TestApp } from '../fixture.ts';
+import { clusterEnv, until } from './cluster-fixture.ts';
+
+const LEASE = { ttlMs: 1500, renewEveryMs: 400, retryEveryMs: 200 };
+const JOB = { caption: 'a lighthouse at dusk', width: 64, height: 64, steps: 20 };
+
+let redis: RedisInstance;
+let postgres: PostgresInstance;
+beforeAll(async () => {
+  [redis, postgres] = await Promise.all([startRedis(), startPostgres()]);
+});
+afterAll(async () => {
+  await Promise.all([redis.stop(), postgres.stop()]);
+});
+
+/** Two instances over one PostgreSQL database, one Redis and one simulator: a cluster. */
+async function cluster(o: { stepMs?: number; env?: Record<string, string> } = {}) {
+  const sim = await startComfySim({ stepMs: o.stepMs ?? 2 });
+  const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-lease-'));
+  await redis.restart(); // an empty Redis per test: no lease or client id left from the last
+  const env = { ...clusterEnv(redis.url, sim.url), DATABASE_URL: await postgres.createDatabase(), ...o.env };
+  const a = await startTestApp(env, { rootDir, leaseTiming: LEASE });
+  const b = await startTestApp(env, { rootDir, leaseTiming: LEASE });
+  const apps = [a, b];
+  const holder = async (): Promise<TestApp> => {
+    await until(() => apps.some((t) => t.services.comfy.role === 'holder'), 'a lease holder');
+    return apps.find((t) => t.services.comfy.role === 'holder') as TestApp;
+  };
+  const h = await holder();
+  await until(() => h.services.comfy.pool?.bestState() === 'connected', 'the holder connected');
+  return {
+    sim,
+    apps,
+    holder,
+    standby: () => apps.find((t) => t.services.comfy.role === 'standby') as TestApp,
+    async [Symbol.asyncDispose]() {
+      for (const t of apps) await Promise.resolve(t[Symbol.asyncDispose]()).catch(() => undefined);
+      await sim.close();
+      await rm(rootDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function submit(t: TestApp, token: string): Promise<string> {
+  const res = await t.request('/api/comfy/text2img', { token, method: 'POST', json: JOB });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { prompt_id: string }).prompt_id;
+}
+
+describe('the dispatch lease: one instance follows the ComfyUI servers', () => {
+  it('one holder, one upstream socket; a job submitted and streamed on the standby completes', async () => {
+    await using c = await cluster();
+    const holder = await c.holder();
+    const standby = c.standby();
+    expect(standby.services.comfy.role).toBe('standby');
+    expect(c.sim.stats.wsConnections()).toBe(1);
+
+    const ready = await (await standby.request('/readyz')).json();
+    expect(ready).toMatchObject({ status: 'ok', checks: { dispatch: { ok: true, detail: 'standby' } } });
+    expect(await (await holder.request('/readyz')).json()).toMatchObject({
+      checks: { dispatch: { detail: 'holder' } },
+    });
+
+    const bob = await standby.createUser('bob@example.com');
+    const eve = await standby.createUser('eve@example.com');
+    const id = await submit(standby, bob.token);
+    const events = await readSse(await standby.request(`/api/comfy/stream/${id}`, { token: bob.token }));
+    expect(events.at(-1)?.event).toBe('done');
+    expect(events.at(-1)?.data).toMatchObject({ snapshot: { status: 'completed' } });
+    const status = await standby.request(`/api/comfy/status/${id}`, { token: bob.token });
+    expect(await status.json()).toMatchObject({ status: 'completed' });
+    // The same answers on both; nothing for another user on either.
+    for (const t of c.apps) {
+      expect((await t.request(`/api/comfy/status/${id}`, { token: eve.token })).status).toBe(404);
+      expect((await t.request(`/api/comfy/stream/${id}`, { token: eve.token })).status).toBe(404);
+    }
+    // Health on the standby is the holder's view of the servers.
+    const health = await (await standby.request('/api/comfy/health', { token: bob.token })).json();
+    expect(health).toMatchObject({ service: { connection_state: 'connected' } });
+    expect(c.sim.stats.wsConnections()).toBe(1);
+  });
+
+  it('cancel and the queue answered on the standby by the holder; a second user cannot cancel', async () => {
+    // Two jobs on the server at a time (max_in_flight): the rest wait in the holder's gateway queue.
+    await using c = await cluster({ stepMs: 40 });
+    const standby = c.standby();
+    const bob = await standby.createUser('bob@example.com');
+    const eve = await standby.createUser('eve@example.com');
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push(await submit(standby, bob.token));
+    const last = ids.at(-1) as string;
+    const queue = (await (await standby.request('/api/comfy/queue', { token: bob.token })).json()) as {
+      pending: { prompt_id?: string }[];
+    };
+    expect(queue.pending.some((p) => p.prompt_id === last)).toBe(true);
+
+    const denied = await standby.request(`/api/comfy/cancel/${last}`, { token: eve.token, method: 'POST' });
+    expect(denied.status).toBe(404);
+    const res = await standby.request(`/api/comfy/cancel/${last}`, { token: bob.token, method: 'POST' });
+    expect(await res.json()).toEqual({ prompt_id: last, cancelled: true });
+    const holder = await c.holder();
+    await expect(holder.services.comfy.waitForEnd(last)).resolves.toMatchObject({ status: 'cancelled' });
+    for (const id of ids.slice(0, -1))
+      await expect(standby.services.comfy.waitForEnd(id)).resolves.toMatchObject({ status: 'completed' });
+  });
+
+  it('the holder goes away mid-run: the standby takes over, and every job completes exactly once', async () => {
+    await using c = await cluster({ stepMs: 10 });
+    const first = await c.holder();
+    const other = c.apps.find((t) => t !== first) as TestApp;
+    const bob = await other.createUser('bob@example.com');
+    const ids = [];
+    for (let i = 0; i < 6; i++) ids.push(await submit(i % 2 ? other : first, bob.token));
+    let maxSockets = 0;
+    const sampler = setInterval(() => (maxSockets = Math.max(maxSockets, c.sim.stats.wsConnections())), 5);
+    const gone = Date.now();
+    await first[Symbol.asyncDispose]();
+    c.apps.splice(c.apps.indexOf(first), 1);
+    await until(() => other.services.comfy.role === 'holder', 'the takeover', 10_000);
+    expect(Date.now() - gone).toBeLessThan(10_000);
+    for (const id of ids)
+      await expect(other.services.comfy.waitForEnd(id)).resolves.toMatchObject({ status: 'completed' });
+    clearInterval(sampler);
+    expect(maxSockets).toBeLessThanOrEqual(1);
+    // Each prompt ran once: one history entry per id on the one server.
+    const history = (await (await fetch(`${c.sim.url}/history`)).json()) as Record<string, unknown>;
+    for (const id of ids) expect(Object.keys(history).filter((k) => k === id)).toHaveLength(1);
+  });
+});
