@@ -7,6 +7,7 @@ import type { LoginResponse } from '@comfy-gateway/schema';
 import { startPostgres, startRedis } from '@comfy-gateway/test-infra';
 import type { PostgresInstance, RedisInstance } from '@comfy-gateway/test-infra';
 import pg from 'pg';
+import { cleanupStack } from './cleanup-stack.ts';
 import { until } from './cluster-fixture.ts';
 import { startInstance } from './gateway-instance.ts';
 import type { GatewayInstance } from './gateway-instance.ts';
@@ -59,21 +60,6 @@ export interface MultiClusterOptions {
   stepMs?: number;
   /** `max_in_flight` of each server. */
   maxInFlight?: number;
-}
-
-/** Runs cleanups in reverse order; each one's failure is kept and the rest still run. */
-function cleanupStack() {
-  const steps: (() => Promise<unknown>)[] = [];
-  return {
-    push(step: () => Promise<unknown>) {
-      steps.push(step);
-    },
-    async run() {
-      const errors: unknown[] = [];
-      for (const step of steps.splice(0).reverse()) await step().catch((err: unknown) => errors.push(err));
-      if (errors.length > 0) throw new AggregateError(errors, 'cluster teardown failed');
-    },
-  };
 }
 
 /**
