@@ -212,6 +212,18 @@ describe('createRedisJobEventLog', () => {
     await expect(log.append('j', { id: '', event: warning(0) })).rejects.toThrow(/positive integer/);
   });
 
+  it('latestSnapshot is the newest status or done snapshot, past later warnings; none for an unknown job', async () => {
+    const log = createRedisJobEventLog(fx.connect(), { prefix: 'log3:' });
+    const running = { prompt_id: 'j', status: 'running' } as JobSnapshot;
+    await log.append('j', { id: '1', event: { type: 'status', snapshot: { ...running, status: 'queued' } } });
+    await log.append('j', { id: '2', event: { type: 'status', snapshot: running } });
+    await log.append('j', { id: '3', event: warning(3) });
+    expect(await log.latestSnapshot('j')).toEqual(running);
+    await log.append('j', { id: '4', event: { type: 'done', snapshot } });
+    expect(await log.latestSnapshot('j')).toEqual(snapshot);
+    expect(await log.latestSnapshot('none')).toBeUndefined();
+  });
+
   it('keeps a job for idleTtlMs after each event and finishedTtlMs after its done', async () => {
     const redis = fx.connect();
     const log = createRedisJobEventLog(redis, { prefix: 'log2:', idleTtlMs: 600_000, finishedTtlMs: 60_000 });
