@@ -1,21 +1,10 @@
-import { freePort, startRedis } from '@comfy-gateway/test-infra';
-import type { RedisInstance } from '@comfy-gateway/test-infra';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@comfy-gateway/test-infra';
+import { describe, expect, it } from 'vitest';
 import { memoryLimiters, redisLimiters } from './limiter.ts';
 import { createRedisConnection } from './redis-connection.ts';
-import type { RedisConnection } from './redis-connection.ts';
+import { useTestRedis } from './test-redis.ts';
 
-let redis: RedisInstance;
-let conn: RedisConnection;
-beforeAll(async () => {
-  redis = await startRedis();
-  conn = createRedisConnection(redis.url);
-  await conn.ready();
-});
-afterAll(async () => {
-  await conn.close();
-  await redis.stop();
-});
+const shared = useTestRedis();
 
 describe('limiters', () => {
   it('in memory: allows `limit` per window, says when to retry, and takes a refund back', async () => {
@@ -31,9 +20,9 @@ describe('limiters', () => {
   });
 
   it('in Redis: limiters of the same name on two instances share one count', async () => {
-    const one = redisLimiters(conn)('shared', { limit: 2, windowMs: 60_000 });
-    const two = redisLimiters(conn)('shared', { limit: 2, windowMs: 60_000 });
-    const other = redisLimiters(conn)('other', { limit: 2, windowMs: 60_000 });
+    const one = redisLimiters(shared.conn)('shared', { limit: 2, windowMs: 60_000 });
+    const two = redisLimiters(shared.conn)('shared', { limit: 2, windowMs: 60_000 });
+    const other = redisLimiters(shared.conn)('other', { limit: 2, windowMs: 60_000 });
     expect(await one.consume('u')).toEqual({ ok: true });
     expect(await two.consume('u')).toEqual({ ok: true });
     expect(await one.consume('u')).toMatchObject({ ok: false });

@@ -1,21 +1,8 @@
-import { startRedis } from '@comfy-gateway/test-infra';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RedisInstance } from '@comfy-gateway/test-infra';
-import { createRedisConnection } from './redis-connection.ts';
-import type { RedisConnection } from './redis-connection.ts';
+import { describe, expect, it } from 'vitest';
 import { createMemoryStreamSlots, createRedisStreamSlots } from './stream-slots.ts';
+import { useTestRedis } from './test-redis.ts';
 
-let redis: RedisInstance;
-let conn: RedisConnection;
-beforeAll(async () => {
-  redis = await startRedis();
-  conn = createRedisConnection(redis.url);
-  await conn.ready();
-});
-afterAll(async () => {
-  await conn.close();
-  await redis.stop();
-});
+const shared = useTestRedis();
 
 describe('stream slots', () => {
   it('in memory: caps per user and frees on release', async () => {
@@ -32,8 +19,8 @@ describe('stream slots', () => {
   it('in Redis: two instances share the cap, and a dead instance’s slots age out', async () => {
     let t = 1_000_000;
     const now = () => t;
-    const alive = createRedisStreamSlots(conn, { ttlMs: 30_000, now });
-    const dying = createRedisStreamSlots(conn, { ttlMs: 30_000, now });
+    const alive = createRedisStreamSlots(shared.conn, { ttlMs: 30_000, now });
+    const dying = createRedisStreamSlots(shared.conn, { ttlMs: 30_000, now });
     expect(await dying.acquire(7, 'x', 2)).toBe(true);
     expect(await alive.acquire(7, 'y', 2)).toBe(true);
     expect(await alive.acquire(7, 'z', 2)).toBe(false);
@@ -48,7 +35,7 @@ describe('stream slots', () => {
 
   it('in Redis: the heartbeat keeps this instance’s slots alive', async () => {
     let t = 2_000_000;
-    const slots = createRedisStreamSlots(conn, { ttlMs: 60_000, now: () => t });
+    const slots = createRedisStreamSlots(shared.conn, { ttlMs: 60_000, now: () => t });
     expect(await slots.acquire(8, 'kept', 1)).toBe(true);
     t += 40_000;
     // A beat (every ttl / 3) moves the expiry to t + ttl.
@@ -61,9 +48,9 @@ describe('stream slots', () => {
   });
 
   it('in Redis: after Redis lost its data, the next beat counts this instance’s open streams again', async () => {
-    const slots = createRedisStreamSlots(conn, { ttlMs: 60_000 });
+    const slots = createRedisStreamSlots(shared.conn, { ttlMs: 60_000 });
     expect(await slots.acquire(9, 'open', 1)).toBe(true);
-    await conn.client.flushall();
+    await shared.conn.client.flushall();
     expect(await slots.count(9)).toBe(0);
     await slots.beat();
     expect(await slots.count(9)).toBe(1);
