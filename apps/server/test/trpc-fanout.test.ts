@@ -62,7 +62,9 @@ describe('tRPC fan-out', () => {
       readSse(await app.request(`/trpc/comfy.onStatus?input=${input}`, { token: app.adminToken })),
     );
     const viaWs = sockets.flatMap((wsClient) => {
-      const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
+      const client = createTRPCClient<AppRouter>({
+        links: [wsLink({ client: wsClient, transformer: superjson })],
+      });
       return Array.from({ length: 10 }, () => follow(client));
     });
     const wsIds = await Promise.all(viaWs);

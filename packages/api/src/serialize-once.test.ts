@@ -1,4 +1,5 @@
 import superjson from 'superjson';
+import type { SuperJSONResult } from 'superjson';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { shareAcrossSubscribers, sharedJsonOf, transformer } from './serialize-once.ts';
 
@@ -12,7 +13,9 @@ describe('serialize-once transformer', () => {
     expect(spy).toHaveBeenCalledTimes(1);
     expect(new Set(outputs).size).toBe(1);
     expect(outputs[0]).toEqual(superjson.serialize(event));
-    expect(superjson.deserialize(JSON.parse(sharedJsonOf(outputs[0]) ?? 'null'))).toEqual(event);
+    expect(superjson.deserialize(JSON.parse(sharedJsonOf(outputs[0]) ?? 'null') as SuperJSONResult)).toEqual(
+      event,
+    );
   });
 
   it('serialises anything not shared on every call and gives no cached text for it', () => {

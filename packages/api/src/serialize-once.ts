@@ -1,4 +1,4 @@
-import type { DataTransformerOptions } from '@trpc/server';
+import type { CombinedDataTransformer } from '@trpc/server';
 import superjson from 'superjson';
 import type { SuperJSONResult } from 'superjson';
 
@@ -43,7 +43,7 @@ export function sharedJsonOf(output: unknown): string | undefined {
 }
 
 /** superjson, with shared events serialised once per event instead of once per subscriber. */
-export const transformer: DataTransformerOptions = {
+export const transformer: CombinedDataTransformer = {
   input: superjson,
-  output: { serialize, deserialize: (v: unknown) => superjson.deserialize(v as SuperJSONResult) },
+  output: { serialize, deserialize: (v: unknown): unknown => superjson.deserialize(v as SuperJSONResult) },
 };

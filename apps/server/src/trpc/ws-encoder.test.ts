@@ -3,7 +3,6 @@ import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
 import { sharedEventEncoder } from './ws-encoder.ts';
 
-
 describe('sharedEventEncoder', () => {
   it('splices a shared event into each envelope: valid JSON equal to the plain encoding', () => {
     const event = shareAcrossSubscribers({ type: 'status', snapshot: { at: new Date(5), text: 'a"}\n' } });
