@@ -14,6 +14,9 @@ class FakeSocket extends EventEmitter {
     this.written.push(chunk);
     return !this.full;
   }
+  get writableLength(): number {
+    return this.full ? 1024 * 1024 : 0;
+  }
   end(): this {
     this.ended = true;
     return this;
@@ -71,6 +74,26 @@ describe('SseWriter', () => {
     expect(socket.written).toEqual(['s1', 'i3', 'w5', 's6', 'd7']);
     expect(writer.coalesced).toBe(2);
     expect(socket.ended).toBe(true);
+  });
+
+  it('keeps writing a burst that Node can buffer: only a backlog past SSE_BACKLOG_BYTES coalesces', () => {
+    const { socket, writer, flush } = setup();
+    let buffered = 0;
+    socket.write = (chunk: string) => {
+      socket.written.push(chunk);
+      buffered += chunk.length;
+      return buffered < 16 * 1024; // Node's highWaterMark: false long before the backlog limit
+    };
+    Object.defineProperty(socket, 'writableLength', { get: () => buffered });
+    const frame = 'x'.repeat(1000);
+    for (let i = 0; i < 100; i++) writer.write(frame, 'status');
+    flush();
+    expect(socket.written).toHaveLength(100);
+    expect(writer.congested).toBe(false);
+    for (let i = 0; i < 300; i++) writer.write(frame, 'status');
+    flush();
+    expect(writer.congested).toBe(true);
+    expect(socket.written.length).toBeLessThan(400);
   });
 
   it('drops what is queued for a client that went away', () => {

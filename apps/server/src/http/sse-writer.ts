@@ -4,12 +4,19 @@ import { sseWriteBatcher } from './write-batcher.ts';
 import type { WriteBatcher } from './write-batcher.ts';
 
 /** The part of a response an SSE writer uses (a `ServerResponse`, or a plain socket in tests). */
-export type SseSink = Pick<Writable, 'write' | 'end' | 'once' | 'destroyed'>;
+export type SseSink = Pick<Writable, 'write' | 'end' | 'once' | 'destroyed' | 'writableLength'>;
+
+/**
+ * Bytes waiting in Node's buffer for one socket past which its reader counts as not keeping up.
+ * Far above the 16 KB where `write` first returns false: a burst (a resume replaying a few hundred
+ * buffered events) is delivered whole; only a reader that stays behind gets coalesced frames.
+ */
+export const SSE_BACKLOG_BYTES = 256 * 1024;
 
 /**
  * Writes one stream's frames through the shared write batcher. While the socket is not draining
- * (a write returned false) frames wait in a coalescing outbox instead of Node's buffer, so a slow
- * reader gets the latest `status` rather than every superseded one, and memory stays bounded.
+ * (more than `SSE_BACKLOG_BYTES` wait in Node's buffer) frames wait in a coalescing outbox instead,
+ * so a slow reader gets the latest `status` rather than every superseded one, and memory stays bounded.
  * A class, not closures: one of these lives per subscriber.
  */
 export class SseWriter {
@@ -26,9 +33,12 @@ export class SseWriter {
     this.#kick();
   };
 
-  constructor(sink: SseSink, batcher: WriteBatcher = sseWriteBatcher) {
+  readonly #backlogBytes: number;
+
+  constructor(sink: SseSink, batcher: WriteBatcher = sseWriteBatcher, backlogBytes = SSE_BACKLOG_BYTES) {
     this.#sink = sink;
     this.#batcher = batcher;
+    this.#backlogBytes = backlogBytes;
   }
 
   /** Queues a frame; `kind` is its event type (see `SUPERSEDED_KINDS` for what may be coalesced). */
@@ -71,7 +81,8 @@ export class SseWriter {
       return;
     }
     for (let e = this.#outbox.shift(); e; e = this.#outbox.shift()) {
-      if (!this.#sink.write(e.payload)) {
+      // `write` returns false past 16 KB; 'drain' still fires once the buffer empties.
+      if (!this.#sink.write(e.payload) && this.#sink.writableLength >= this.#backlogBytes) {
         this.#waitingDrain = true;
         // What queued up before the socket stopped draining is coalesced too.
         this.#outbox.compact();
