@@ -20,7 +20,11 @@ describe('withStatementCache', () => {
     };
     const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: withStatementCache(counting) }) });
     await db.schema.createTable('t').addColumn('id', 'integer').addColumn('name', 'text').execute();
-    for (let i = 0; i < 20; i++) await db.insertInto('t').values({ id: i, name: `n${i}` }).execute();
+    for (let i = 0; i < 20; i++)
+      await db
+        .insertInto('t')
+        .values({ id: i, name: `n${i}` })
+        .execute();
     const before = prepared;
     for (let i = 0; i < 20; i++) {
       const row = await db.selectFrom('t').select('name').where('id', '=', i).executeTakeFirst();
