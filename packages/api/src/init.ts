@@ -11,12 +11,13 @@ import {
   validationError,
 } from '@comfy-gateway/schema';
 import { TRPCError, initTRPC } from '@trpc/server';
-import superjson from 'superjson';
 import type { Context } from './context.ts';
 import { ERROR_TRPC_CODE, gatewayCodeOf, rpcCodeOf } from './error-codes.ts';
+import { transformer } from './serialize-once.ts';
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  // superjson on the wire; events shared by many subscribers are serialised once (serialize-once.ts).
+  transformer,
   sse: { ping: { enabled: true, intervalMs: 15_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   // Same table as the REST error handler: `data.code` is the gateway code, `data.fields` the form
   // errors; a domain error also sets the JSON-RPC code and `httpStatus` (a subscription's error is

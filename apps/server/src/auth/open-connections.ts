@@ -46,7 +46,15 @@ export function createOpenConnections(opts: {
     return victims.length;
   };
 
+  // Credential caches: told about every revocation and user change, here and on other instances.
+  const forgetters: ((userId: number) => void)[] = [];
+  const forget = (userId: number) => {
+    for (const f of forgetters) f(userId);
+  };
+
   revocations.subscribe((r) => {
+    forget(r.userId);
+    if (r.forgetOnly) return;
     if (r.credential !== undefined) closeWhere(r.userId, (c) => c.credential === r.credential, r.reason);
     else closeWhere(r.userId, (c) => c.credential !== r.keep, r.reason);
   });
@@ -95,14 +103,27 @@ export function createOpenConnections(opts: {
 
     /** Ends everything opened with one credential (logout, token revocation). */
     closeCredential(userId: number, credential: string, reason: string): number {
+      forget(userId);
       revocations.publish({ userId, credential, reason });
       return closeWhere(userId, (c) => c.credential === credential, reason);
     },
 
     /** Ends everything of a user except what `keep` (a credential hash) holds (password change, deactivation). */
     closeUser(userId: number, reason: string, keep?: string): number {
+      forget(userId);
       revocations.publish({ userId, reason, ...(keep === undefined ? {} : { keep }) });
       return closeWhere(userId, (c) => c.credential !== keep, reason);
+    },
+
+    /** A user's role or limits changed: every instance drops what it cached of their credentials. */
+    userChanged(userId: number): void {
+      forget(userId);
+      revocations.publish({ userId, reason: 'user changed', forgetOnly: true });
+    },
+
+    /** Runs `fn` with the user id of every revocation or user change, local or from another instance. */
+    onCredentialsChanged(fn: (userId: number) => void): void {
+      forgetters.push(fn);
     },
   };
 }

@@ -7,6 +7,7 @@ import { rateLimitedError } from '../http/rate-limit.ts';
 import { memoryLimiters } from '../shared-state/limiter.ts';
 import type { LimiterFactory } from '../shared-state/limiter.ts';
 import type { HashGate } from './hash-gate.ts';
+import { CredentialCache } from './credential-cache.ts';
 import type { OpenConnections } from './open-connections.ts';
 import { dummyPasswordHash, verifyPassword } from './password.ts';
 import { parseScopes } from './stored-scopes.ts';
@@ -42,6 +43,8 @@ export interface SessionOptions {
   loginLimit: { limit: number; windowMs: number };
   /** Failed logins per client address, whatever the email. */
   loginIpLimit: { limit: number; windowMs: number };
+  /** How long a checked credential is reused without a query (`CREDENTIAL_CACHE_MS`; 0: never). */
+  credentialCacheMs?: number;
 }
 
 /** Login, logout and token authentication (sessions and API tokens). */
@@ -52,6 +55,8 @@ export function createSessionService(
   deps: { connections: OpenConnections; hashGate: HashGate; limiters?: LimiterFactory },
 ) {
   const limiters = deps.limiters ?? memoryLimiters;
+  const cache = new CredentialCache<Authenticated>(clock, opts.credentialCacheMs);
+  deps.connections.onCredentialsChanged((userId) => cache.forgetUser(userId));
   const perEmail = limiters('login-email', opts.loginLimit);
   const perIp = limiters('login-ip', opts.loginIpLimit);
   const credentialRow = (kind: TokenKind, hash: string): Promise<CredentialRow | undefined> =>
@@ -149,6 +154,9 @@ export function createSessionService(
       const kind = tokenKind(token);
       if (!kind) return null;
       const credential = hashToken(token);
+      const cached = cache.get(credential);
+      if (cached) return cached;
+      const stamp = cache.stamp();
       const cred = await credentialRow(kind, credential);
       if (!cred) return null;
       const userRow = await findUserRow(db, cred.user_id);
@@ -165,7 +173,9 @@ export function createSessionService(
         else
           await db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', cred.id).execute();
       }
-      return { user, kind, credential, scopes };
+      const found = { user, kind, credential, scopes };
+      cache.set(credential, found, { userId: user.id, stamp, expiresAt: cred.expires_at });
+      return found;
     },
 
     /** The user a token belongs to (see `authenticateCredential`), or null. */

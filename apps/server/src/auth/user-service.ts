@@ -95,6 +95,8 @@ export function createUserService(db: Db, clock: Clock, deps: UserServiceDeps) {
             actorId === id ? keep : undefined,
           );
       });
+      // A new role or job limit must apply to the very next request, here and on other instances.
+      if (patch.role !== undefined || patch.max_active_jobs !== undefined) deps.connections.userChanged(id);
       return toUser(await requireRow(id));
     },
 

@@ -54,6 +54,6 @@ export async function streamPromptEvents(
     release();
     abort.abort();
   });
-  for await (const e of stream) sse.sendFrame(frameOf(e));
+  for await (const e of stream) sse.sendFrame(frameOf(e), e.event.type);
   sse.close();
 }

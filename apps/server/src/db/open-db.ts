@@ -6,6 +6,7 @@ import pg from 'pg';
 import { isGatewayError } from '../errors.ts';
 import { migrate } from './migrate.ts';
 import type { Database as Tables } from './schema.ts';
+import { withStatementCache } from './statement-cache.ts';
 import { withUnavailableErrors } from './unavailable-dialect.ts';
 
 /** The typed query builder over SQLite or PostgreSQL; transactions are `Db` too. */
@@ -30,7 +31,7 @@ function sqliteDialect(rootDir: string): SqliteDialect {
   file.pragma('foreign_keys = ON');
   // Concurrent writers (a second process, a backup) wait instead of failing at once.
   file.pragma('busy_timeout = 5000');
-  return new SqliteDialect({ database: file });
+  return new SqliteDialect({ database: withStatementCache(file) });
 }
 
 function postgresDialect(url: string): PostgresDialect {

@@ -1,11 +1,16 @@
 import type { Request, Response } from 'express';
 import type { OpenConnections } from '../auth/open-connections.ts';
+import { joinHeartbeat } from './heartbeats.ts';
+import { SseWriter } from './sse-writer.ts';
 
 export interface SseStream {
   /** Sends one event; `id` feeds the client's Last-Event-ID on reconnect. */
   send(event: string, id: string | number | null, data: unknown): void;
-  /** Writes an already formatted frame (see `formatSseEvent`); fan-out formats once for all streams. */
-  sendFrame(frame: string): void;
+  /**
+   * Writes an already formatted frame (see `formatSseEvent`); fan-out formats once for all streams.
+   * `kind` is the event type: a `status` may be coalesced with the next one for a slow reader.
+   */
+  sendFrame(frame: string, kind?: string): void;
   /** Sends a comment line (keeps proxies from timing the stream out). */
   comment(text?: string): void;
   /** Ends the stream from the server side. */
@@ -41,7 +46,8 @@ export class SseRegistry {
 /**
  * Starts a Server-Sent Events response: no buffering (X-Accel-Buffering, no-transform so
  * compression stays out), a heartbeat comment every 15 s, cleanup when the client goes away,
- * and a `retry:` hint when `retryMs` is given.
+ * and a `retry:` hint when `retryMs` is given. Writes go through the shared write batcher, and
+ * a slow reader's superseded `status` frames are coalesced (see `SseWriter`).
  * Streams register with `req.app.locals.sse` when the app provides one.
  */
 export async function openSse(
@@ -60,35 +66,38 @@ export async function openSse(
   req.socket.setNoDelay(true);
   req.socket.setTimeout(0);
 
+  const writer = new SseWriter(res);
   const listeners: (() => void)[] = [];
   let closed = false;
-  const write = (chunk: string) => {
-    if (!closed) res.write(chunk);
+  const write = (chunk: string, kind: string) => {
+    if (!closed) writer.write(chunk, kind);
   };
   const finish = () => {
     if (closed) return;
     closed = true;
-    clearInterval(heartbeat);
+    leaveHeartbeat();
     for (const fn of listeners.splice(0)) fn();
   };
-  const heartbeat = setInterval(() => write(': heartbeat\n\n'), opts.heartbeatMs ?? 15_000);
-  heartbeat.unref();
+  const leaveHeartbeat = joinHeartbeat(opts.heartbeatMs ?? 15_000, () =>
+    write(': heartbeat\n\n', 'heartbeat'),
+  );
   res.on('close', finish);
   // The client may have gone while the route was still deciding: `close` has fired already.
   if (res.destroyed) finish();
 
   const stream: SseStream = {
     send(event, id, data) {
-      write(formatSseEvent(event, id, data));
+      write(formatSseEvent(event, id, data), event);
     },
-    sendFrame(frame) {
-      write(frame);
+    sendFrame(frame, kind = 'message') {
+      write(frame, kind);
     },
     comment(text = '') {
-      write(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`);
+      write(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`, 'comment');
     },
     close() {
-      if (!closed) res.end();
+      // Queued frames (the final `done` among them) are written before the response ends.
+      if (!closed) writer.end();
       finish();
     },
     onClose(fn) {
@@ -105,6 +114,7 @@ export async function openSse(
   if (registry instanceof SseRegistry) registry.add(stream);
   write(
     opts.retryMs === undefined ? ': connected\n\n' : `retry: ${Math.round(opts.retryMs)}\n: connected\n\n`,
+    'comment',
   );
   return stream;
 }

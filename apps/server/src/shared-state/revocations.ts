@@ -8,6 +8,8 @@ export const revocationSchema = z.object({
   credential: z.string().optional(),
   keep: z.string().optional(),
   reason: z.string().max(200),
+  /** Only drop cached credentials of the user (a role or limit changed); close nothing. */
+  forgetOnly: z.boolean().optional(),
 });
 export type Revocation = z.infer<typeof revocationSchema>;
 

@@ -15,6 +15,7 @@ import { isGatewayError } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { createHttpContextFactory, createWsContextFactory } from './context.ts';
 import { BudgetedWebSocket, WS_MAX_CALLS_PER_FRAME } from './ws-call-budget.ts';
+import { sharedEventEncoder } from './ws-encoder.ts';
 
 export const TRPC_PATH = '/trpc';
 
@@ -157,6 +158,7 @@ export function createTrpcWs(services: Services, logger: Logger, opts: { callsPe
       return ctx;
     },
     maxBatchSize: WS_MAX_CALLS_PER_FRAME,
+    experimental_encoder: sharedEventEncoder,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
     onError({ error, path, ctx }) {
       const socket = ctx && refusedSockets.get(ctx);

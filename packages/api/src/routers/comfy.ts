@@ -10,6 +10,7 @@ import type { TRPCRouterRecord } from '@trpc/server';
 import { tracked } from '@trpc/server';
 import * as z from 'zod';
 import { adminProcedure, authedProcedure } from '../init.ts';
+import { shareAcrossSubscribers } from '../serialize-once.ts';
 
 const promptInput = z.object({ prompt_id: promptIdSchema });
 const refreshInput = z
@@ -91,7 +92,8 @@ export const comfyRouter = {
       try {
         for await (const e of stream) {
           lastId = e.id || lastId;
-          if (lastId !== '') yield tracked(lastId, e.event);
+          // The bus hands every subscriber the same event object: serialised once for all of them.
+          if (lastId !== '') yield tracked(lastId, shareAcrossSubscribers(e.event));
         }
       } finally {
         stream.close();
