@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'object-info': async () => (await import('./object-info.ts')).runObjectInfo,
   roundtrip: async () => (await import('./roundtrip.ts')).runRoundtrip,
   pool: async () => (await import('./pool.ts')).runPool,
+  cluster: async () => (await import('./cluster.ts')).runCluster,
 };
 
 async function main(): Promise<void> {
