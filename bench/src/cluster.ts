@@ -39,7 +39,11 @@ interface Phase {
 }
 
 /** `connections` split over the instances, round robin. */
-function spread(gws: GatewayProc[], connections: number, req: (g: GatewayProc) => Omit<LoadRequest, 'connections'>) {
+function spread(
+  gws: GatewayProc[],
+  connections: number,
+  req: (g: GatewayProc) => Omit<LoadRequest, 'connections'>,
+) {
   return gws.map((g, i) => ({
     ...req(g),
     connections: Math.floor(connections / gws.length) + (i < connections % gws.length ? 1 : 0),
@@ -54,7 +58,12 @@ async function throughput(load: LoadGen, gws: GatewayProc[], reqs: LoadRequest[]
   return { ...r, cpuPerReq: cpu / Math.max(1, r.requests + r.warmupRequests) };
 }
 
-async function runPhase(s: SplitStack, load: LoadGen, gws: GatewayProc[], audience: { sse: number; ws: number }) {
+async function runPhase(
+  s: SplitStack,
+  load: LoadGen,
+  gws: GatewayProc[],
+  audience: { sse: number; ws: number },
+) {
   const roles = await waitForCluster(gws);
   const follower = Math.max(0, roles.indexOf('holder'));
   const lead = gws[follower] as GatewayProc;
@@ -82,7 +91,7 @@ async function runPhase(s: SplitStack, load: LoadGen, gws: GatewayProc[], audien
     jobs: JOBS,
     steps: STEPS,
     processes: 2,
-    blockers: 5,
+    blockers: 12,
   });
   return { instances: gws.length, roles, follower, status, replay, live } satisfies Phase;
 }
@@ -111,7 +120,7 @@ export async function runCluster(): Promise<Omit<Section, 'ranAt' | 'seconds'>> 
             jobs: JOBS,
             steps: STEPS,
             processes: 2,
-            blockers: 5,
+            blockers: 12,
           })
         : null;
     return clusterSection(one, three, big);
@@ -133,19 +142,62 @@ function perInstance(m: FanoutMeasure, follower: number, instances: number, role
     const lat = deliveryLatency(gs, m.frames).lat;
     const subs = gs.reduce((n, g) => n + g.subs, 0);
     const done = gs.reduce((n, g) => n + g.done, 0);
-    const role = i === follower ? `follows the jobs${roles[i] === 'holder' ? ' (lease holder)' : ''}` : `another instance${roles[i] === 'standby' ? ' (standby)' : ''}`;
-    rows.push([instances, `gateway-${i + 1}`, role, fmtInt(subs), `${fmtInt(done)}`, fmt(pct(lat, 50), 1), fmt(pct(lat, 99), 1), fmt(lat[lat.length - 1] ?? NaN, 1)]);
+    const role =
+      i === follower
+        ? `follows the jobs${roles[i] === 'holder' ? ' (lease holder)' : ''}`
+        : `another instance${roles[i] === 'standby' ? ' (standby)' : ''}`;
+    rows.push([
+      instances,
+      `gateway-${i + 1}`,
+      role,
+      fmtInt(subs),
+      `${fmtInt(done)}`,
+      fmt(pct(lat, 50), 1),
+      fmt(pct(lat, 99), 1),
+      fmt(lat[lat.length - 1] ?? NaN, 1),
+    ]);
   }
   return { rows, others: deliveryLatency(others, m.frames).lat };
 }
 
-function clusterSection(one: Phase, three: Phase, big: FanoutMeasure | null): Omit<Section, 'ranAt' | 'seconds'> {
+function clusterSection(
+  one: Phase,
+  three: Phase,
+  big: FanoutMeasure | null,
+): Omit<Section, 'ranAt' | 'seconds'> {
   const tput: Table = {
     title: 'Throughput, 1 against 3 instances (load spread round robin)',
-    head: ['instances', 'call', 'conc', 'req/s', 'p50 ms', 'p99 ms', 'gateway CPU µs/req (all instances)', 'non-2xx/err'],
+    head: [
+      'instances',
+      'call',
+      'conc',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'gateway CPU µs/req (all instances)',
+      'non-2xx/err',
+    ],
     rows: [one, three].flatMap((p) => [
-      [p.instances, 'status (REST)', 64, fmtInt(p.status.rps), fmt(p.status.p50, 2), fmt(p.status.p99, 2), fmtInt(p.status.cpuPerReq), `${p.status.non2xx}/${p.status.errors}`],
-      [p.instances, 'stream replay of a finished job (REST SSE)', 16, fmtInt(p.replay.rps), fmt(p.replay.p50, 2), fmt(p.replay.p99, 2), fmtInt(p.replay.cpuPerReq), `${p.replay.non2xx}/${p.replay.errors}`],
+      [
+        p.instances,
+        'status (REST)',
+        64,
+        fmtInt(p.status.rps),
+        fmt(p.status.p50, 2),
+        fmt(p.status.p99, 2),
+        fmtInt(p.status.cpuPerReq),
+        `${p.status.non2xx}/${p.status.errors}`,
+      ],
+      [
+        p.instances,
+        'stream replay of a finished job (REST SSE)',
+        16,
+        fmtInt(p.replay.rps),
+        fmt(p.replay.p50, 2),
+        fmt(p.replay.p99, 2),
+        fmtInt(p.replay.cpuPerReq),
+        `${p.replay.non2xx}/${p.replay.errors}`,
+      ],
     ]),
   };
   const live1 = perInstance(one.live, one.follower, 1, one.roles);
@@ -185,7 +237,11 @@ function clusterSection(one: Phase, three: Phase, big: FanoutMeasure | null): Om
       target: 'exactly 1',
       measured: `${three.live.upstreamDuring} during the live run, ${three.live.upstreamAfter} after`,
       met: three.live.upstreamDuring === 1 && three.live.upstreamAfter === 1,
-      ...(three.live.upstreamDuring === 1 ? {} : { why: 'each instance still follows its own jobs with its own socket (the lease-held dispatch is not merged yet)' }),
+      ...(three.live.upstreamDuring === 1
+        ? {}
+        : {
+            why: 'each instance still follows its own jobs with its own socket (the lease-held dispatch is not merged yet)',
+          }),
     },
     {
       what: `every subscription on every instance got its final \`done\` (3 instances, ${fmtInt(three.live.subs)})`,
@@ -208,7 +264,9 @@ function clusterSection(one: Phase, three: Phase, big: FanoutMeasure | null): Om
       head: liveHead,
       rows: liveBig.rows,
     });
-    const rss = big.after.map((a, i) => kb((a.mem.rss - (big.before[i]?.mem.rss ?? 0)) / (big.subs / 3))).join(' / ');
+    const rss = big.after
+      .map((a, i) => kb((a.mem.rss - (big.before[i]?.mem.rss ?? 0)) / (big.subs / 3)))
+      .join(' / ');
     notes.push(
       `${fmtInt(big.subs)} over 3 instances: gateway rss growth per subscription ${rss} (instances 1/2/3), gateway CPU ${fmt(fb.cpuGw / Math.max(1, fb.events), 1)} µs per delivered event (all instances), ${fmtInt(fb.events)} events in ${fmt(big.deliverySec, 1)} s; connected in ${fmt(big.connectMs / 1000, 1)} s.`,
     );
@@ -218,7 +276,11 @@ function clusterSection(one: Phase, three: Phase, big: FanoutMeasure | null): Om
         target: `< ${P99_GOAL_MS} ms`,
         measured: `${fmt(p99, 1)} ms (p50 ${fmt(pct(fb.all.lat, 50), 1)} ms; other instances p99 ${fmt(pct(liveBig.others, 99), 1)} ms)`,
         met: p99 < P99_GOAL_MS,
-        ...(p99 < P99_GOAL_MS ? {} : { why: 'three gateways and the subscribers share 2 cores; per-delivery cost as in the fan-out bench; next: cheaper per-subscriber writes' }),
+        ...(p99 < P99_GOAL_MS
+          ? {}
+          : {
+              why: 'three gateways and the subscribers share 2 cores; per-delivery cost as in the fan-out bench; next: cheaper per-subscriber writes',
+            }),
       },
       {
         what: `${fmtInt(big.subs)} subscribers over 3 instances: every one got \`done\``,

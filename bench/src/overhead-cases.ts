@@ -34,7 +34,12 @@ export function overheadCases(u: CaseUrls): Case[] {
       rows: [
         { label: 'floor: node:http, same bytes', by: 'floor', url: `${u.floor}/status` },
         { label: 'sim GET /history/{id}', by: 'sim', url: `${d}/history/${id}` },
-        { label: 'gw REST /api/comfy/status/{id}', by: 'gateway', url: `${g}/api/comfy/status/${id}`, headers: A },
+        {
+          label: 'gw REST /api/comfy/status/{id}',
+          by: 'gateway',
+          url: `${g}/api/comfy/status/${id}`,
+          headers: A,
+        },
         {
           label: 'gw tRPC comfy.status',
           by: 'gateway',
@@ -48,7 +53,12 @@ export function overheadCases(u: CaseUrls): Case[] {
       rows: [
         { label: 'floor: node:http, same bytes', by: 'floor', url: `${u.floor}/history` },
         { label: 'sim GET /history/{id}', by: 'sim', url: `${d}/history/${id}` },
-        { label: 'gw REST /api/comfy/history/{id}', by: 'gateway', url: `${g}/api/comfy/history/${id}`, headers: A },
+        {
+          label: 'gw REST /api/comfy/history/{id}',
+          by: 'gateway',
+          url: `${g}/api/comfy/history/${id}`,
+          headers: A,
+        },
         {
           label: 'gw tRPC comfy.history',
           by: 'gateway',
@@ -61,7 +71,12 @@ export function overheadCases(u: CaseUrls): Case[] {
       call: 'object-info',
       rows: [
         { label: 'sim GET /object_info', by: 'sim', url: `${d}/object_info` },
-        { label: 'gw REST /api/comfy/object-info (200)', by: 'gateway', url: `${g}/api/comfy/object-info`, headers: A },
+        {
+          label: 'gw REST /api/comfy/object-info (200)',
+          by: 'gateway',
+          url: `${g}/api/comfy/object-info`,
+          headers: A,
+        },
         {
           label: 'gw REST /api/comfy/object-info (304)',
           by: 'gateway',

@@ -96,6 +96,14 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
         }
       }
     }
+    // Outside the measured rows: where a status request's CPU goes (the profiler slows it down).
+    const statusRow = cases[0]?.rows.find((r) => r.by === 'gateway');
+    const profile = statusRow
+      ? await gw.profile(async () => {
+          const { label: _l, by: _b, ...req } = statusRow;
+          await load.run({ ...req, connections: 64, durationSec: DURATION_S, warmupSec: 0 });
+        })
+      : null;
     return {
       name: 'overhead',
       order: 1,
@@ -130,6 +138,9 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
         },
       ],
       targets: overheadTargets(results),
+      ...(profile
+        ? { profiles: [{ title: 'GET /api/comfy/status/{id} (REST), 64 connections', summary: profile }] }
+        : {}),
       notes: [
         'Four processes (floor or simulator, gateway, autocannon, the bench itself idle) share 2 cores with whatever else runs; the floor and the gateway run under the same conditions in the same run, so the ratio is the number to read.',
         'autocannon counts 304s as non-2xx.',

@@ -15,7 +15,7 @@ export interface FanoutOptions {
   steps: number;
   /** Subscriber processes. */
   processes: number;
-  /** Blocker jobs (150 steps each) that hold the queue while subscribers connect. */
+  /** Blocker jobs (150 steps each) that hold the queue while subscribers connect (cancelled after). */
   blockers: number;
   timeoutMs?: number;
 }
@@ -38,6 +38,8 @@ export interface FanoutMeasure {
   upstreamDuring: number;
   upstreamAfter: number;
   upstreamTotal: number;
+  /** Status of the first measured job when the subscribers were all connected (should be `queued`). */
+  firstJobAtRelease: string;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -66,6 +68,10 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
     const simBefore = await Promise.all(o.sims.map((s) => s.stats()));
     const subsBefore = await pool.cpuUs();
     const gwBefore = await Promise.all(gws.map((g) => g.stats()));
+    const first = await fetch(`${o.submitTo.url}/api/comfy/status/${jobs[0] ?? ''}`, {
+      headers: o.submitTo.auth,
+    });
+    const firstJobAtRelease = ((await first.json()) as { status?: string }).status ?? 'unknown';
     const t1 = performance.now();
     await release();
     const collected = await pool.collect(o.timeoutMs ?? 180_000);
@@ -92,6 +98,7 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
       upstreamDuring: during.open,
       upstreamAfter: afterSockets.open,
       upstreamTotal: afterSockets.total,
+      firstJobAtRelease,
     };
   } finally {
     await pool.close();

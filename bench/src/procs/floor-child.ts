@@ -19,7 +19,10 @@ let server: http.Server | null = null;
 serveIpc({
   start: async (req: { routes: Record<string, FloorRoute> }) => {
     routes = new Map(
-      Object.entries(req.routes).map(([p, r]) => [p, { type: r.contentType, body: Buffer.from(r.body, 'base64') }]),
+      Object.entries(req.routes).map(([p, r]) => [
+        p,
+        { type: r.contentType, body: Buffer.from(r.body, 'base64') },
+      ]),
     );
     server = http.createServer((q, res) => {
       const r = routes.get(q.url ?? '');

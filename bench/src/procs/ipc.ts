@@ -49,7 +49,10 @@ export function serveIpc(handlers: Record<string, (req: never) => unknown>): voi
       .then(
         (result) => process.send?.({ id: m.id, result }),
         (err: unknown) =>
-          process.send?.({ id: m.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+          process.send?.({
+            id: m.id,
+            error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+          }),
       );
   });
   // The bench process went away: do not linger as an orphan holding ports.

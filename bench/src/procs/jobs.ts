@@ -7,7 +7,11 @@ export async function submitJob(
   steps: number,
   extra: Record<string, unknown> = {},
 ): Promise<string> {
-  const r = await postJson<{ prompt_id: string }>(`${gw.url}/api/comfy/text2img`, tinyJob(steps, extra), gw.auth);
+  const r = await postJson<{ prompt_id: string }>(
+    `${gw.url}/api/comfy/text2img`,
+    tinyJob(steps, extra),
+    gw.auth,
+  );
   return r.prompt_id;
 }
 

@@ -145,7 +145,10 @@ function openWs(spec: SubSpec, token: string): Promise<void> {
   const url = new URL('/trpc', spec.base.replace(/^http/, 'ws'));
   return new Promise((resolve) => {
     let started = 0;
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, perMessageDeflate: false });
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${token}` },
+      perMessageDeflate: false,
+    });
     const endAll = (why: string) => {
       for (const s of subs.values()) s.end(why);
       resolve();
@@ -186,7 +189,9 @@ serveIpc({
     // Waves, so the gateway's accept queue is not flooded.
     for (let i = 0; i < req.specs.length; i += 100)
       await Promise.all(
-        req.specs.slice(i, i + 100).map((s) => (s.kind === 'sse' ? openSse(s, req.token) : openWs(s, req.token))),
+        req.specs
+          .slice(i, i + 100)
+          .map((s) => (s.kind === 'sse' ? openSse(s, req.token) : openWs(s, req.token))),
       );
     return Object.values(groups).reduce((n, g) => n + g.subs - g.failed, 0);
   },

@@ -10,7 +10,10 @@ export class SubscriberPool {
   readonly #children: Child[];
 
   constructor(processes: number) {
-    this.#children = Array.from({ length: Math.max(1, processes) }, () => new Child('./procs/subscriber-child.ts'));
+    this.#children = Array.from(
+      { length: Math.max(1, processes) },
+      () => new Child('./procs/subscriber-child.ts'),
+    );
   }
 
   async ready(): Promise<void> {
@@ -20,7 +23,9 @@ export class SubscriberPool {
   /** Opens every subscription; resolves with how many are live once all processes are done. */
   async connect(token: string, specs: SubSpec[]): Promise<number> {
     const parts = this.#children.map((_, i) => specs.filter((__, j) => j % this.#children.length === i));
-    const counts = await Promise.all(this.#children.map((c, i) => c.call<number>('connect', { token, specs: parts[i] })));
+    const counts = await Promise.all(
+      this.#children.map((c, i) => c.call<number>('connect', { token, specs: parts[i] })),
+    );
     return counts.reduce((a, b) => a + b, 0);
   }
 
@@ -30,7 +35,15 @@ export class SubscriberPool {
     const groups: Record<string, GroupResult> = {};
     for (const r of all)
       for (const [name, g] of Object.entries(r.groups)) {
-        const m = (groups[name] ??= { subs: 0, connections: 0, done: 0, failed: 0, events: 0, arrivals: {}, steps: [] });
+        const m = (groups[name] ??= {
+          subs: 0,
+          connections: 0,
+          done: 0,
+          failed: 0,
+          events: 0,
+          arrivals: {},
+          steps: [],
+        });
         m.subs += g.subs;
         m.connections += g.connections;
         m.done += g.done;
