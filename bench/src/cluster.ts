@@ -1,5 +1,5 @@
 import { hasPostgres, hasRedis, startPostgres, startRedis } from '@comfy-gateway/test-infra';
-import { fanoutFigures } from './fanout.ts';
+import { backlogWhy, failureWhy, fanoutFigures } from './fanout.ts';
 import { LoadGen } from './load.ts';
 import type { LoadRequest, LoadResult } from './load.ts';
 import { waitForCluster } from './procs/cluster-roles.ts';
@@ -7,6 +7,7 @@ import type { DispatchRole } from './procs/cluster-roles.ts';
 import { measureFanout } from './procs/fanout-measure.ts';
 import type { FanoutMeasure } from './procs/fanout-measure.ts';
 import type { GatewayProc } from './procs/gateway-proc.ts';
+import type { ProfileSummary } from './procs/profile.ts';
 import { submitJob, waitForEnd } from './procs/jobs.ts';
 import { startSplitStack } from './procs/split-stack.ts';
 import type { SplitStack } from './procs/split-stack.ts';
@@ -15,8 +16,8 @@ import type { Section, Table, Target } from './report.ts';
 import { fmt, fmtInt, kb } from './report.ts';
 
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 2);
-const LIVE_SSE = Number(process.env['BENCH_CLUSTER_SSE'] ?? 1000);
-const LIVE_WS = Number(process.env['BENCH_CLUSTER_WS'] ?? 250);
+const LIVE_SSE = Number(process.env['BENCH_CLUSTER_SSE'] ?? 500);
+const LIVE_WS = Number(process.env['BENCH_CLUSTER_WS'] ?? 125);
 const BIG_SSE = Number(process.env['BENCH_CLUSTER_BIG_SSE'] ?? 5000);
 const BIG_WS = Number(process.env['BENCH_CLUSTER_BIG_WS'] ?? 1250);
 const JOBS = 4;
@@ -36,6 +37,8 @@ interface Phase {
   status: Throughput;
   replay: Throughput;
   live: FanoutMeasure;
+  /** CPU profile of the first instance answering status (1 instance only, outside the measured run). */
+  profile: ProfileSummary | null;
 }
 
 /** `connections` split over the instances, round robin. */
@@ -84,6 +87,18 @@ async function runPhase(
       headers: { ...g.auth, accept: 'text/event-stream' },
     })),
   );
+  const profile =
+    gws.length === 1
+      ? await lead.profile(() =>
+          load.run({
+            ...base,
+            warmupSec: 0,
+            connections: 64,
+            url: `${lead.url}/api/comfy/status/${id}`,
+            headers: lead.auth,
+          }),
+        )
+      : null;
   const live = await measureFanout({
     sims: s.sims,
     submitTo: lead,
@@ -93,7 +108,7 @@ async function runPhase(
     processes: 2,
     blockers: 12,
   });
-  return { instances: gws.length, roles, follower, status, replay, live } satisfies Phase;
+  return { instances: gws.length, roles, follower, status, replay, live, profile } satisfies Phase;
 }
 
 export async function runCluster(): Promise<Omit<Section, 'ranAt' | 'seconds'>> {
@@ -248,6 +263,7 @@ function clusterSection(
       target: fmtInt(three.live.subs),
       measured: `${fmtInt(f3.done)} of ${fmtInt(three.live.subs)}`,
       met: f3.done === three.live.subs,
+      ...(f3.done === three.live.subs ? {} : { why: failureWhy(three.live) }),
     },
   ];
   const notes = [
@@ -279,7 +295,7 @@ function clusterSection(
         ...(p99 < P99_GOAL_MS
           ? {}
           : {
-              why: 'three gateways and the subscribers share 2 cores; per-delivery cost as in the fan-out bench; next: cheaper per-subscriber writes',
+              why: `${backlogWhy(big.subs / JOBS / 3, fb.cpuGw / Math.max(1, fb.events), STEP_MS)} (per instance; the 3 instances share 2 cores)`,
             }),
       },
       {
@@ -287,6 +303,7 @@ function clusterSection(
         target: fmtInt(big.subs),
         measured: `${fmtInt(fb.done)} of ${fmtInt(big.subs)}`,
         met: fb.done === big.subs,
+        ...(fb.done === big.subs ? {} : { why: failureWhy(big) }),
       },
     );
   }
@@ -303,5 +320,15 @@ function clusterSection(
     tables,
     targets,
     notes,
+    ...(one.profile
+      ? {
+          profiles: [
+            {
+              title: 'GET /api/comfy/status/{id} with Redis and PostgreSQL, 1 instance, 64 connections',
+              summary: one.profile,
+            },
+          ],
+        }
+      : {}),
   };
 }

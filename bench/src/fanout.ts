@@ -74,7 +74,7 @@ function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
       ...(p99 < P99_GOAL_MS
         ? {}
         : {
-            why: `each step goes to ${fmtInt(m.subs / JOBS)} subscriptions on one event loop (${fmt(f.cpuGw / Math.max(1, f.events), 1)} µs CPU per delivery); next: cheaper per-subscriber writes, batches that yield, or more instances`,
+            why: backlogWhy(m.subs / JOBS, f.cpuGw / Math.max(1, f.events), STEP_MS),
           }),
     },
     {
@@ -93,6 +93,7 @@ function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
       target: `${fmtInt(m.subs)}`,
       measured: `${fmtInt(f.done)} of ${fmtInt(m.subs)}`,
       met: f.done === m.subs && f.failed === 0,
+      ...(f.done === m.subs ? {} : { why: failureWhy(m) }),
     },
     {
       what: 'every subscriber got every sampler step',
@@ -184,4 +185,20 @@ function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
       'Memory per subscription divides the whole growth by the subscriptions; a WebSocket carrying several subscriptions costs one connection, so the per-connection figure is the cost of an SSE stream or a socket.',
     ],
   };
+}
+
+/** The subscribers' own words for why subscriptions ended early, counted. */
+export function failureWhy(m: FanoutMeasure): string {
+  const counts = new Map<string, number>();
+  for (const e of m.collected.errors) counts.set(e, (counts.get(e) ?? 0) + 1);
+  const seen = [...counts].map(([e, n]) => `${e}${n > 1 ? ` x${n}` : ''}`).join('; ');
+  return `${seen || 'timed out'} (first errors seen)`;
+}
+
+/** Why delivery fell behind: the gateway CPU one step costs against the time between steps. */
+export function backlogWhy(subsPerStep: number, cpuPerDeliveryUs: number, stepMs: number): string {
+  const perStepMs = (subsPerStep * cpuPerDeliveryUs) / 1000;
+  return perStepMs > stepMs
+    ? `a step goes to ${fmtInt(subsPerStep)} subscriptions at ${fmt(cpuPerDeliveryUs, 0)} µs of gateway CPU each, ${fmt(perStepMs, 0)} ms per step while steps come every ${stepMs} ms: the backlog grows for the whole job; next: cut the per-delivery cost (serialise once, batch writes) or spread subscribers over instances`
+    : `the gateway keeps up on average (${fmt(perStepMs, 0)} ms of CPU per ${stepMs} ms step) but bursts queue behind each other on 2 shared cores; next: batch writes that yield to the loop`;
 }

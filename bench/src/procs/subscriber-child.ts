@@ -179,7 +179,7 @@ function openWs(spec: SubSpec, token: string): Promise<void> {
       if ([...subs.values()].every((s) => s.finished)) ws.close();
     });
     ws.on('error', (e) => endAll(e.message));
-    ws.on('close', () => endAll('socket closed before done'));
+    ws.on('close', (code: number) => endAll(`WebSocket closed before done (code ${code})`));
   });
 }
 
