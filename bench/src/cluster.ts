@@ -68,6 +68,7 @@ async function runPhase(
   audience: { sse: number; ws: number },
 ) {
   const roles = await waitForCluster(gws);
+  process.stdout.write(`  ${gws.length} instance(s) ready (dispatch roles: ${roles.join(', ')})\n`);
   const follower = Math.max(0, roles.indexOf('holder'));
   const lead = gws[follower] as GatewayProc;
   const id = await submitJob(lead, 2);

@@ -56,6 +56,8 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
       steps: o.steps,
     });
     const specs = audienceSpecs(o.audience, jobs);
+    const subsTotal = specs.reduce((n, x) => n + x.promptIds.length, 0);
+    process.stdout.write(`  connecting ${subsTotal} subscriptions over ${specs.length} connections ...\n`);
     await sleep(300);
     const before = await Promise.all(gws.map((g) => g.stats(true)));
     const t0 = performance.now();
@@ -72,6 +74,7 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
       headers: o.submitTo.auth,
     });
     const firstJobAtRelease = ((await first.json()) as { status?: string }).status ?? 'unknown';
+    process.stdout.write(`  connected in ${(connectMs / 1000).toFixed(1)} s; running ${o.jobs} jobs ...\n`);
     const t1 = performance.now();
     await release();
     const collected = await pool.collect(o.timeoutMs ?? 180_000);

@@ -54,10 +54,7 @@ export async function queueBehindBlockers(
   return {
     jobs,
     async release() {
-      for (const b of [...blockers].reverse()) {
-        const res = await fetch(`${gw.url}/api/comfy/cancel/${b}`, { method: 'POST', headers: gw.auth });
-        if (!res.ok) throw new Error(`cancel ${b}: ${res.status} ${await res.text()}`);
-      }
+      for (const b of [...blockers].reverse()) await cancelJob(gw, b);
     },
   };
 }
@@ -66,4 +63,18 @@ export async function queueBehindBlockers(
 export async function simSockets(sims: SimProc[]): Promise<{ open: number; total: number }> {
   const s = await Promise.all(sims.map((x) => x.stats()));
   return { open: s.reduce((a, x) => a + x.ws, 0), total: s.reduce((a, x) => a + x.wsTotal, 0) };
+}
+
+/** Cancels a job as a client would: a 503 (a shared service briefly unavailable) is retried after its Retry-After. */
+async function cancelJob(gw: GatewayProc, promptId: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await fetch(`${gw.url}/api/comfy/cancel/${promptId}`, { method: 'POST', headers: gw.auth });
+    const text = await res.text();
+    if (res.ok) return;
+    if (res.status !== 503 || Date.now() > deadline)
+      throw new Error(`cancel ${promptId}: ${res.status} ${text}`);
+    process.stderr.write(`  cancel ${promptId}: 503, retrying (${text.slice(0, 120)})\n`);
+    await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 2)));
+  }
 }
