@@ -296,7 +296,7 @@ function clusterSection(
         ...(p99 < P99_GOAL_MS
           ? {}
           : {
-              why: `${backlogWhy(big.subs / JOBS / 3, fb.cpuGw / Math.max(1, fb.events), STEP_MS)} (per instance; the 3 instances share 2 cores)`,
+              why: `${backlogWhy(big.subs / JOBS, fb.cpuGw / Math.max(1, fb.events), STEP_MS, 2)}; the 3 instances, the subscribers and Redis share those 2 cores`,
             }),
       },
       {

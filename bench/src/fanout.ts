@@ -85,7 +85,7 @@ function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
       ...(rssPer < MEM_GOAL_KB * 1024
         ? {}
         : {
-            why: 'per-connection Express/HTTP state of SSE streams dominates; next: see the per-kind figures',
+            why: `${kb(f.rss / m.connections)} per connection (an SSE stream or a WebSocket with its HTTP and stream state); next: less state per stream, more subscriptions per socket`,
           }),
     },
     {
@@ -195,10 +195,14 @@ export function failureWhy(m: FanoutMeasure): string {
   return `${seen || 'timed out'} (first errors seen)`;
 }
 
-/** Why delivery fell behind: the gateway CPU one step costs against the time between steps. */
-export function backlogWhy(subsPerStep: number, cpuPerDeliveryUs: number, stepMs: number): string {
+/**
+ * Why delivery fell behind: the gateway CPU one step costs against the time between steps
+ * (`cores`: how many cores that work can spread over, for several instances).
+ */
+export function backlogWhy(subsPerStep: number, cpuPerDeliveryUs: number, stepMs: number, cores = 1): string {
   const perStepMs = (subsPerStep * cpuPerDeliveryUs) / 1000;
-  return perStepMs > stepMs
-    ? `a step goes to ${fmtInt(subsPerStep)} subscriptions at ${fmt(cpuPerDeliveryUs, 0)} µs of gateway CPU each, ${fmt(perStepMs, 0)} ms per step while steps come every ${stepMs} ms: the backlog grows for the whole job; next: cut the per-delivery cost (serialise once, batch writes) or spread subscribers over instances`
-    : `the gateway keeps up on average (${fmt(perStepMs, 0)} ms of CPU per ${stepMs} ms step) but bursts queue behind each other on 2 shared cores; next: batch writes that yield to the loop`;
+  const on = cores > 1 ? ` (${fmt(perStepMs / cores, 0)} ms on ${cores} cores at best)` : '';
+  return perStepMs / cores > stepMs
+    ? `a step goes to ${fmtInt(subsPerStep)} subscriptions at ${fmt(cpuPerDeliveryUs, 0)} µs of gateway CPU each, ${fmt(perStepMs, 0)} ms of CPU per step${on} while steps come every ${stepMs} ms: the backlog grows for the whole job; next: cut the per-delivery cost (serialise once, batch writes) or spread subscribers over instances on more cores`
+    : `the gateway keeps up on average (${fmt(perStepMs, 0)} ms of CPU per ${stepMs} ms step${on}) but bursts queue behind each other on 2 shared cores; next: batch writes that yield to the loop`;
 }

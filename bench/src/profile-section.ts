@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { ProfileEntry } from './procs/profile.ts';
 import type { Section } from './report.ts';
 import { fmt, renderTable } from './report.ts';
 
@@ -18,16 +19,23 @@ export function profileSummary(sections: Section[], repo: string): string[] {
       '',
       renderTable({
         head: ['function', 'where', 'self ms', 'share'],
-        rows: p.summary.top.map((e) => [
-          `\`${e.fn}\``,
-          e.where ? `\`${e.where}\`` : '(native)',
-          fmt(e.selfMs, 0),
-          `${fmt(e.share * 100, 1)}%`,
-        ]),
+        rows: p.summary.top
+          .filter(isGatewayWork)
+          .map((e) => [
+            `\`${e.fn}\``,
+            e.where ? `\`${e.where}\`` : '(native)',
+            fmt(e.selfMs, 0),
+            `${fmt(e.share * 100, 1)}%`,
+          ]),
       }),
       '',
     );
   }
+  if (profiles.length > 0)
+    out.push(
+      "Left out of these tables: a native `dispatch` frame, the in-process inspector session's own work (a `--cpu-prof` profile of the same load, `BENCH_PROFILE_DIR=...`, has no such frame); shares stay of the whole busy time.",
+      '',
+    );
   const notes = path.join(repo, PERF_NOTES);
   if (existsSync(notes)) {
     // Its headings sit one level below this section's.
@@ -43,3 +51,6 @@ export function profileSummary(sections: Section[], repo: string): string[] {
   }
   return out;
 }
+
+/** The profiler's own frame (the inspector session in the same thread) is not the gateway's work. */
+const isGatewayWork = (e: ProfileEntry): boolean => !(e.fn === 'dispatch' && e.where === '');

@@ -85,7 +85,8 @@ export function printSection(s: Section): void {
   process.stdout.write(out.filter(Boolean).join('\n\n') + '\n');
 }
 
-function machine(): string[] {
+function machine(sections: Section[]): string[] {
+  const loads = sections.flatMap((x) => x.load ?? []).filter((l) => Number.isFinite(l));
   const cpus = os.cpus();
   let commit = 'unknown';
   try {
@@ -105,6 +106,11 @@ function machine(): string[] {
       .join(
         ' / ',
       )} (1/5/15 min). Other processes may share this 2-core machine, so p99s and req/s are noisy; compare rows within one run, not across runs.`,
+    ...(loads.length > 0
+      ? [
+          `- load average (1 min) at the start and end of the sections: ${fmt(Math.min(...loads), 1)} to ${fmt(Math.max(...loads), 1)} (each section's own is in its header line)`,
+        ]
+      : []),
   ];
 }
 
@@ -146,7 +152,7 @@ export function writeMarkdown(): void {
     '',
     '## Machine',
     '',
-    ...machine(),
+    ...machine(sections),
     '',
     '## Targets at a glance',
     '',

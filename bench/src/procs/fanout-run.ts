@@ -65,16 +65,29 @@ export async function simSockets(sims: SimProc[]): Promise<{ open: number; total
   return { open: s.reduce((a, x) => a + x.ws, 0), total: s.reduce((a, x) => a + x.wsTotal, 0) };
 }
 
-/** Cancels a job as a client would: a 503 (a shared service briefly unavailable) is retried after its Retry-After. */
+/**
+ * Cancels a job as a client would: a 503 (a shared service briefly unavailable) or a connection
+ * that failed (a gateway too busy to accept in time) is retried for up to a minute.
+ */
 async function cancelJob(gw: GatewayProc, promptId: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const res = await fetch(`${gw.url}/api/comfy/cancel/${promptId}`, { method: 'POST', headers: gw.auth });
-    const text = await res.text();
-    if (res.ok) return;
-    if (res.status !== 503 || Date.now() > deadline)
-      throw new Error(`cancel ${promptId}: ${res.status} ${text}`);
-    process.stderr.write(`  cancel ${promptId}: 503, retrying (${text.slice(0, 120)})\n`);
-    await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 2)));
+    let retryS = 1;
+    let why: string;
+    try {
+      const res = await fetch(`${gw.url}/api/comfy/cancel/${promptId}`, { method: 'POST', headers: gw.auth });
+      const text = await res.text();
+      if (res.ok) return;
+      why = `${res.status} ${text.slice(0, 200)}`;
+      if (res.status !== 503) throw new Error(`cancel ${promptId}: ${why}`);
+      retryS = Number(res.headers.get('retry-after') ?? 2);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('cancel ')) throw err;
+      const cause = err instanceof Error ? (err.cause as Error | undefined) : undefined;
+      why = `${err instanceof Error ? err.message : String(err)}${cause ? ` (${cause.message})` : ''}`;
+    }
+    if (Date.now() > deadline) throw new Error(`cancel ${promptId}: ${why}`);
+    process.stdout.write(`  cancel ${promptId}: ${why}; retrying\n`);
+    await new Promise((r) => setTimeout(r, 1000 * retryS));
   }
 }
