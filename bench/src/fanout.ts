@@ -1,186 +1,208 @@
-import { Child } from './child.ts';
-import type { CollectResult, ConnectReq, Sub } from './fanout-child.ts';
+import { measureFanout } from './procs/fanout-measure.ts';
+import type { FanoutMeasure } from './procs/fanout-measure.ts';
+import { startSplitStack } from './procs/split-stack.ts';
+import { deliveryLatency, pct } from './procs/subscribers.ts';
 import type { Section, Target } from './report.ts';
 import { fmt, fmtInt, kb, mb } from './report.ts';
-import { gc, postJson, sleep, startStack, tinyJob } from './stack.ts';
 
-const SSE_SUBS = Number(process.env['BENCH_FANOUT_SSE'] ?? 1000);
-const TRPC_SUBS = Number(process.env['BENCH_FANOUT_TRPC'] ?? 1000);
-const JOBS = 5;
-const STEP_MS = 30;
+const SSE = Number(process.env['BENCH_FANOUT_SSE'] ?? 5000);
+const WS_SOCKETS = Number(process.env['BENCH_FANOUT_WS'] ?? 1250);
+const JOBS = Number(process.env['BENCH_FANOUT_JOBS'] ?? 4);
+const PROCESSES = Number(process.env['BENCH_FANOUT_PROCS'] ?? 2);
 const STEPS = 20;
-
-const now = () => performance.timeOrigin + performance.now();
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+const STEP_MS = 100;
+const P99_GOAL_MS = 100;
+const MEM_GOAL_KB = 20;
 
 export async function runFanout(): Promise<Omit<Section, 'ranAt' | 'seconds'>> {
-  const s = await startStack({ stepMs: STEP_MS });
-  const subs = new Child('./fanout-child.ts');
+  const s = await startSplitStack({ sim: { stepMs: STEP_MS } });
   try {
-    await subs.ready;
-    const tracker = s.gw.services.comfy.conn().tracker;
-    // A long job first holds the (serial) queue while the subscribers connect.
-    const blocker = await postJson<{ prompt_id: string }>(
-      `${s.gw.url}/api/comfy/text2img`,
-      tinyJob(150, { seed: 99 }),
-      s.auth,
-    );
-    const jobs: string[] = [];
-    for (let i = 0; i < JOBS; i++) {
-      jobs.push(
-        (
-          await postJson<{ prompt_id: string }>(
-            `${s.gw.url}/api/comfy/text2img`,
-            tinyJob(STEPS, { seed: i + 1 }),
-            s.auth,
-          )
-        ).prompt_id,
-      );
-    }
-    // The tracker's emit time of every numbered event (the gateway's own clock, same machine).
-    const emitted = new Map<string, number>();
-    for (const id of jobs)
-      tracker.subscribe(id, (e) => void (e.id !== '' && emitted.set(`${id}|${e.id}`, now())));
-
-    await sleep(200);
-    gc();
-    const before = process.memoryUsage();
-    const list: Sub[] = [];
-    for (let i = 0; i < SSE_SUBS; i++) list.push({ promptId: jobs[i % JOBS] ?? '', kind: 'rest' });
-    for (let i = 0; i < TRPC_SUBS; i++) list.push({ promptId: jobs[i % JOBS] ?? '', kind: 'trpc' });
-    const t0 = performance.now();
-    const req: ConnectReq = { base: s.gw.url, token: s.token, subs: list };
-    const { connected } = await subs.call<{ connected: number }>('connect', req);
-    const connectMs = performance.now() - t0;
-    const liveFrom = now();
-    const blockerState = tracker.get(blocker.prompt_id)?.status ?? 'unknown';
-    await sleep(100);
-    gc();
-    const after = process.memoryUsage();
-    const upstreamDuring = s.sim.stats.wsConnections();
-    const n = list.length;
-    const heapPer = (after.heapUsed - before.heapUsed) / n;
-    const rssPer = (after.rss - before.rss) / n;
-    const extPer = (after.external + after.arrayBuffers - before.external - before.arrayBuffers) / n;
-
-    const collected = await subs.call<CollectResult>('collect', { timeoutMs: 60_000 });
-    const upstreamAfter = s.sim.stats.wsConnections();
-    const upstreamTotal = s.sim.stats.wsConnectionsTotal;
-
-    const lat: number[] = [];
-    let missingEmit = 0;
-    let backlog = 0;
-    const byKind = { rest: [] as number[], trpc: [] as number[] };
-    for (const [idx, pid, id, t] of collected.arrivals) {
-      const e = emitted.get(`${pid}|${id}`);
-      if (e === undefined) {
-        missingEmit++;
-        continue;
-      }
-      if (e < liveFrom) {
-        backlog++;
-        continue;
-      }
-      lat.push(t - e);
-      byKind[list[idx]?.kind ?? 'rest'].push(t - e);
-    }
-    lat.sort((a, b) => a - b);
-    byKind.rest.sort((a, b) => a - b);
-    byKind.trpc.sort((a, b) => a - b);
-    const p99 = pct(lat, 99);
-
-    const targets: Target[] = [
-      {
-        what: 'upstream WebSocket connections',
-        target: 'exactly 1',
-        measured: `${upstreamDuring} during, ${upstreamAfter} after (${upstreamTotal} opened in total)`,
-        met: upstreamDuring === 1 && upstreamAfter === 1,
-      },
-      {
-        what: 'event delivery latency p99 (tracker -> subscriber)',
-        target: '< 50 ms',
-        measured: `${fmt(p99, 1)} ms`,
-        met: p99 < 50,
-        ...(p99 < 50 ? {} : { why: 'one event loop writes every event to 2,000 sockets, serially' }),
-      },
-      {
-        what: 'memory per subscriber (heapUsed, after GC)',
-        target: '< 50 KB',
-        measured: `${kb(heapPer)} (rss ${kb(rssPer)}, external ${kb(extPer)})`,
-        met: heapPer < 50 * 1024,
-      },
-      {
-        what: 'every subscriber got its final event',
-        target: `${n}`,
-        measured: `${collected.ended - collected.failed} of ${n}`,
-        met: collected.failed === 0 && collected.ended === n,
-      },
-    ];
-    return {
-      name: 'fanout',
-      order: 2,
-      title: '2. Fan-out',
-      intro: [
-        `${SSE_SUBS} REST SSE subscribers (\`GET /api/comfy/stream/:id\`) and ${TRPC_SUBS} tRPC subscribers (\`comfy.onStatus\` over SSE)`,
-        `follow ${JOBS} text2img jobs (${STEPS} steps, ${STEP_MS} ms per step in the simulator), ${Math.round(n / JOBS)} subscribers per job, one HTTP connection each,`,
-        "all in a child process. A long job holds the simulator's serial queue while they connect.",
-        "Latency is from the moment the gateway's job tracker emitted the event (a listener in the gateway process) to its arrival at the subscriber",
-        '(both clocks are `performance.timeOrigin + performance.now()` on the same machine); only events emitted after every subscriber was connected count (backlog replays are excluded).',
-        'Memory is the gateway process (gateway + simulator, not the subscribers) after a forced GC, before and after the subscribers connected, divided by their number.',
-      ].join(' '),
-      tables: [
-        {
-          head: ['metric', 'value'],
-          rows: [
-            [
-              'subscribers',
-              `${n} (${SSE_SUBS} REST SSE + ${TRPC_SUBS} tRPC SSE), ${connected} connected in ${fmt(connectMs / 1000, 2)} s`,
-            ],
-            ['queue head while connecting', `blocker job ${blockerState}`],
-            [
-              'upstream WS connections (sim count)',
-              `${upstreamDuring} during, ${upstreamAfter} after, ${upstreamTotal} ever opened`,
-            ],
-            [
-              'events measured (live)',
-              `${fmtInt(lat.length)} (backlog replays skipped: ${fmtInt(backlog)}, unmatched: ${missingEmit})`,
-            ],
-            [
-              'delivery latency p50 / p90 / p99 / max (all)',
-              `${fmt(pct(lat, 50), 1)} / ${fmt(pct(lat, 90), 1)} / ${fmt(p99, 1)} / ${fmt(lat[lat.length - 1] ?? NaN, 1)} ms`,
-            ],
-            [
-              'delivery latency p50 / p99 (REST SSE)',
-              `${fmt(pct(byKind.rest, 50), 1)} / ${fmt(pct(byKind.rest, 99), 1)} ms`,
-            ],
-            [
-              'delivery latency p50 / p99 (tRPC SSE)',
-              `${fmt(pct(byKind.trpc, 50), 1)} / ${fmt(pct(byKind.trpc, 99), 1)} ms`,
-            ],
-            [
-              'gateway heapUsed before -> with subscribers',
-              `${mb(before.heapUsed)} -> ${mb(after.heapUsed)} (${kb(heapPer)} each)`,
-            ],
-            [
-              'gateway rss before -> with subscribers',
-              `${mb(before.rss)} -> ${mb(after.rss)} (${kb(rssPer)} each)`,
-            ],
-            [
-              'subscribers finished with done / failed',
-              `${collected.ended - collected.failed} / ${collected.failed}${collected.errors.length ? ` (${collected.errors.slice(0, 3).join('; ')})` : ''}`,
-            ],
-          ],
-        },
-      ],
-      targets,
-      notes: [
-        "The simulator shares the gateway's process and event loop, so the latency includes the simulator's own work producing the next step; the memory delta does not (the simulator holds one socket either way).",
-        'RSS counts the heap growth plus socket and stream buffers; heapUsed is the per-subscriber state the gateway keeps (listeners, SSE/tRPC stream objects, Express req/res).',
-      ],
-    };
+    const m = await measureFanout({
+      sims: s.sims,
+      submitTo: s.gw,
+      audience: { sse: SSE, wsSockets: WS_SOCKETS, gateways: [s.gw], label: (kind) => kind },
+      jobs: JOBS,
+      steps: STEPS,
+      processes: PROCESSES,
+      blockers: 12,
+    });
+    return fanoutSection(m);
   } finally {
-    await subs.close();
     await s.close();
   }
+}
+
+/** Numbers every fan-out run reports (single process and cluster). */
+export function fanoutFigures(m: FanoutMeasure, steps: number) {
+  const groups = Object.values(m.collected.groups);
+  const all = deliveryLatency(groups, m.frames);
+  const byGroup = Object.fromEntries(
+    Object.entries(m.collected.groups).map(([k, g]) => [k, deliveryLatency([g], m.frames).lat]),
+  );
+  const done = groups.reduce((n, g) => n + g.done, 0);
+  const failed = groups.reduce((n, g) => n + g.failed, 0);
+  const events = groups.reduce((n, g) => n + g.events, 0);
+  const complete = groups.reduce((n, g) => n + g.steps.filter((x) => x >= steps).length, 0);
+  const heap = m.after.reduce((n, a, i) => n + a.mem.heapUsed - (m.before[i]?.mem.heapUsed ?? 0), 0);
+  const rss = m.after.reduce((n, a, i) => n + a.mem.rss - (m.before[i]?.mem.rss ?? 0), 0);
+  const cpuGw = m.cpuGateways.reduce((a, b) => a + b, 0);
+  return { all, byGroup, done, failed, events, complete, heap, rss, cpuGw };
+}
+
+function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
+  const f = fanoutFigures(m, STEPS);
+  const p99 = pct(f.all.lat, 99);
+  const rssPer = f.rss / m.subs;
+  const heapPer = f.heap / m.subs;
+  const sseLat = f.byGroup['sse'] ?? [];
+  const wsLat = f.byGroup['ws'] ?? [];
+  const wsSubs = m.collected.groups['ws']?.subs ?? 0;
+  const before = m.before[0];
+  const after = m.after[0];
+  const targets: Target[] = [
+    {
+      what: 'upstream WebSocket connections',
+      target: 'exactly 1',
+      measured: `${m.upstreamDuring} during, ${m.upstreamAfter} after (${m.upstreamTotal} opened in total)`,
+      met: m.upstreamDuring === 1 && m.upstreamAfter === 1,
+    },
+    {
+      what: `event delivery latency p99 (ComfyUI progress frame -> subscriber), ${fmtInt(m.subs)} subscribers`,
+      target: `< ${P99_GOAL_MS} ms`,
+      measured: `${fmt(p99, 1)} ms (p50 ${fmt(pct(f.all.lat, 50), 1)} ms)`,
+      met: p99 < P99_GOAL_MS,
+      ...(p99 < P99_GOAL_MS
+        ? {}
+        : {
+            why: backlogWhy(m.subs / JOBS, f.cpuGw / Math.max(1, f.events), STEP_MS),
+          }),
+    },
+    {
+      what: 'gateway memory per subscriber (rss, after GC)',
+      target: `< ${MEM_GOAL_KB} KB`,
+      measured: `${kb(rssPer)} (heapUsed ${kb(heapPer)})`,
+      met: rssPer < MEM_GOAL_KB * 1024,
+      ...(rssPer < MEM_GOAL_KB * 1024
+        ? {}
+        : {
+            why: `${kb(f.rss / m.connections)} per connection (an SSE stream or a WebSocket with its HTTP and stream state); next: less state per stream, more subscriptions per socket`,
+          }),
+    },
+    {
+      what: 'every subscriber got its final `done`',
+      target: `${fmtInt(m.subs)}`,
+      measured: `${fmtInt(f.done)} of ${fmtInt(m.subs)}`,
+      met: f.done === m.subs && f.failed === 0,
+      ...(f.done === m.subs ? {} : { why: failureWhy(m) }),
+    },
+    {
+      what: 'every subscriber got every sampler step',
+      target: `${fmtInt(m.subs)}`,
+      measured: `${fmtInt(f.complete)} of ${fmtInt(m.subs)}`,
+      met: f.complete === m.subs,
+      ...(f.complete === m.subs
+        ? {}
+        : { why: 'superseded status snapshots coalesced for slow sockets (by design)' }),
+    },
+    {
+      what: 'gateway CPU per delivered event',
+      target: 'report',
+      measured: `${fmt(f.cpuGw / Math.max(1, f.events), 1)} µs (${fmtInt(f.events)} events in ${fmt(m.deliverySec, 1)} s)`,
+      met: null,
+    },
+  ];
+  return {
+    name: 'fanout',
+    order: 2,
+    title: '2. Fan-out',
+    intro: [
+      `${fmtInt(SSE)} REST SSE subscribers (\`GET /api/comfy/stream/:id\`, one HTTP connection each) and ${fmtInt(wsSubs)} tRPC subscriptions`,
+      `(\`comfy.onStatus\`) over ${fmtInt(WS_SOCKETS)} WebSockets to \`/trpc\`, each socket following all ${JOBS} jobs (a dashboard page watching the queue),`,
+      `held by ${PROCESSES} subscriber processes. The mix: half the subscriptions are single-job SSE streams (bots, EventSource pages), half are multiplexed tRPC sockets (the web UI).`,
+      `The ${JOBS} text2img jobs (${STEPS} steps, ${STEP_MS} ms per step) run one after the other on one simulator (one upstream socket); each step reaches ${fmtInt(m.subs / JOBS)} subscriptions.`,
+      "Blocker jobs hold the simulator's queue while the subscribers connect, then are cancelled.",
+      'The simulator, the gateway (real `main.ts`) and the subscribers are separate processes. Latency is from the moment the simulator sent the `progress` frame',
+      "(its WebSocket send, recorded in the simulator's process) to the subscriber's read of the event carrying that step (both `performance.timeOrigin + performance.now()` on one machine).",
+      "Memory is the gateway process's own (`process.memoryUsage()` after a full GC, over IPC) before and after the subscribers connected; CPU is what each process reported while the jobs ran.",
+    ].join(' '),
+    tables: [
+      {
+        head: ['metric', 'value'],
+        rows: [
+          [
+            'subscriptions',
+            `${fmtInt(m.subs)} over ${fmtInt(m.connections)} connections, ${fmtInt(m.live)} live after ${fmt(m.connectMs / 1000, 1)} s of connecting`,
+          ],
+          [
+            'first measured job when all subscribers were connected',
+            m.firstJobAtRelease === 'queued'
+              ? 'queued (no measured step ran before every subscriber was connected)'
+              : `${m.firstJobAtRelease}: it started before every subscriber was connected`,
+          ],
+          [
+            'upstream WS connections (simulator count)',
+            `${m.upstreamDuring} during, ${m.upstreamAfter} after, ${m.upstreamTotal} ever opened`,
+          ],
+          ['step arrivals measured', `${fmtInt(f.all.lat.length)} (unmatched: ${f.all.unmatched})`],
+          [
+            'delivery latency p50 / p90 / p99 / max (all)',
+            `${fmt(pct(f.all.lat, 50), 1)} / ${fmt(pct(f.all.lat, 90), 1)} / ${fmt(p99, 1)} / ${fmt(f.all.lat[f.all.lat.length - 1] ?? NaN, 1)} ms`,
+          ],
+          [
+            'delivery latency p50 / p99 (REST SSE)',
+            `${fmt(pct(sseLat, 50), 1)} / ${fmt(pct(sseLat, 99), 1)} ms`,
+          ],
+          [
+            'delivery latency p50 / p99 (tRPC WS)',
+            `${fmt(pct(wsLat, 50), 1)} / ${fmt(pct(wsLat, 99), 1)} ms`,
+          ],
+          [
+            'gateway heapUsed before -> with subscribers',
+            `${mb(before?.mem.heapUsed ?? NaN)} -> ${mb(after?.mem.heapUsed ?? NaN)} (${kb(heapPer)} per subscription)`,
+          ],
+          [
+            'gateway rss before -> with subscribers',
+            `${mb(before?.mem.rss ?? NaN)} -> ${mb(after?.mem.rss ?? NaN)} (${kb(rssPer)} per subscription, ${kb(f.rss / m.connections)} per connection)`,
+          ],
+          [
+            'CPU while delivering: gateway / simulator / subscribers',
+            `${fmt(f.cpuGw / 1000, 0)} / ${fmt(m.cpuSims / 1000, 0)} / ${fmt(m.cpuSubscribers / 1000, 0)} ms over ${fmt(m.deliverySec, 1)} s wall`,
+          ],
+          [
+            'CPU per delivered event: gateway / subscribers',
+            `${fmt(f.cpuGw / Math.max(1, f.events), 1)} / ${fmt(m.cpuSubscribers / Math.max(1, f.events), 1)} µs (${fmtInt(f.events)} events)`,
+          ],
+          [
+            'subscriptions that ended with done / failed / got every step',
+            `${fmtInt(f.done)} / ${fmtInt(f.failed)} / ${fmtInt(f.complete)}${m.collected.errors.length ? ` (${m.collected.errors.slice(0, 3).join('; ')})` : ''}`,
+          ],
+        ],
+      },
+    ],
+    targets,
+    notes: [
+      "The subscriber processes read 10,000 subscriptions on the same 2 cores as the gateway: a step's arrival time includes the time the subscriber's own event loop took to get to it, so the latency is an upper bound of the gateway's.",
+      'Memory per subscription divides the whole growth by the subscriptions; a WebSocket carrying several subscriptions costs one connection, so the per-connection figure is the cost of an SSE stream or a socket.',
+    ],
+  };
+}
+
+/** The subscribers' own words for why subscriptions ended early, counted. */
+export function failureWhy(m: FanoutMeasure): string {
+  const counts = new Map<string, number>();
+  for (const e of m.collected.errors) counts.set(e, (counts.get(e) ?? 0) + 1);
+  const seen = [...counts].map(([e, n]) => `${e}${n > 1 ? ` x${n}` : ''}`).join('; ');
+  return `${seen || 'timed out'} (first errors seen)`;
+}
+
+/**
+ * Why delivery fell behind: the gateway CPU one step costs against the time between steps
+ * (`cores`: how many cores that work can spread over, for several instances).
+ */
+export function backlogWhy(subsPerStep: number, cpuPerDeliveryUs: number, stepMs: number, cores = 1): string {
+  const perStepMs = (subsPerStep * cpuPerDeliveryUs) / 1000;
+  const on = cores > 1 ? ` (${fmt(perStepMs / cores, 0)} ms on ${cores} cores at best)` : '';
+  return perStepMs / cores > stepMs
+    ? `a step goes to ${fmtInt(subsPerStep)} subscriptions at ${fmt(cpuPerDeliveryUs, 0)} µs of gateway CPU each, ${fmt(perStepMs, 0)} ms of CPU per step${on} while steps come every ${stepMs} ms: the backlog grows for the whole job; next: cut the per-delivery cost (serialise once, batch writes) or spread subscribers over instances on more cores`
+    : `the gateway keeps up on average (${fmt(perStepMs, 0)} ms of CPU per ${stepMs} ms step${on}) but bursts queue behind each other on 2 shared cores; next: batch writes that yield to the loop`;
 }

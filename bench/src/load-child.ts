@@ -4,6 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
+import { serveIpc } from './procs/ipc.ts';
+import { procStats } from './procs/proc-stats.ts';
 
 export interface LoadRequest {
   url: string;
@@ -27,6 +29,8 @@ export interface LoadResult {
   p99: number;
   mean: number;
   bytesPerSec: number;
+  /** Requests answered during the warm-up (CPU samples taken around the call include them). */
+  warmupRequests: number;
 }
 
 export interface TransferRequest {
@@ -45,9 +49,6 @@ export interface TransferResult {
   ms: number;
   body?: string;
 }
-
-type Msg =
-  { id: number; kind: 'load'; req: LoadRequest } | { id: number; kind: 'transfer'; req: TransferRequest };
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -80,7 +81,7 @@ function cannon(req: LoadRequest, durationSec: number, record: number[] | null):
 }
 
 async function load(req: LoadRequest): Promise<LoadResult> {
-  if ((req.warmupSec ?? 1) > 0) await cannon(req, req.warmupSec ?? 1, null);
+  const warm = (req.warmupSec ?? 1) > 0 ? await cannon(req, req.warmupSec ?? 1, null) : null;
   const times: number[] = [];
   const r = await cannon(req, req.durationSec, times);
   times.sort((a, b) => a - b);
@@ -99,6 +100,32 @@ async function load(req: LoadRequest): Promise<LoadResult> {
     p99: percentile(times, 99),
     mean: times.reduce((a, b) => a + b, 0) / Math.max(1, times.length),
     bytesPerSec: r.throughput.total / r.duration,
+    warmupRequests: warm?.requests.total ?? 0,
+  };
+}
+
+/** Several targets at once (one autocannon each, connections split): round robin over instances. */
+async function loadMany(reqs: LoadRequest[]): Promise<LoadResult> {
+  const parts = await Promise.all(reqs.map(load));
+  const sum = (f: (r: LoadResult) => number) => parts.reduce((a, r) => a + f(r), 0);
+  const total = sum((r) => r.requests);
+  const weighted = (f: (r: LoadResult) => number) => sum((r) => f(r) * r.requests) / Math.max(1, total);
+  const statusCodes: Record<string, number> = {};
+  for (const p of parts)
+    for (const [k, v] of Object.entries(p.statusCodes)) statusCodes[k] = (statusCodes[k] ?? 0) + v;
+  return {
+    requests: total,
+    errors: sum((r) => r.errors),
+    non2xx: sum((r) => r.non2xx),
+    statusCodes,
+    durationSec: Math.max(...parts.map((r) => r.durationSec)),
+    rps: sum((r) => r.rps),
+    // Percentiles of the parts weighted by their request counts (an approximation of the merged one).
+    p50: weighted((r) => r.p50),
+    p99: Math.max(...parts.map((r) => r.p99)),
+    mean: weighted((r) => r.mean),
+    bytesPerSec: sum((r) => r.bytesPerSec),
+    warmupRequests: sum((r) => r.warmupRequests),
   };
 }
 
@@ -138,12 +165,10 @@ async function transfer(req: TransferRequest): Promise<TransferResult> {
   };
 }
 
-process.on('message', (m: Msg) => {
-  const run = m.kind === 'load' ? load(m.req) : transfer(m.req);
-  run.then(
-    (result) => process.send?.({ id: m.id, result }),
-    (err: unknown) =>
-      process.send?.({ id: m.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-  );
+serveIpc({
+  load: (req: LoadRequest) => load(req),
+  loadMany: (req: LoadRequest[]) => loadMany(req),
+  transfer: (req: TransferRequest) => transfer(req),
+  stats: (req: { gc?: boolean }) => procStats(req),
 });
 process.send?.({ ready: true });

@@ -1,255 +1,223 @@
-import type { Stack } from './stack.ts';
-import { postJson, startStack, tinyJob, trpcInput } from './stack.ts';
 import { LoadGen } from './load.ts';
-import type { LoadRequest, LoadResult } from './load.ts';
-import type { Section, Table, Target } from './report.ts';
+import type { LoadResult } from './load.ts';
+import type { Answerer, Row } from './overhead-cases.ts';
+import { overheadCases } from './overhead-cases.ts';
+import { FloorProc, captureRoute } from './procs/floor-proc.ts';
+import { submitJob, waitForEnd } from './procs/jobs.ts';
+import type { ProcStats } from './procs/proc-stats.ts';
+import { startSplitStack } from './procs/split-stack.ts';
+import type { Section, Target } from './report.ts';
 import { fmt, fmtInt, kb } from './report.ts';
-import { putOutputImage } from './images.ts';
 
 const CONCURRENCY = [1, 64];
 const DURATION_S = Number(process.env['BENCH_DURATION_S'] ?? 2);
 const VIEW_BYTES = 256 * 1024;
+const FLOOR_SHARE_GOAL = 0.5;
 
-interface Case {
-  call: string;
-  direct: LoadRequest & { label: string };
-  via: (LoadRequest & { label: string })[];
-}
-
-async function firstCompletedJob(s: Stack): Promise<string> {
-  const { prompt_id } = await postJson<{ prompt_id: string }>(
-    `${s.gw.url}/api/comfy/text2img`,
-    tinyJob(2),
-    s.auth,
-  );
-  const end = await s.gw.services.comfy.waitForEnd(prompt_id);
-  if (end.status !== 'completed') throw new Error(`setup job ended ${end.status}`);
-  return prompt_id;
+interface Measured extends LoadResult {
+  /** CPU microseconds per request of the answering process, of the simulator, of the load generator. */
+  cpuServer: number;
+  cpuSim: number;
+  cpuLoad: number;
 }
 
 export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>> {
-  const s = await startStack();
+  const s = await startSplitStack();
   const load = new LoadGen();
+  let floor: FloorProc | null = null;
   try {
     await load.ready();
-    const id = await firstCompletedJob(s);
-    const view = putOutputImage(s.sim.rootDir, 'bench_view.png', VIEW_BYTES);
-    const etagRes = await fetch(`${s.gw.url}/api/comfy/object-info`, { headers: s.auth });
+    const gw = s.gw;
+    const id = await submitJob(gw, 2);
+    const end = await waitForEnd(gw, id);
+    if (end !== 'completed') throw new Error(`setup job ended ${end}`);
+    const view = await s.sim.putImage('bench_view.png', VIEW_BYTES);
+    const etagRes = await fetch(`${gw.url}/api/comfy/object-info`, { headers: gw.auth });
     const etag = etagRes.headers.get('etag') ?? '';
     const objectInfoBytes = (await etagRes.arrayBuffer()).byteLength;
     // Warm the gateway's on-disk view cache: the load below measures the warm path.
-    await (await fetch(`${s.gw.url}/api/comfy/view?filename=${view}`, { headers: s.auth })).arrayBuffer();
+    await (await fetch(`${gw.url}/api/comfy/view?filename=${view}`, { headers: gw.auth })).arrayBuffer();
+    const statusRoute = await captureRoute(`${gw.url}/api/comfy/status/${id}`, gw.auth);
+    const historyRoute = await captureRoute(`${gw.url}/api/comfy/history/${id}`, gw.auth);
+    floor = await FloorProc.start({ '/status': statusRoute, '/history': historyRoute });
+    const fl = floor;
 
-    const g = s.gw.url;
-    const d = s.sim.url;
-    const A = s.auth;
-    const cases: Case[] = [
-      {
-        call: 'status',
-        direct: { label: 'sim GET /history/{id}', url: `${d}/history/${id}`, connections: 1, durationSec: 0 },
-        via: [
-          {
-            label: 'gw REST /api/comfy/status/{id}',
-            url: `${g}/api/comfy/status/${id}`,
-            headers: A,
-            connections: 1,
-            durationSec: 0,
-          },
-          {
-            label: 'gw tRPC comfy.status',
-            url: `${g}/trpc/comfy.status?input=${trpcInput({ prompt_id: id })}`,
-            headers: A,
-            connections: 1,
-            durationSec: 0,
-          },
-        ],
-      },
-      {
-        call: 'history',
-        direct: { label: 'sim GET /history/{id}', url: `${d}/history/${id}`, connections: 1, durationSec: 0 },
-        via: [
-          {
-            label: 'gw REST /api/comfy/history/{id}',
-            url: `${g}/api/comfy/history/${id}`,
-            headers: A,
-            connections: 1,
-            durationSec: 0,
-          },
-          {
-            label: 'gw tRPC comfy.history',
-            url: `${g}/trpc/comfy.history?input=${trpcInput({ prompt_id: id })}`,
-            headers: A,
-            connections: 1,
-            durationSec: 0,
-          },
-        ],
-      },
-      {
-        call: 'object-info',
-        direct: { label: 'sim GET /object_info', url: `${d}/object_info`, connections: 1, durationSec: 0 },
-        via: [
-          {
-            label: 'gw REST /api/comfy/object-info (200)',
-            url: `${g}/api/comfy/object-info`,
-            headers: A,
-            connections: 1,
-            durationSec: 0,
-          },
-          {
-            label: 'gw REST /api/comfy/object-info (304)',
-            url: `${g}/api/comfy/object-info`,
-            headers: { ...A, 'if-none-match': etag },
-            connections: 1,
-            durationSec: 0,
-          },
-          {
-            label: 'gw tRPC comfy.objectInfo',
-            url: `${g}/trpc/comfy.objectInfo`,
-            headers: A,
-            connections: 1,
-            durationSec: 0,
-          },
-        ],
-      },
-      {
-        call: `view (${kb(VIEW_BYTES, 0)}, warm)`,
-        direct: {
-          label: 'sim GET /view',
-          url: `${d}/view?filename=${view}&type=output`,
-          connections: 1,
-          durationSec: 0,
-        },
-        via: [
-          {
-            label: 'gw REST /api/comfy/view (disk cache)',
-            url: `${g}/api/comfy/view?filename=${view}`,
-            headers: A,
-            connections: 1,
-            durationSec: 0,
-          },
-        ],
-      },
-    ];
+    const cases = overheadCases({
+      gw: gw.url,
+      sim: s.sim.url,
+      floor: fl.url,
+      auth: gw.auth,
+      promptId: id,
+      etag,
+      view,
+      viewLabel: `view (${kb(VIEW_BYTES, 0)}, warm)`,
+    });
+    const statsOf: Record<Answerer, () => Promise<ProcStats>> = {
+      floor: () => fl.stats(),
+      sim: () => s.sim.stats(),
+      gateway: () => gw.stats(),
+    };
+    const measure = async (row: Row, conc: number): Promise<Measured> => {
+      const { label: _label, by, ...req } = row;
+      const sample = () => Promise.all([statsOf[by](), s.sim.stats(), load.stats()]);
+      const before = await sample();
+      const r = await load.run({ ...req, connections: conc, durationSec: DURATION_S, warmupSec: 0.5 });
+      const after = await sample();
+      const n = Math.max(1, r.requests + r.warmupRequests);
+      const per = (i: 0 | 1 | 2) => (after[i].cpuUs - before[i].cpuUs) / n;
+      return { ...r, cpuServer: per(0), cpuSim: by === 'gateway' ? per(1) : NaN, cpuLoad: per(2) };
+    };
 
-    const head = [
-      'call',
-      'path',
-      'conc',
-      'p50 ms',
-      'p99 ms',
-      'req/s',
-      'p50 vs direct',
-      'req/s vs direct',
-      'non-2xx/err',
-    ];
+    const results: Record<string, Measured> = {};
     const rows: (string | number)[][] = [];
-    const results: Record<string, LoadResult> = {};
     for (const c of cases) {
-      for (const conn of CONCURRENCY) {
-        const run = async (r: LoadRequest & { label: string }) => {
-          const { label, ...req } = r;
-          const res = await load.run({ ...req, connections: conn, durationSec: DURATION_S, warmupSec: 0.5 });
-          results[`${c.call}|${label}|${conn}`] = res;
-          return res;
-        };
-        const direct = await run(c.direct);
-        rows.push([
-          c.call,
-          c.direct.label,
-          conn,
-          fmt(direct.p50, 3),
-          fmt(direct.p99, 3),
-          fmtInt(direct.rps),
-          '-',
-          '-',
-          bad(direct),
-        ]);
-        for (const v of c.via) {
-          const r = await run(v);
+      for (const conc of CONCURRENCY) {
+        let floorRps = NaN;
+        let simP50 = NaN;
+        for (const row of c.rows) {
+          const r = await measure(row, conc);
+          results[`${c.call}|${row.by}|${row.label}|${conc}`] = r;
+          if (row.by === 'floor') floorRps = r.rps;
+          if (row.by === 'sim') simP50 = r.p50;
           rows.push([
             c.call,
-            v.label,
-            conn,
+            row.label,
+            conc,
             fmt(r.p50, 3),
             fmt(r.p99, 3),
             fmtInt(r.rps),
-            `${r.p50 - direct.p50 >= 0 ? '+' : ''}${fmt(r.p50 - direct.p50, 3)} ms (x${fmt(r.p50 / direct.p50)})`,
-            `x${fmt(r.rps / direct.rps)}`,
-            bad(r),
+            Number.isFinite(floorRps) ? `${fmt((100 * r.rps) / floorRps, 0)}%` : '-',
+            row.by === 'gateway' ? `${r.p50 - simP50 >= 0 ? '+' : ''}${fmt(r.p50 - simP50, 3)} ms` : '-',
+            fmtInt(r.cpuServer),
+            Number.isFinite(r.cpuSim) ? fmtInt(r.cpuSim) : '-',
+            fmtInt(r.cpuLoad),
+            `${r.non2xx}/${r.errors}`,
           ]);
         }
       }
     }
-    const table: Table = { head, rows };
-
-    const get = (k: string) => results[k];
-    const st = get('status|gw REST /api/comfy/status/{id}|1');
-    const sd = get('status|sim GET /history/{id}|1');
-    const tr = get('status|gw tRPC comfy.status|1');
-    const added = st && sd ? st.p50 - sd.p50 : NaN;
-    const addedTrpc = tr && sd ? tr.p50 - sd.p50 : NaN;
-    const oi200 = get('object-info|gw REST /api/comfy/object-info (200)|1');
-    const oi304 = get('object-info|gw REST /api/comfy/object-info (304)|1');
-    const oid = get('object-info|sim GET /object_info|1');
-    const oi200c = get('object-info|gw REST /api/comfy/object-info (200)|64');
-    const oid64 = get('object-info|sim GET /object_info|64');
-    const targets: Target[] = [
-      {
-        what: 'status: gateway adds < 1 ms at p50 (REST, c=1)',
-        target: '< 1 ms',
-        measured: `${fmt(added, 3)} ms (${fmt(st?.p50 ?? NaN, 3)} vs ${fmt(sd?.p50 ?? NaN, 3)} ms)`,
-        met: added < 1,
-      },
-      {
-        what: 'status: gateway adds < 1 ms at p50 (tRPC, c=1)',
-        target: '< 1 ms',
-        measured: `${fmt(addedTrpc, 3)} ms (${fmt(tr?.p50 ?? NaN, 3)} vs ${fmt(sd?.p50 ?? NaN, 3)} ms)`,
-        met: addedTrpc < 1,
-      },
-      {
-        what: 'cached object-info faster than upstream (REST 200, c=1, p50)',
-        target: '< direct p50',
-        measured: `${fmt(oi200?.p50 ?? NaN, 3)} vs ${fmt(oid?.p50 ?? NaN, 3)} ms`,
-        met: (oi200?.p50 ?? Infinity) < (oid?.p50 ?? 0),
-      },
-      {
-        what: 'cached object-info faster than upstream (REST 200, c=64, req/s)',
-        target: '> direct req/s',
-        measured: `${fmtInt(oi200c?.rps ?? NaN)} vs ${fmtInt(oid64?.rps ?? NaN)} req/s`,
-        met: (oi200c?.rps ?? 0) > (oid64?.rps ?? Infinity),
-      },
-      {
-        what: 'object-info 304 (If-None-Match) vs upstream 200 (c=1, p50)',
-        target: '< direct p50',
-        measured: `${fmt(oi304?.p50 ?? NaN, 3)} vs ${fmt(oid?.p50 ?? NaN, 3)} ms`,
-        met: (oi304?.p50 ?? Infinity) < (oid?.p50 ?? 0),
-      },
-    ];
+    // Outside the measured rows: where a status request's CPU goes (the profiler slows it down).
+    const statusRow = cases[0]?.rows.find((r) => r.by === 'gateway');
+    const profile = statusRow
+      ? await gw.profile(async () => {
+          const { label: _l, by: _b, ...req } = statusRow;
+          await load.run({ ...req, connections: 64, durationSec: DURATION_S, warmupSec: 0 });
+        })
+      : null;
     return {
       name: 'overhead',
       order: 1,
       title: '1. Overhead',
       intro: [
-        `Each row is autocannon (separate process, keep-alive connections) for ${DURATION_S} s after a 0.5 s warm-up, at 1 and 64 connections.`,
-        "Latency percentiles are computed from autocannon's per-response timings (its own histogram rounds to whole milliseconds).",
-        '"status" has no ComfyUI equivalent: the direct row is the simulator\'s `GET /history/{id}`, which is what a client polls upstream;',
-        'the gateway answers status from its job tracker (no upstream call). "history" goes upstream on every call.',
-        `The object_info body is ${kb(objectInfoBytes)} (the simulator's default node set); the gateway serves it from its TTL cache.`,
-        `view uses a ${kb(VIEW_BYTES, 0)} PNG from the simulator's output folder; the gateway's on-disk view cache is warm (cold first views are in the streaming section).`,
+        `Each row is autocannon (its own process, keep-alive connections) for ${DURATION_S} s after a 0.5 s warm-up, at 1 and 64 connections.`,
+        'The simulator, the gateway (the real `apps/server/src/main.ts`, NODE_ENV=production, LOG_LEVEL=info) and the floor server each run in their own process.',
+        'The floor is a plain Node `http` server answering the bytes the gateway answered for the same call (same body and content type): the most this machine does for that response.',
+        'CPU columns are the user+system CPU time each process reported (`process.cpuUsage()`, over IPC) across the warm-up and the run, divided by the requests answered:',
+        '"server" is the process that answered the row, "sim" the simulator behind the gateway (history goes upstream on every call), "loadgen" autocannon.',
+        "Latency percentiles come from autocannon's per-response timings.",
+        '"status" has no ComfyUI equivalent: the simulator row is `GET /history/{id}`, which is what a client polls upstream; the gateway answers status from its job tracker.',
+        `The object_info body is ${kb(objectInfoBytes)} (the simulator's default node set), served from the gateway's cache; view is a ${kb(VIEW_BYTES, 0)} PNG from the warm on-disk view cache.`,
       ].join(' '),
-      tables: [table],
-      targets,
+      tables: [
+        {
+          head: [
+            'call',
+            'path',
+            'conc',
+            'p50 ms',
+            'p99 ms',
+            'req/s',
+            'req/s vs floor',
+            'p50 vs sim',
+            'server CPU µs/req',
+            'sim CPU µs/req',
+            'loadgen CPU µs/req',
+            'non-2xx/err',
+          ],
+          rows,
+        },
+      ],
+      targets: overheadTargets(results),
+      ...(profile
+        ? { profiles: [{ title: 'GET /api/comfy/status/{id} (REST), 64 connections', summary: profile }] }
+        : {}),
       notes: [
-        'The simulator and the gateway share one Node process (one event loop) and autocannon takes a second process: on 2 cores the three compete, so absolute req/s are lower than on a bigger box; the ratio is what matters.',
-        "A gateway request that goes upstream (history, cold view) pays for the simulator's work on the same event loop too, so its overhead includes the upstream call.",
+        'Four processes (floor or simulator, gateway, autocannon, the bench itself idle) share 2 cores with whatever else runs; the floor and the gateway run under the same conditions in the same run, so the ratio is the number to read.',
+        'autocannon counts 304s as non-2xx.',
       ],
     };
   } finally {
     await load.close();
+    await floor?.close();
     await s.close();
   }
 }
 
-function bad(r: LoadResult): string {
-  return `${r.non2xx}/${r.errors}`;
+function overheadTargets(results: Record<string, Measured>): Target[] {
+  const get = (call: string, by: Answerer, label: string, conc: number) =>
+    results[`${call}|${by}|${label}|${conc}`];
+  const floor64 = get('status', 'floor', 'floor: node:http, same bytes', 64);
+  const rest64 = get('status', 'gateway', 'gw REST /api/comfy/status/{id}', 64);
+  const trpc64 = get('status', 'gateway', 'gw tRPC comfy.status', 64);
+  const hFloor64 = get('history', 'floor', 'floor: node:http, same bytes', 64);
+  const hRest64 = get('history', 'gateway', 'gw REST /api/comfy/history/{id}', 64);
+  const sim1 = get('status', 'sim', 'sim GET /history/{id}', 1);
+  const rest1 = get('status', 'gateway', 'gw REST /api/comfy/status/{id}', 1);
+  const trpc1 = get('status', 'gateway', 'gw tRPC comfy.status', 1);
+  const oid1 = get('object-info', 'sim', 'sim GET /object_info', 1);
+  const oi200 = get('object-info', 'gateway', 'gw REST /api/comfy/object-info (200)', 1);
+  const oi304 = get('object-info', 'gateway', 'gw REST /api/comfy/object-info (304)', 1);
+  const share = (r?: Measured, f?: Measured) => (r && f ? r.rps / f.rps : NaN);
+  const restShare = share(rest64, floor64);
+  const added = (rest1?.p50 ?? NaN) - (sim1?.p50 ?? NaN);
+  const addedTrpc = (trpc1?.p50 ?? NaN) - (sim1?.p50 ?? NaN);
+  return [
+    {
+      what: 'status REST at 64 connections: share of the plain-http floor',
+      target: `>= ${FLOOR_SHARE_GOAL * 100}%`,
+      measured: `${fmt(restShare * 100, 0)}% (${fmtInt(rest64?.rps ?? NaN)} vs ${fmtInt(floor64?.rps ?? NaN)} req/s; gateway ${fmtInt(rest64?.cpuServer ?? NaN)} vs floor ${fmtInt(floor64?.cpuServer ?? NaN)} CPU µs/req)`,
+      met: restShare >= FLOOR_SHARE_GOAL,
+      ...(restShare >= FLOOR_SHARE_GOAL
+        ? {}
+        : {
+            why: 'the gateway spends several times the floor CPU per request (auth, Express, middleware); next: profile and cut the per-request work (see Profile summary)',
+          }),
+    },
+    {
+      what: 'status tRPC at 64 connections: share of the plain-http floor',
+      target: 'report',
+      measured: `${fmt(share(trpc64, floor64) * 100, 0)}% (${fmtInt(trpc64?.rps ?? NaN)} req/s, ${fmtInt(trpc64?.cpuServer ?? NaN)} CPU µs/req)`,
+      met: null,
+    },
+    {
+      what: 'history REST at 64 connections: share of the plain-http floor',
+      target: 'report',
+      measured: `${fmt(share(hRest64, hFloor64) * 100, 0)}% (${fmtInt(hRest64?.rps ?? NaN)} vs ${fmtInt(hFloor64?.rps ?? NaN)} req/s; goes upstream every call)`,
+      met: null,
+    },
+    {
+      what: 'status: gateway adds < 1 ms at p50 (REST, c=1)',
+      target: '< 1 ms',
+      measured: `${fmt(added, 3)} ms (${fmt(rest1?.p50 ?? NaN, 3)} vs ${fmt(sim1?.p50 ?? NaN, 3)} ms)`,
+      met: added < 1,
+    },
+    {
+      what: 'status: gateway adds < 1 ms at p50 (tRPC, c=1)',
+      target: '< 1 ms',
+      measured: `${fmt(addedTrpc, 3)} ms (${fmt(trpc1?.p50 ?? NaN, 3)} vs ${fmt(sim1?.p50 ?? NaN, 3)} ms)`,
+      met: addedTrpc < 1,
+    },
+    {
+      what: 'cached object-info faster than upstream (REST 200, c=1, p50)',
+      target: '< direct p50',
+      measured: `${fmt(oi200?.p50 ?? NaN, 3)} vs ${fmt(oid1?.p50 ?? NaN, 3)} ms`,
+      met: (oi200?.p50 ?? Infinity) < (oid1?.p50 ?? 0),
+    },
+    {
+      what: 'object-info 304 (If-None-Match) vs upstream 200 (c=1, p50)',
+      target: '< direct p50',
+      measured: `${fmt(oi304?.p50 ?? NaN, 3)} vs ${fmt(oid1?.p50 ?? NaN, 3)} ms`,
+      met: (oi304?.p50 ?? Infinity) < (oid1?.p50 ?? 0),
+    },
+  ];
 }

@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Section } from './report.ts';
@@ -7,7 +8,7 @@ import { printSection, saveSection } from './report.ts';
 setFlagsFromString('--expose-gc');
 (globalThis as { gc?: unknown }).gc = runInNewContext('gc');
 
-type Bench = () => Promise<Omit<Section, 'ranAt' | 'seconds'>>;
+type Bench = () => Promise<Omit<Section, 'ranAt' | 'seconds' | 'load'>>;
 
 const BENCHES: Record<string, () => Promise<Bench>> = {
   overhead: async () => (await import('./overhead.ts')).runOverhead,
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'object-info': async () => (await import('./object-info.ts')).runObjectInfo,
   roundtrip: async () => (await import('./roundtrip.ts')).runRoundtrip,
   pool: async () => (await import('./pool.ts')).runPool,
+  cluster: async () => (await import('./cluster.ts')).runCluster,
 };
 
 async function main(): Promise<void> {
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     const load = BENCHES[name];
     if (!load) continue;
     const t0 = performance.now();
+    const load0 = loadavg()[0] ?? NaN;
     process.stdout.write(`\n>> ${name} ...\n`);
     try {
       const result = await (await load())();
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
         ...result,
         ranAt: new Date().toISOString(),
         seconds: (performance.now() - t0) / 1000,
+        load: [load0, loadavg()[0] ?? NaN],
       };
       printSection(section);
       saveSection(section);
