@@ -26,6 +26,8 @@ import { routeToDispatcher } from './cluster-ops.ts';
 import { createComfyMetrics } from './comfy-metrics.ts';
 import type { ComfyMetrics } from './comfy-metrics.ts';
 import { createDispatchRole } from './dispatch-role.ts';
+import { withHandover } from './handover-stream.ts';
+import type { HandoverStream } from './handover-stream.ts';
 import type { ClusterLink } from './dispatch-role.ts';
 import { createIdempotencyStore } from './idempotency.ts';
 import { createIngestFromComfy } from './ingest-from-comfy.ts';
@@ -228,40 +230,46 @@ export function createComfyService(config: ServerConfig, deps: ComfyDeps) {
     },
   });
 
-  // Streams this instance serves from its own pool: ended when it stops dispatching (a lost
-  // lease), so their clients reconnect and resume from the shared bus by event id.
-  const ownStreams = new Set<JobStream>();
+  // Streams this instance serves from its own pool: when it stops dispatching (a lost lease)
+  // they carry on from the shared events, so their clients see no cut.
+  const ownStreams = new Set<HandoverStream>();
   role?.onLost(() => {
-    for (const s of [...ownStreams]) s.close();
-    ownStreams.clear();
+    for (const s of [...ownStreams]) s.handOver();
   });
+
+  /** A job another instance follows (or followed): the shared bus, else the ledger's final state. */
+  const sharedStreamOf = async (promptId: string, o: StreamOptions): Promise<JobStream | undefined> => {
+    const shared = deps.sharedEvents;
+    const row = shared ? await ledger.byId(promptId) : undefined;
+    if (!shared || !row) return undefined;
+    const fromBus = await openSharedStream(shared, row, o, (err) =>
+      log.warn({ err, promptId }, 'shared job events failed mid-stream'),
+    );
+    return fromBus ?? requirePool().openStream(promptId, o);
+  };
 
   /** A job's events: this instance's pool when it follows the job, else the shared bus. */
   const streamOf = async (promptId: string, o: StreamOptions): Promise<JobStream> => {
-    const shared = deps.sharedEvents;
     const pool = requirePool();
-    if (shared && !pool.follows(promptId)) {
-      const row = await ledger.byId(promptId);
-      const fromBus = row
-        ? await openSharedStream(shared, row, o, (err) =>
-            log.warn({ err, promptId }, 'shared job events failed mid-stream'),
-          )
-        : undefined;
+    if (deps.sharedEvents && !pool.follows(promptId)) {
+      const fromBus = await sharedStreamOf(promptId, o);
       if (fromBus) return fromBus;
     }
     const stream = await pool.openStream(promptId, o);
     if (!stream) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
     if (!deps.cluster || stream.ended) return stream;
-    ownStreams.add(stream);
-    const close = stream.close.bind(stream);
-    return {
-      ...stream,
-      close: () => {
-        ownStreams.delete(stream);
-        close();
+    const handover = withHandover(
+      stream,
+      o,
+      async (after) => {
+        const next = await sharedStreamOf(promptId, { ...o, after });
+        if (!next) throw new GatewayError('NOT_FOUND', `unknown prompt ${promptId}`);
+        return next;
       },
-      [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
-    };
+      () => ownStreams.delete(handover),
+    );
+    ownStreams.add(handover);
+    return handover;
   };
 
   return {

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { startComfySim } from '@comfy-gateway/comfy-sim';
 import { startPostgres, startRedis } from '@comfy-gateway/test-infra';
 import type { PostgresInstance, RedisInstance } from '@comfy-gateway/test-infra';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DISPATCH_LEASE_KEY } from '../../src/comfy/dispatch-role.ts';
 import { readSse } from '../comfy-fixture.ts';
 import { startTestApp } from '../fixture.ts';
 import type { TestApp } from '../fixture.ts';
@@ -122,6 +124,33 @@ describe('the dispatch lease: one instance follows the ComfyUI servers', () => {
     await expect(holder.services.comfy.waitForEnd(last)).resolves.toMatchObject({ status: 'cancelled' });
     for (const id of ids.slice(0, -1))
       await expect(standby.services.comfy.waitForEnd(id)).resolves.toMatchObject({ status: 'completed' });
+  });
+
+  it('the holder loses its lease mid-stream: its open stream carries on from the shared events to done', async () => {
+    await using c = await cluster({ stepMs: 40 });
+    const first = await c.holder();
+    const bob = await first.createUser('bob@example.com');
+    const id = await submit(first, bob.token);
+    let lost = false;
+    const admin = new Redis(redis.url);
+    const events = await readSse(
+      await first.request(`/api/comfy/stream/${id}`, { token: bob.token }),
+      Infinity,
+      (m) => {
+        if (lost || m.data.type !== 'status' || m.data.snapshot.status !== 'running') return;
+        lost = true;
+        // The key gone (as after an empty Redis restart): the holder's next renewal finds no lease.
+        void admin.del(DISPATCH_LEASE_KEY);
+      },
+    );
+    admin.disconnect();
+    expect(lost).toBe(true);
+    expect(events.at(-1)?.event).toBe('done');
+    expect(events.at(-1)?.data).toMatchObject({ snapshot: { status: 'completed' } });
+    const ids = events.map((e) => Number(e.id)).filter((n) => n > 0);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(new Set(ids).size).toBe(ids.length);
+    await c.holder();
   });
 
   it('the holder goes away mid-run: the standby takes over, and every job completes exactly once', async () => {
