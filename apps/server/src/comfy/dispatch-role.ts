@@ -1,4 +1,5 @@
-import { createHolderRpc, createLeaseKeeper } from '@comfy-gateway/cluster';
+import { setTimeout as delay } from 'node:timers/promises';
+import { LEASE_DEFAULTS, createHolderRpc, createLeaseKeeper } from '@comfy-gateway/cluster';
 import type { RpcHandler } from '@comfy-gateway/cluster';
 import type { ComfyPool, PendingJob } from '@comfy-gateway/comfy-core';
 import type { Redis } from 'ioredis';
@@ -57,12 +58,32 @@ export function createDispatchRole(o: DispatchRoleOptions) {
       })
     : null;
 
+  /**
+   * A holder counts its lease lost one TTL after its last renewal, before Redis would free the
+   * key; but a Redis that restarted empty frees it at once. So a new holder on a Redis up for
+   * less than a TTL waits out the rest: any holder from before the restart has stopped by then.
+   */
+  const predecessorGone = async () => {
+    if (!cluster) return;
+    const ttlMs = cluster.lease?.ttlMs ?? LEASE_DEFAULTS.ttlMs;
+    const info = await cluster.redis.info('server').catch(() => '');
+    const upS = Number(/uptime_in_seconds:(\d+)/.exec(info)?.[1] ?? 0);
+    // Whole seconds: up to one more than the real uptime, so add it back.
+    const waitMs = ttlMs + 1000 - upS * 1000;
+    if (waitMs > 0) {
+      log.info({ waitMs }, 'Redis restarted recently: waiting for any earlier holder to stop');
+      await delay(waitMs);
+    }
+  };
+
   /** Jobs accepted by other instances whose hand-over call was lost: adopted here. */
   const adoptStrays = async (pool: ComfyPool) => {
     for (const p of await o.listPending()) if (p.backend === null && current === pool) pool.adopt(p);
   };
 
   const take = async (mine: number) => {
+    await predecessorGone();
+    if (mine !== term) return;
     try {
       // The ledger must be readable to restore every unfinished job; else let another try.
       await o.listPending();

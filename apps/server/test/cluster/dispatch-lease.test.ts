@@ -25,13 +25,13 @@ afterAll(async () => {
 });
 
 /** Two instances over one PostgreSQL database, one Redis and one simulator: a cluster. */
-async function cluster(o: { stepMs?: number; env?: Record<string, string> } = {}) {
+async function cluster(o: { stepMs?: number; env?: Record<string, string>; lease?: typeof LEASE } = {}) {
   const sim = await startComfySim({ stepMs: o.stepMs ?? 2 });
   const rootDir = await mkdtemp(path.join(tmpdir(), 'cg-lease-'));
   await redis.restart(); // an empty Redis per test: no lease or client id left from the last
   const env = { ...clusterEnv(redis.url, sim.url), DATABASE_URL: await postgres.createDatabase(), ...o.env };
-  const a = await startTestApp(env, { rootDir, leaseTiming: LEASE });
-  const b = await startTestApp(env, { rootDir, leaseTiming: LEASE });
+  const a = await startTestApp(env, { rootDir, leaseTiming: o.lease ?? LEASE });
+  const b = await startTestApp(env, { rootDir, leaseTiming: o.lease ?? LEASE });
   const apps = [a, b];
   const holder = async (): Promise<TestApp> => {
     await until(() => apps.some((t) => t.services.comfy.role === 'holder'), 'a lease holder');
@@ -151,6 +151,35 @@ describe('the dispatch lease: one instance follows the ComfyUI servers', () => {
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(ids).size).toBe(ids.length);
     await c.holder();
+  });
+
+  it('Redis restarted empty frees the lease at once: the new holder waits for the old one, nothing runs twice', async () => {
+    // The old holder renews rarely, the other tries often: without the wait both dispatch for a while.
+    await using c = await cluster({
+      stepMs: 3,
+      env: { USER_MAX_ACTIVE_JOBS: '100' },
+      lease: { ttlMs: 4000, renewEveryMs: 1500, retryEveryMs: 50 },
+    });
+    const first = await c.holder();
+    const bob = await first.createUser('bob@example.com');
+    // Two on the server, the rest in the old holder's gateway queue when Redis goes.
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i++) ids.push(await submit(first, bob.token));
+    await redis.kill({ hard: true });
+    await redis.restart();
+    const statusOf = async (id: string) =>
+      (
+        (await (await first.request(`/api/comfy/jobs/${id}`, { token: bob.token })).json()) as {
+          status?: string;
+        }
+      ).status;
+    await until(
+      async () => (await Promise.all(ids.map(statusOf))).every((s) => s === 'completed'),
+      'every job completed',
+      30_000,
+    );
+    const runs = ids.map((id) => c.sim.stats.started.filter((x) => x === id).length);
+    expect(runs).toEqual(ids.map(() => 1));
   });
 
   it('the holder goes away mid-run: the standby takes over, and every job completes exactly once', async () => {

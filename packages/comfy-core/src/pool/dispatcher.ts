@@ -181,7 +181,10 @@ export function createDispatcher(o: DispatcherOptions) {
     void (async () => {
       try {
         await writes.get(id);
+        // Stopped meanwhile (a lost lease): another holder owns the job now; send nothing.
+        if (closed) return settle(id);
         await repository.assign(id, m.name);
+        if (closed) return settle(id);
         // Nothing that arrived before this POST belongs to this run (an old copy's late frames).
         m.connection.tracker.forget([id]);
         await m.connection.queue(h.workflow, {
