@@ -92,15 +92,7 @@ describe('the lease holder killed with SIGKILL in the middle of 100 jobs', () =>
     }
 
     // The ledger: every job completed.
-    let ledger = new Map<string, string>();
-    await until(
-      async () => {
-        ledger = await c.ledger();
-        return ids.every((id) => ledger.get(id) === 'completed');
-      },
-      'every job completed in the ledger',
-      30_000,
-    ).catch(() => undefined);
+    const ledger = await c.ledgerOnceCompleted(ids, 30_000);
     expect(statusCounts(ledger, ids), c.diagnostics()).toEqual({ completed: JOBS });
 
     // No job ran twice: each id in exactly one simulator's history, and started there once.

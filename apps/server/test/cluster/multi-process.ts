@@ -43,6 +43,8 @@ export interface MultiCluster extends AsyncDisposable {
   createToken(on: GatewayInstance, sessionToken: string): Promise<string>;
   /** The ledger, read straight from PostgreSQL. */
   ledger(): Promise<Map<string, string>>;
+  /** The ledger once every one of `ids` is `completed`, or as it stands after `ms` (the caller asserts). */
+  ledgerOnceCompleted(ids: readonly string[], ms: number): Promise<Map<string, string>>;
   /** Waits until exactly one live instance says `holder` and every other live one `standby`. */
   settledHolder(ms?: number): Promise<GatewayInstance>;
   /** The most upstream WebSockets each simulator had at once since the start (sampled every 5 ms). */
@@ -139,6 +141,12 @@ export async function startMultiCluster(o: MultiClusterOptions = {}): Promise<Mu
     const ledgerClient = new pg.Client({ connectionString: databaseUrl });
     await ledgerClient.connect();
     cleanup.push(() => ledgerClient.end());
+    const readLedger = async () => {
+      const { rows } = await ledgerClient.query<{ prompt_id: string; status: string }>(
+        'SELECT prompt_id, status FROM jobs',
+      );
+      return new Map(rows.map((r) => [r.prompt_id, r.status]));
+    };
 
     const login = async (on: GatewayInstance, email: string, password: string) => {
       const res = await on.request('/api/auth/login', { method: 'POST', json: { email, password } });
@@ -185,11 +193,18 @@ export async function startMultiCluster(o: MultiClusterOptions = {}): Promise<Mu
         if (res.status !== 201) throw new Error(`token on ${on.name}: ${res.status} ${await res.text()}`);
         return ((await res.json()) as { token: string }).token;
       },
-      async ledger() {
-        const { rows } = await ledgerClient.query<{ prompt_id: string; status: string }>(
-          'SELECT prompt_id, status FROM jobs',
-        );
-        return new Map(rows.map((r) => [r.prompt_id, r.status]));
+      ledger: readLedger,
+      async ledgerOnceCompleted(ids, ms) {
+        let ledger = new Map<string, string>();
+        await until(
+          async () => {
+            ledger = await readLedger();
+            return ids.every((id) => ledger.get(id) === 'completed');
+          },
+          'every job completed in the ledger',
+          ms,
+        ).catch(() => undefined);
+        return ledger;
       },
       async settledHolder(ms = 10_000) {
         let holder: GatewayInstance | undefined;

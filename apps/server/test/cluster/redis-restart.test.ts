@@ -50,15 +50,7 @@ describe('Redis restarted empty in the middle of a run', () => {
     );
     await c.redis.restart();
 
-    let ledger = new Map<string, string>();
-    await until(
-      async () => {
-        ledger = await c.ledger();
-        return ids.every((id) => ledger.get(id) === 'completed');
-      },
-      'every job completed in the ledger',
-      45_000,
-    ).catch(() => undefined);
+    const ledger = await c.ledgerOnceCompleted(ids, 45_000);
     expect(statusCounts(ledger, ids), c.diagnostics()).toEqual({ completed: JOBS });
 
     // Streams open across the restart end with `done` (from the ledger where Redis lost it).

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { until } from './cluster-fixture.ts';
 import { statusCounts, submitSpread } from './cluster-calls.ts';
 import type { MultiCluster } from './multi-process.ts';
 
@@ -15,15 +14,7 @@ export function upstreamSocketCases(cluster: () => MultiCluster): void {
       const gus = await c.createUser('gus@example.com');
       await c.setJobCap(gus, 100);
       const ids = await submitSpread(c.instances, gus.token, 30, { steps: 5 });
-      let ledger = new Map<string, string>();
-      await until(
-        async () => {
-          ledger = await c.ledger();
-          return ids.every((id) => ledger.get(id) === 'completed');
-        },
-        'every job completed in the ledger',
-        30_000,
-      ).catch(() => undefined);
+      const ledger = await c.ledgerOnceCompleted(ids, 30_000);
       expect(statusCounts(ledger, ids)).toEqual({ completed: ids.length });
       expect(c.upstreamPeaks(), c.diagnostics()).toEqual([1, 1]);
       expect(c.upstreamNow()).toEqual([1, 1]);
