@@ -32,7 +32,10 @@ describe('serialize-once transformer', () => {
     const event = shareAcrossSubscribers({ type: 'status', at: new Date(0), gone: undefined });
     const spy = vi.spyOn(superjson, 'serialize');
     // tRPC's adapters build a new `{ id, data }` per subscriber for `tracked(id, event)`.
-    const outputs = Array.from({ length: 50 }, () => transformer.output.serialize({ id: '7', data: event }) as unknown);
+    const outputs = Array.from(
+      { length: 50 },
+      () => transformer.output.serialize({ id: '7', data: event }) as unknown,
+    );
     expect(spy).toHaveBeenCalledTimes(1);
     expect(new Set(outputs).size).toBe(1);
     expect(outputs[0]).toEqual(superjson.serialize({ id: '7', data: event }));

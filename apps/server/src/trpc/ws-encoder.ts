@@ -7,7 +7,13 @@ export interface WsEncoder {
 }
 
 // The keys tRPC's adapter writes, quoted once.
-const QUOTED: Record<string, string> = { id: '"id"', jsonrpc: '"jsonrpc"', result: '"result"', type: '"type"', data: '"data"' };
+const QUOTED: Record<string, string> = {
+  id: '"id"',
+  jsonrpc: '"jsonrpc"',
+  result: '"result"',
+  type: '"type"',
+  data: '"data"',
+};
 const quote = (key: string): string => QUOTED[key] ?? JSON.stringify(key);
 
 /** `JSON.stringify(obj)` of a plain object, with the value under `spliceKey` given as JSON text. */
