@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { isListenable, listenTo, trpcTransformer } from '@comfy-gateway/api';
-import type { AppRouter, Context } from '@comfy-gateway/api';
+import type { AnyRouter } from '@trpc/server';
 import {
   TRPCError,
   callTRPCProcedure,
@@ -16,7 +16,7 @@ import { WS_MAX_CALLS_PER_FRAME } from './ws-call-budget.ts';
 import { dataPrefix, trackedDataMessage } from './ws-lane-wire.ts';
 
 /** What tRPC's adapter hands its `onError`; the lane reports the same. */
-export interface LaneErrorInfo {
+export interface LaneErrorInfo<Context> {
   error: TRPCError;
   type: 'subscription';
   path: string;
@@ -25,13 +25,13 @@ export interface LaneErrorInfo {
   req: IncomingMessage;
 }
 
-export interface LaneOptions {
-  router: AppRouter;
+export interface LaneOptions<Context> {
+  router: AnyRouter;
   /** Subscriptions served here; their procedures return listenable results (`listenable()`). */
   paths: ReadonlySet<string>;
   /** The socket's context as tRPC's adapter created it (undefined before its connectionParams). */
   contextOf: (ws: WebSocket) => Promise<Context> | undefined;
-  onError: (info: LaneErrorInfo) => void;
+  onError: (info: LaneErrorInfo<Context>) => void;
   encode: (msg: unknown) => string;
 }
 
@@ -43,7 +43,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * is listened to synchronously and `started` / `data` / `stopped` / errors are written in the
  * adapter's wire format. Every other message goes on to tRPC's adapter unchanged.
  */
-export function createSubscriptionLane(opts: LaneOptions) {
+export function createSubscriptionLane<Context>(opts: LaneOptions<Context>) {
   const config = opts.router._def._config;
 
   /** Returns the socket's message filter: what tRPC still gets (null: nothing). */
