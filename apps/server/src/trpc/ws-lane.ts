@@ -13,7 +13,8 @@ import { parseTRPCMessage } from '@trpc/server/rpc';
 import type { TRPCRequestMessage } from '@trpc/server/rpc';
 import { WebSocket } from 'ws';
 import { WS_MAX_CALLS_PER_FRAME } from './ws-call-budget.ts';
-import { dataPrefix, trackedDataMessage } from './ws-lane-wire.ts';
+import { dataPrefix, framePayload, trackedDataFrame } from './ws-lane-wire.ts';
+import { LaneWriter } from './ws-lane-writer.ts';
 
 /** What tRPC's adapter hands its `onError`; the lane reports the same. */
 export interface LaneErrorInfo<Context> {
@@ -36,6 +37,9 @@ export interface LaneOptions<Context> {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+/** What coalescing goes by: the event's `type` (a newer `status` replaces a waiting one). */
+const kindOf = (event: unknown): string =>
+  isObject(event) && typeof event['type'] === 'string' ? event['type'] : 'data';
 
 /**
  * tRPC WebSocket subscriptions that thousands follow, served without tRPC's per-event promise
@@ -49,6 +53,10 @@ export function createSubscriptionLane<Context>(opts: LaneOptions<Context>) {
   /** Returns the socket's message filter: what tRPC still gets (null: nothing). */
   function attach(ws: WebSocket, req: IncomingMessage): (raw: Buffer) => Buffer | null {
     const subs = new Map<number | string, () => void>();
+    // Without compression ws writes every frame synchronously to the upgraded socket, so a frame
+    // written there directly keeps its place among ws's own.
+    const raw = ws.extensions === '' && req.socket.writable ? req.socket : null;
+    const writer = raw ? new LaneWriter(raw) : null;
     ws.once('close', () => {
       for (const stop of [...subs.values()]) stop();
     });
@@ -75,14 +83,17 @@ export function createSubscriptionLane<Context>(opts: LaneOptions<Context>) {
       const ac = new AbortController();
       let detach: (() => void) | null = null;
       let over = false;
+      // Behind the subscription's frames still waiting for a slow socket.
+      const later = (fn: () => void) => (writer ? writer.after(id, fn) : fn());
       const end = () => {
         if (over) return;
         over = true;
         subs.delete(id);
-        send({ id, jsonrpc, result: { type: 'stopped' } });
+        later(() => send({ id, jsonrpc, result: { type: 'stopped' } }));
       };
       // `subscription.stop` or the socket's close.
       subs.set(id, () => {
+        writer?.drop(id);
         ac.abort();
         detach?.();
         end();
@@ -107,11 +118,14 @@ export function createSubscriptionLane<Context>(opts: LaneOptions<Context>) {
         detach = listenTo(result, {
           next(value) {
             if (ws.readyState !== WebSocket.OPEN) return;
-            if (isTrackedEnvelope(value)) ws.send(trackedDataMessage(prefix, value[0], value[1]));
-            else send({ id, jsonrpc, result: { type: 'data', data: value } });
+            if (!isTrackedEnvelope(value))
+              return send({ id, jsonrpc, result: { type: 'data', data: value } });
+            const frame = trackedDataFrame(prefix, value[0], value[1]);
+            if (writer) writer.frame(id, kindOf(value[1]), frame);
+            else ws.send(framePayload(frame), { binary: false });
           },
           error(err) {
-            fail(err);
+            later(() => fail(err));
             end();
           },
           complete: end,
