@@ -195,7 +195,7 @@ export function createTrpcWs(services: Services, logger: Logger, opts: { callsPe
     paths: LANE_PATHS,
     contextOf: (ws) => contexts.get(ws),
     onError,
-    encode: sharedEventEncoder.encode,
+    encode: (msg) => sharedEventEncoder.encode(msg),
   });
   wss.on('connection', (ws: BudgetedWebSocket, req: IncomingMessage) => {
     ws.divert = lane.attach(ws, req);

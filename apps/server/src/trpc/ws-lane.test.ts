@@ -32,9 +32,10 @@ const authed = t.procedure.use(({ ctx, next }) => {
 /** Like `onStatus`: listenable, opened on first read (so its errors come after `started`). */
 function tickEvents(after: number, failOpen: boolean, signal: AbortSignal | undefined) {
   type Tick = (typeof ticks)[number];
-  const open = async () => {
-    if (failOpen) throw new TRPCError({ code: 'NOT_FOUND', message: 'no such ticker' });
-  };
+  const open = () =>
+    failOpen
+      ? Promise.reject(new TRPCError({ code: 'NOT_FOUND', message: 'no such ticker' }))
+      : Promise.resolve();
   async function* iterate() {
     reads.iterated++;
     await open();
@@ -49,11 +50,16 @@ function tickEvents(after: number, failOpen: boolean, signal: AbortSignal | unde
       reads.listened++;
       const onTick = (tick: Tick) => {
         if (tick.n > after) sink.next(tracked(String(tick.n), tick));
-        if (tick.n === LAST) stop() && sink.complete();
+        if (tick.n !== LAST) return;
+        stop();
+        sink.complete();
       };
-      const stop = () => hub.off('tick', onTick) && true;
-      open().then(() => hub.on('tick', onTick), sink.error);
-      return () => void stop();
+      const stop = () => void hub.off('tick', onTick);
+      open().then(
+        () => hub.on('tick', onTick),
+        (err: unknown) => sink.error(err),
+      );
+      return stop;
     },
   );
 }
@@ -94,7 +100,7 @@ async function serve(withLane: boolean): Promise<string> {
       paths: new Set(['onTick']),
       contextOf: (ws) => contexts.get(ws),
       onError: () => undefined,
-      encode: sharedEventEncoder.encode,
+      encode: (msg) => sharedEventEncoder.encode(msg),
     });
     wss.on('connection', (ws: BudgetedWebSocket, req: http.IncomingMessage) => {
       ws.divert = lane.attach(ws, req);
@@ -115,11 +121,11 @@ async function serve(withLane: boolean): Promise<string> {
 /** A raw client: every frame it gets, by call id. */
 async function rawClient(url: string) {
   const ws = new WebSocket(url);
-  const frames = new Map<unknown, string[]>();
+  const frames = new Map<string, string[]>();
   const waiters: (() => void)[] = [];
   ws.on('message', (data: Buffer) => {
     const text = data.toString();
-    const { id } = JSON.parse(text) as { id: unknown };
+    const id = String((JSON.parse(text) as { id: unknown }).id);
     frames.set(id, [...(frames.get(id) ?? []), text]);
     for (const w of waiters.splice(0)) w();
   });
@@ -131,7 +137,7 @@ async function rawClient(url: string) {
     frames,
     send: (msg: unknown) => ws.send(JSON.stringify(msg)),
     /** Waits until call `id` got `n` frames. */
-    got: (id: unknown, n: number) => until(() => (frames.get(id)?.length ?? 0) >= n),
+    got: (id: number | string, n: number) => until(() => (frames.get(String(id))?.length ?? 0) >= n),
     close: () => ws.close(),
   };
 }

@@ -48,7 +48,8 @@ const kindOf = (event: unknown): string =>
  * adapter's wire format. Every other message goes on to tRPC's adapter unchanged.
  */
 export function createSubscriptionLane<Context>(opts: LaneOptions<Context>) {
-  const config = opts.router._def._config;
+  // The router's config as tRPC's own helpers take it (AnyRouter types it loosely).
+  const config = opts.router._def._config as Parameters<typeof transformTRPCResponse>[0];
 
   /** Returns the socket's message filter: what tRPC still gets (null: nothing). */
   function attach(ws: WebSocket, req: IncomingMessage): (raw: Buffer) => Buffer | null {
@@ -75,7 +76,7 @@ export function createSubscriptionLane<Context>(opts: LaneOptions<Context>) {
       const fail = (cause: unknown) => {
         const error = getTRPCErrorFromUnknown(cause);
         opts.onError({ error, type: 'subscription', path, input, ctx, req });
-        const shape = getTRPCErrorShape({ config, ctx, error, type: 'subscription', path, input });
+        const shape: unknown = getTRPCErrorShape({ config, ctx, error, type: 'subscription', path, input });
         send({ id, jsonrpc, error: shape });
       };
       if (subs.has(id)) return fail(new TRPCError({ code: 'BAD_REQUEST', message: `Duplicate id ${id}` }));
@@ -104,7 +105,7 @@ export function createSubscriptionLane<Context>(opts: LaneOptions<Context>) {
         const result: unknown = await callTRPCProcedure({
           router: opts.router,
           path,
-          getRawInput: async () => input,
+          getRawInput: () => Promise.resolve(input),
           ctx,
           type: 'subscription',
           signal: ac.signal,

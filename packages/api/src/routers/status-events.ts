@@ -61,28 +61,34 @@ export function statusEvents(o: {
     const gen = iterate();
     return {
       next: () => gen.next(),
-      return: (value?: unknown) => {
+      return: () => {
         finish();
-        return gen.return(value as undefined);
+        return gen.return(undefined);
       },
     };
   };
 
   function listen(sink: SubscriptionSink<StatusEnvelope>): () => void {
+    const fail = (err: unknown) => {
+      if (finished) return;
+      finish();
+      sink.error(err);
+    };
     const onItem = (e: StreamItem) => {
       const env = envelope(e);
-      if (env) sink.next(env);
+      if (!env || finished) return;
+      // A throwing sink must not reach the bus's emit (other subscribers): it ends this one.
+      try {
+        sink.next(env);
+      } catch (err) {
+        fail(err);
+      }
     };
     // After `done` (or the stream's own end); a stop through the returned function completes nothing.
     const onEnd = () => {
       if (finished) return;
       finish();
       sink.complete();
-    };
-    const fail = (err: unknown) => {
-      if (finished) return;
-      finish();
-      sink.error(err);
     };
     start().then((s) => {
       if (!s) return;
