@@ -1,16 +1,21 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request } from 'express';
 import type { OpenConnections } from '../auth/open-connections.ts';
+import type { Authenticated } from '../auth/session-service.ts';
 import { joinHeartbeat } from './heartbeats.ts';
+import { SseFrame, sseSinkOf } from './sse-frame.ts';
 import { SseWriter } from './sse-writer.ts';
+
+const HEARTBEAT = new SseFrame(': heartbeat\n\n');
 
 export interface SseStream {
   /** Sends one event; `id` feeds the client's Last-Event-ID on reconnect. */
   send(event: string, id: string | number | null, data: unknown): void;
   /**
-   * Writes an already formatted frame (see `formatSseEvent`); fan-out formats once for all streams.
-   * `kind` is the event type: a `status` may be coalesced with the next one for a slow reader.
+   * Writes an already encoded frame (`new SseFrame(formatSseEvent(...))`); fan-out encodes once
+   * for all streams. `kind` is the event type: a `status` may be coalesced for a slow reader.
    */
-  sendFrame(frame: string, kind?: string): void;
+  sendFrame(frame: SseFrame, kind?: string): void;
   /** Sends a comment line (keeps proxies from timing the stream out). */
   comment(text?: string): void;
   /** Ends the stream from the server side. */
@@ -43,21 +48,40 @@ export class SseRegistry {
   }
 }
 
+/** What a stream registers with: the app's open streams (shutdown) and the caller's credential (caps, revocation). */
+export interface SseScope {
+  registry?: SseRegistry | undefined;
+  connections?: OpenConnections | undefined;
+  auth?: Authenticated | undefined;
+}
+
+/** The scope of a request that went through the Express app (and `requireUser`, when authed). */
+export function sseScopeOf(req: Request): SseScope {
+  const registry: unknown = req.app.locals['sse'];
+  return {
+    registry: registry instanceof SseRegistry ? registry : undefined,
+    connections: req.app.locals['connections'] as OpenConnections | undefined,
+    auth: req.auth,
+  };
+}
+
 /**
- * Starts a Server-Sent Events response: no buffering (X-Accel-Buffering, no-transform so
- * compression stays out), a heartbeat comment every 15 s, cleanup when the client goes away,
- * and a `retry:` hint when `retryMs` is given. Writes go through the shared write batcher, and
- * a slow reader's superseded `status` frames are coalesced (see `SseWriter`).
- * Streams register with `req.app.locals.sse` when the app provides one.
+ * Starts a Server-Sent Events response on a plain `node:http` request (Express's included): no
+ * buffering (X-Accel-Buffering, no-transform so compression stays out), a heartbeat comment
+ * every 15 s, cleanup when the client goes away, and a `retry:` hint when `retryMs` is given.
+ * Writes go through the shared write batcher, and a slow reader's superseded `status` frames are
+ * coalesced (see `SseWriter`). With a `scope`, the stream counts against its user's cap and
+ * registers for shutdown.
  */
 export async function openSse(
-  req: Request,
-  res: Response,
-  opts: { heartbeatMs?: number; retryMs?: number } = {},
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: { heartbeatMs?: number; retryMs?: number; scope?: SseScope } = {},
 ): Promise<SseStream> {
+  const scope = opts.scope ?? {};
   // Before any header: a user at USER_MAX_STREAMS gets a plain 429 (503 when Redis cannot count).
-  const release = await registerWithCredential(req, () => stream.close());
-  res.status(200);
+  const release = await registerWithCredential(scope, () => stream.close());
+  res.statusCode = 200;
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
   res.setHeader('Connection', 'keep-alive');
@@ -66,11 +90,11 @@ export async function openSse(
   req.socket.setNoDelay(true);
   req.socket.setTimeout(0);
 
-  const writer = new SseWriter(res);
+  const writer = new SseWriter(sseSinkOf(res));
   const listeners: (() => void)[] = [];
   let closed = false;
-  const write = (chunk: string, kind: string) => {
-    if (!closed) writer.write(chunk, kind);
+  const write = (frame: SseFrame, kind: string) => {
+    if (!closed) writer.write(frame, kind);
   };
   const finish = () => {
     if (closed) return;
@@ -78,22 +102,20 @@ export async function openSse(
     leaveHeartbeat();
     for (const fn of listeners.splice(0)) fn();
   };
-  const leaveHeartbeat = joinHeartbeat(opts.heartbeatMs ?? 15_000, () =>
-    write(': heartbeat\n\n', 'heartbeat'),
-  );
+  const leaveHeartbeat = joinHeartbeat(opts.heartbeatMs ?? 15_000, () => write(HEARTBEAT, 'heartbeat'));
   res.on('close', finish);
   // The client may have gone while the route was still deciding: `close` has fired already.
   if (res.destroyed) finish();
 
   const stream: SseStream = {
     send(event, id, data) {
-      write(formatSseEvent(event, id, data), event);
+      write(new SseFrame(formatSseEvent(event, id, data)), event);
     },
     sendFrame(frame, kind = 'message') {
       write(frame, kind);
     },
     comment(text = '') {
-      write(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`, 'comment');
+      write(new SseFrame(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`), 'comment');
     },
     close() {
       // Queued frames (the final `done` among them) are written before the response ends.
@@ -107,13 +129,14 @@ export async function openSse(
     get closed() {
       return closed;
     },
-    lastEventId: req.get('last-event-id') ?? null,
+    lastEventId: headerOf(req, 'last-event-id') ?? null,
   };
   stream.onClose(release);
-  const registry: unknown = req.app.locals['sse'];
-  if (registry instanceof SseRegistry) registry.add(stream);
+  scope.registry?.add(stream);
   write(
-    opts.retryMs === undefined ? ': connected\n\n' : `retry: ${Math.round(opts.retryMs)}\n: connected\n\n`,
+    new SseFrame(
+      opts.retryMs === undefined ? ': connected\n\n' : `retry: ${Math.round(opts.retryMs)}\n: connected\n\n`,
+    ),
     'comment',
   );
   return stream;
@@ -123,8 +146,14 @@ export async function openSse(
  * Counts the stream against its user's cap and lets revoking its credential end it, when the app
  * has an open-connections registry and the request went through `requireUser`.
  */
-function registerWithCredential(req: Request, close: () => void): Promise<() => void> {
-  const registry = req.app.locals['connections'] as OpenConnections | undefined;
-  if (!registry || !req.auth) return Promise.resolve(() => undefined);
-  return registry.open({ userId: req.auth.user.id, credential: req.auth.credential, kind: 'sse', close });
+function registerWithCredential(scope: SseScope, close: () => void): Promise<() => void> {
+  const { connections, auth } = scope;
+  if (!connections || !auth) return Promise.resolve(() => undefined);
+  return connections.open({ userId: auth.user.id, credential: auth.credential, kind: 'sse', close });
+}
+
+/** One request header as a string (the first, when repeated). */
+export function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }

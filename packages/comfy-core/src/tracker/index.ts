@@ -12,7 +12,7 @@ export { createJobEvents } from './job-events.ts';
 export { createMemoryJobEventBus } from './job-event-bus.ts';
 export type { JobEventBackfill, JobEventBus } from './job-event-bus.ts';
 export type { JobEvents } from './job-events.ts';
-export { openJobStream } from './stream.ts';
+export { forEachEvent, openJobStream } from './stream.ts';
 export type { StreamSource } from './stream.ts';
 export { LOSS_CODES } from './job-store.ts';
 export type { LostHook } from './job-store.ts';

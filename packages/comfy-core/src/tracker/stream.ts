@@ -22,6 +22,41 @@ export interface JobStream extends AsyncIterable<TrackedEvent> {
   readonly snapshot: JobSnapshot;
   /** Detaches without iterating (an adapter that answers 204, or gives up before reading). */
   close(): void;
+  /**
+   * Instead of iterating: hands every event to `onEvent` synchronously as it arrives (no promise
+   * per event, which matters with thousands of subscribers), then calls `onEnd` once (after
+   * `done`, on close or abort). Use one or the other, once. See `forEachEvent`.
+   */
+  listen?(onEvent: (e: TrackedEvent) => void, onEnd: () => void): void;
+}
+
+/**
+ * Runs `onEvent` for each event of `stream`, synchronously where the stream can push (`listen`),
+ * else by iterating; resolves when the stream ends. An `onEvent` that throws ends the stream.
+ */
+export function forEachEvent(stream: JobStream, onEvent: (e: TrackedEvent) => void): Promise<void> {
+  const { listen } = stream;
+  if (!listen) {
+    return (async () => {
+      for await (const e of stream) onEvent(e);
+    })();
+  }
+  return new Promise<void>((resolve, reject) => {
+    let failed: { err: unknown } | undefined;
+    listen.call(
+      stream,
+      (e) => {
+        if (failed) return;
+        try {
+          onEvent(e);
+        } catch (err) {
+          failed = { err };
+          stream.close();
+        }
+      },
+      () => (failed ? reject(failed.err as Error) : resolve()),
+    );
+  });
 }
 
 const DROPPED: StreamEvent = {
@@ -47,6 +82,9 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
   const after = afterOf(o.after);
   const queue: TrackedEvent[] = [];
   let wake: (() => void) | null = null;
+  // Set by `listen`: events go straight to the listener instead of the queue.
+  let push: ((e: TrackedEvent) => void) | null = null;
+  let onDetach: (() => void) | null = null;
   let detached = false;
   let off: () => void = () => undefined;
 
@@ -56,6 +94,7 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
     off();
     o.signal?.removeEventListener('abort', detach);
     wake?.();
+    onDetach?.();
   };
 
   let initial: TrackedEvent[];
@@ -77,6 +116,7 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
   } else {
     const job = source.live;
     off = bus.subscribe(job.id, (e) => {
+      if (push) return push(e);
       queue.push(e);
       wake?.();
     });
@@ -140,10 +180,31 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
     }
   }
 
+  function listen(onEvent: (e: TrackedEvent) => void, onEnd: () => void): void {
+    let over = false;
+    const end = () => {
+      if (over) return;
+      over = true;
+      push = null;
+      detach();
+      onEnd();
+    };
+    const deliver = (e: TrackedEvent) => {
+      if (over || !pass(e)) return;
+      onEvent(e);
+      if (e.event.type === 'done') end();
+    };
+    if (detached) return end();
+    onDetach = end;
+    for (const e of [...initial, ...queue.splice(0)]) deliver(e);
+    if (!over && !detached) push = deliver;
+  }
+
   return {
     ended,
     snapshot,
     close: detach,
+    listen,
     [Symbol.asyncIterator]: () => iterate(),
   };
 }
