@@ -13,6 +13,8 @@ export { createMemoryJobEventBus } from './job-event-bus.ts';
 export type { JobEventBackfill, JobEventBus } from './job-event-bus.ts';
 export type { JobEvents } from './job-events.ts';
 export { forEachEvent, openJobStream } from './stream.ts';
+export { iteratePush } from './push-iterator.ts';
+export type { PushSource } from './push-iterator.ts';
 export type { StreamSource } from './stream.ts';
 export { LOSS_CODES } from './job-store.ts';
 export type { LostHook } from './job-store.ts';

@@ -4,6 +4,7 @@ import type { JobEvents } from './job-events.ts';
 import { isFinal, recordFromStored, snapshotOf } from './job-record.ts';
 import type { JobRecord } from './job-record.ts';
 import type { StoredJob } from './job-repository.ts';
+import { iteratePush } from './push-iterator.ts';
 
 export interface StreamOptions {
   /** Resume after this event id (SSE `Last-Event-ID`, tRPC `lastEventId`); absent: from the start. */
@@ -80,9 +81,8 @@ export type StreamSource = { live: JobRecord } | { stored: StoredJob };
  */
 export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOptions = {}): JobStream {
   const after = afterOf(o.after);
+  // Events that come before anyone listens; then `push` hands them straight to the listener.
   const queue: TrackedEvent[] = [];
-  let wake: (() => void) | null = null;
-  // Set by `listen`: events go straight to the listener instead of the queue.
   let push: ((e: TrackedEvent) => void) | null = null;
   let onDetach: (() => void) | null = null;
   let detached = false;
@@ -93,7 +93,6 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
     detached = true;
     off();
     o.signal?.removeEventListener('abort', detach);
-    wake?.();
     onDetach?.();
   };
 
@@ -116,9 +115,8 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
   } else {
     const job = source.live;
     off = bus.subscribe(job.id, (e) => {
-      if (push) return push(e);
-      queue.push(e);
-      wake?.();
+      if (push) push(e);
+      else queue.push(e);
     });
     snapshot = snapshotOf(job);
     final = isFinal(job);
@@ -156,31 +154,7 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
     return true;
   };
 
-  async function* iterate(): AsyncGenerator<TrackedEvent> {
-    try {
-      for (const e of initial) {
-        if (detached) return;
-        if (!pass(e)) continue;
-        yield e;
-        if (e.event.type === 'done') return;
-      }
-      while (!detached) {
-        const e = queue.shift();
-        if (!e) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = null;
-          continue;
-        }
-        if (!pass(e)) continue;
-        yield e;
-        if (e.event.type === 'done') return;
-      }
-    } finally {
-      detach();
-    }
-  }
-
-  function listen(onEvent: (e: TrackedEvent) => void, onEnd: () => void): void {
+  const listen = (onEvent: (e: TrackedEvent) => void, onEnd: () => void): void => {
     let over = false;
     const end = () => {
       if (over) return;
@@ -198,13 +172,17 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
     onDetach = end;
     for (const e of [...initial, ...queue.splice(0)]) deliver(e);
     if (!over && !detached) push = deliver;
-  }
+  };
 
   return {
     ended,
     snapshot,
     close: detach,
     listen,
-    [Symbol.asyncIterator]: () => iterate(),
+    [Symbol.asyncIterator]: () =>
+      iteratePush<TrackedEvent>((onEvent, onEnd) => {
+        listen(onEvent, onEnd);
+        return detach;
+      }),
   };
 }
