@@ -170,7 +170,10 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
     };
     if (detached) return end();
     onDetach = end;
-    for (const e of [...initial, ...queue.splice(0)]) deliver(e);
+    const backlog = [...initial, ...queue.splice(0)];
+    // A long-lived stream must not keep the buffer's copy it started from.
+    initial = [];
+    for (const e of backlog) deliver(e);
     if (!over && !detached) push = deliver;
   };
 
