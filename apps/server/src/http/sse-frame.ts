@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 const CRLF = 0x0d0a;
 
@@ -55,32 +56,65 @@ export interface SseSink {
 export function sseSinkOf(res: ServerResponse): SseSink {
   const socket = res.socket;
   const chunked = (res as { chunkedEncoding?: boolean }).chunkedEncoding === true;
-  if (socket && chunked && res.headersSent) {
-    return {
-      write: (frame) => socket.write(frame.chunk),
-      end: () => void res.end(),
-      cork: () => socket.cork(),
-      uncork: () => socket.uncork(),
-      once: (event, fn) => socket.once(event, fn),
-      get destroyed() {
-        return socket.destroyed || res.destroyed;
-      },
-      get writableLength() {
-        return socket.writableLength;
-      },
-    };
+  return socket && chunked && res.headersSent ? new ChunkedSocketSink(res, socket) : new ResponseSink(res);
+}
+
+// Classes, not closures: one sink lives per open stream.
+
+class ChunkedSocketSink implements SseSink {
+  readonly #res: ServerResponse;
+  readonly #socket: Socket;
+  constructor(res: ServerResponse, socket: Socket) {
+    this.#res = res;
+    this.#socket = socket;
   }
-  return {
-    write: (frame) => res.write(frame.body),
-    end: () => void res.end(),
-    cork: () => res.cork(),
-    uncork: () => res.uncork(),
-    once: (event, fn) => res.once(event, fn),
-    get destroyed() {
-      return res.destroyed;
-    },
-    get writableLength() {
-      return res.writableLength;
-    },
-  };
+  write(frame: SseFrame): boolean {
+    return this.#socket.write(frame.chunk);
+  }
+  end(): void {
+    this.#res.end();
+  }
+  cork(): void {
+    this.#socket.cork();
+  }
+  uncork(): void {
+    this.#socket.uncork();
+  }
+  once(event: 'drain', fn: () => void): void {
+    this.#socket.once(event, fn);
+  }
+  get destroyed(): boolean {
+    return this.#socket.destroyed || this.#res.destroyed;
+  }
+  get writableLength(): number {
+    return this.#socket.writableLength;
+  }
+}
+
+class ResponseSink implements SseSink {
+  readonly #res: ServerResponse;
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+  write(frame: SseFrame): boolean {
+    return this.#res.write(frame.body);
+  }
+  end(): void {
+    this.#res.end();
+  }
+  cork(): void {
+    this.#res.cork();
+  }
+  uncork(): void {
+    this.#res.uncork();
+  }
+  once(event: 'drain', fn: () => void): void {
+    this.#res.once(event, fn);
+  }
+  get destroyed(): boolean {
+    return this.#res.destroyed;
+  }
+  get writableLength(): number {
+    return this.#res.writableLength;
+  }
 }

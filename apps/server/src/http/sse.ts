@@ -80,6 +80,7 @@ export async function openSse(
 ): Promise<SseStream> {
   const scope = opts.scope ?? {};
   // Before any header: a user at USER_MAX_STREAMS gets a plain 429 (503 when Redis cannot count).
+  // `stream` exists by the time a revocation could call this.
   const release = await registerWithCredential(scope, () => stream.close());
   res.statusCode = 200;
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -90,56 +91,74 @@ export async function openSse(
   req.socket.setNoDelay(true);
   req.socket.setTimeout(0);
 
-  const writer = new SseWriter(sseSinkOf(res));
-  const listeners: (() => void)[] = [];
-  let closed = false;
-  const write = (frame: SseFrame, kind: string) => {
-    if (!closed) writer.write(frame, kind);
-  };
-  const finish = () => {
-    if (closed) return;
-    closed = true;
-    leaveHeartbeat();
-    for (const fn of listeners.splice(0)) fn();
-  };
-  const leaveHeartbeat = joinHeartbeat(opts.heartbeatMs ?? 15_000, () => write(HEARTBEAT, 'heartbeat'));
-  res.on('close', finish);
-  // The client may have gone while the route was still deciding: `close` has fired already.
-  if (res.destroyed) finish();
-
-  const stream: SseStream = {
-    send(event, id, data) {
-      write(new SseFrame(formatSseEvent(event, id, data)), event);
-    },
-    sendFrame(frame, kind = 'message') {
-      write(frame, kind);
-    },
-    comment(text = '') {
-      write(new SseFrame(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`), 'comment');
-    },
-    close() {
-      // Queued frames (the final `done` among them) are written before the response ends.
-      if (!closed) writer.end();
-      finish();
-    },
-    onClose(fn) {
-      if (closed) fn();
-      else listeners.push(fn);
-    },
-    get closed() {
-      return closed;
-    },
-    lastEventId: headerOf(req, 'last-event-id') ?? null,
-  };
+  const stream = new OpenSseStream(res, headerOf(req, 'last-event-id') ?? null, opts.heartbeatMs ?? 15_000);
   stream.onClose(release);
   scope.registry?.add(stream);
-  write(
+  stream.write(
     new SseFrame(
       opts.retryMs === undefined ? ': connected\n\n' : `retry: ${Math.round(opts.retryMs)}\n: connected\n\n`,
     ),
     'comment',
   );
   return stream;
+}
+
+/** One open SSE response. A class, not closures: thousands of these live at once. */
+class OpenSseStream implements SseStream {
+  readonly lastEventId: string | null;
+  readonly #writer: SseWriter;
+  readonly #leaveHeartbeat: () => void;
+  #listeners: (() => void)[] = [];
+  #closed = false;
+
+  constructor(res: ServerResponse, lastEventId: string | null, heartbeatMs: number) {
+    this.lastEventId = lastEventId;
+    this.#writer = new SseWriter(sseSinkOf(res));
+    this.#leaveHeartbeat = joinHeartbeat(heartbeatMs, this.#beat);
+    res.on('close', this.#finish);
+    // The client may have gone while the route was still deciding: `close` has fired already.
+    if (res.destroyed) this.#finish();
+  }
+
+  readonly #beat = (): void => this.write(HEARTBEAT, 'heartbeat');
+
+  readonly #finish = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#leaveHeartbeat();
+    for (const fn of this.#listeners.splice(0)) fn();
+  };
+
+  write(frame: SseFrame, kind: string): void {
+    if (!this.#closed) this.#writer.write(frame, kind);
+  }
+
+  send(event: string, id: string | number | null, data: unknown): void {
+    this.write(new SseFrame(formatSseEvent(event, id, data)), event);
+  }
+
+  sendFrame(frame: SseFrame, kind = 'message'): void {
+    this.write(frame, kind);
+  }
+
+  comment(text = ''): void {
+    this.write(new SseFrame(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`), 'comment');
+  }
+
+  close(): void {
+    // Queued frames (the final `done` among them) are written before the response ends.
+    if (!this.#closed) this.#writer.end();
+    this.#finish();
+  }
+
+  onClose(fn: () => void): void {
+    if (this.#closed) fn();
+    else this.#listeners.push(fn);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
 }
 
 /**
