@@ -15,6 +15,7 @@ import { createRateLimiter } from '../http/rate-limit.ts';
 import type { LimiterFactory } from '../shared-state/limiter.ts';
 import { setServedFileHeaders } from '../http/served-file.ts';
 import type { ComfyGatewayService } from './create.ts';
+import { sseScopeOf } from '../http/sse.ts';
 import { streamPromptEvents } from './sse-route.ts';
 import { parseViewParams } from './view-params.ts';
 
@@ -162,9 +163,14 @@ export function comfyRoutes(
     const previews = ['1', 'true'].includes(
       typeof req.query['previews'] === 'string' ? req.query['previews'] : '',
     );
-    const user = currentUser(req);
-    await comfy.authorizePrompt(promptIdOf(req), user);
-    await streamPromptEvents(req, res, comfy, { promptId: promptIdOf(req), previews, user });
+    const query = req.query['lastEventId'];
+    await streamPromptEvents(req, res, comfy, {
+      promptId: promptIdOf(req),
+      previews,
+      user: currentUser(req),
+      after: req.get('last-event-id') ?? (typeof query === 'string' ? query : undefined),
+      scope: sseScopeOf(req),
+    });
   });
 
   return r;
