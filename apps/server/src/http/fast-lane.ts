@@ -71,8 +71,10 @@ export function createFastLane(deps: FastLaneDeps): FastLane {
     });
     res.on('close', () => record(req.method, ctx.route, res.statusCode));
     // Upstream calls made while answering carry the request id, as in the Express path.
+    // A throw and a rejection end the same way, as in an Express 5 route.
+    const run = async () => route.handle(ctx, param);
     runWithRequestContext({ requestId: id }, () => {
-      route.handle(ctx, param).catch((err: unknown) => {
+      run().catch((err: unknown) => {
         const reply = errorReply(err, { user: ctx.user, log: logOf() });
         if (res.headersSent) return void res.destroy();
         for (const [k, v] of Object.entries(reply.headers)) res.setHeader(k, v);
@@ -91,7 +93,11 @@ function isBodyless(req: IncomingMessage): boolean {
  * Gives the request and response Express's prototypes, as `app.handle` does before routing, so
  * `res.json` (ETag, 304, HEAD, charset), `res.status` and `req.secure` behave exactly as in routes.
  */
-function expressify(app: Express, req: IncomingMessage, res: ServerResponse): { req: Request; res: Response } {
+function expressify(
+  app: Express,
+  req: IncomingMessage,
+  res: ServerResponse,
+): { req: Request; res: Response } {
   const r = req as Request;
   const s = res as Response;
   r.res = s;

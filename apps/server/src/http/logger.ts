@@ -45,7 +45,9 @@ export function requestId(logger: Logger): RequestHandler {
 export function accessLog(): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
-    res.on('finish', () => logAccess(req.log, { method: req.method, url: req.originalUrl, status: res.statusCode, start }));
+    res.on('finish', () =>
+      logAccess(req.log, { method: req.method, url: req.originalUrl, status: res.statusCode, start }),
+    );
     next();
   };
 }

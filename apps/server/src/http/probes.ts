@@ -43,7 +43,10 @@ export const HEALTHY = { status: 'ok' } as const;
 export async function readiness(
   checks: readonly ReadinessCheck[],
   isShuttingDown: () => boolean,
-): Promise<{ status: 200 | 503; body: { status: 'ok' | 'unavailable'; checks: Record<string, Omit<ReadinessResult, 'name'>> } }> {
+): Promise<{
+  status: 200 | 503;
+  body: { status: 'ok' | 'unavailable'; checks: Record<string, Omit<ReadinessResult, 'name'>> };
+}> {
   const results = await Promise.all(checks.map(runCheck));
   const out: Record<string, Omit<ReadinessResult, 'name'>> = {};
   for (const { name, ...rest } of results) out[name] = rest;

@@ -70,7 +70,10 @@ function recordHelmet(directives: Record<string, string[]>): readonly HeaderStep
 }
 
 /** Sets the security headers on one response; `secure` is Express's `req.secure`. */
-export type ApplySecurityHeaders = (res: Pick<ServerResponse, 'setHeader' | 'removeHeader'>, secure: boolean) => void;
+export type ApplySecurityHeaders = (
+  res: Pick<ServerResponse, 'setHeader' | 'removeHeader'>,
+  secure: boolean,
+) => void;
 
 /**
  * Security headers for every response (helmet): the CSP above, `X-Frame-Options: DENY`,
