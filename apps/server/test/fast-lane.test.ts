@@ -206,3 +206,24 @@ describe('the fast lane answers exactly as the Express routes do', () => {
     }
   });
 });
+
+describe('compression', () => {
+  it('wraps the routes with large bodies (lists, /metrics) but not the probes nor a job status', async () => {
+    await using t = await startComfyApp();
+    const gzip = { 'accept-encoding': 'gzip' };
+    const vary = async (p: string) =>
+      (
+        await requestAnswer(t.url + p, {
+          method: 'GET',
+          headers: { ...gzip, authorization: `Bearer ${t.adminToken}` },
+        })
+      ).headers['vary'];
+    // compression adds `Vary: Accept-Encoding` to every response it may encode, whatever the size.
+    expect(await vary('/api/comfy/jobs')).toBe('Accept-Encoding');
+    expect(await vary('/api/auth/tokens')).toBe('Accept-Encoding');
+    expect(await vary('/metrics')).toBe('Accept-Encoding');
+    expect(await vary(`/api/comfy/status/${randomUUID()}`)).toBeUndefined();
+    expect(await vary(`/api/comfy/status/${randomUUID()}/`)).toBeUndefined();
+    expect(await vary('/healthz')).toBeUndefined();
+  });
+});
