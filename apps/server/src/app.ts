@@ -62,8 +62,8 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use(requestId(logger), accessLog(), metricsMiddleware(services.metrics));
   const applySecurityHeaders = createSecurityHeaders({ webDir: config.webDir });
   app.use(securityHeaders(applySecurityHeaders));
-  // Not on the probes nor a job's status: small bodies that would only pay for the wrappers.
-  const compress = compressLargeBodies({ skip: (p) => /^\/comfy\/status\//i.test(p) });
+  // Not on the probes, a job's status nor its stream: small bodies (an event stream is never compressed).
+  const compress = compressLargeBodies({ skip: (p) => /^\/comfy\/(status|stream)\//i.test(p) });
   app.use(['/api', TRPC_PATH, '/metrics'], compress);
   app.use(
     probeRoutes({
@@ -96,7 +96,7 @@ export function createApp(deps: AppDeps): GatewayApp {
       ? null
       : createFastLane({
           app,
-          routes: fastRoutes({ services, isShuttingDown }),
+          routes: fastRoutes({ services, isShuttingDown, sse }),
           metrics: services.metrics,
           logger,
           securityHeaders: applySecurityHeaders,

@@ -80,6 +80,27 @@ function expectSame(a: Answer, b: Answer, sentId?: string) {
   if (sentId !== undefined) expect([a.requestId, b.requestId]).toEqual([sentId, sentId]);
 }
 
+/** Each case through both paths: the lane answered it, with Express's status, body, headers, metrics and log lines. */
+async function expectParity(paths: Awaited<ReturnType<typeof twoPaths>>, cases: Case[]) {
+  for (const c of cases) {
+    const viaLane = await paths.lane(c);
+    const viaExpress = await paths.express(c);
+    expect({ case: c.name, byExpress: viaLane.byExpress }).toEqual({ case: c.name, byExpress: false });
+    expect(viaExpress.byExpress).toBe(true);
+    expectSame(viaLane.answer, viaExpress.answer);
+    expect({ case: c.name, status: viaLane.answer.status }).toEqual({ case: c.name, status: c.status });
+    if (c.status === 401) expect(viaLane.answer.headers['www-authenticate']).toBe('Bearer');
+    if (c.method === 'HEAD' || c.status === 304) expect(viaLane.answer.body).toBe('');
+    expect(Object.values(viaLane.metrics)).toEqual([1]);
+    expect(viaLane.logged.filter((l) => l['msg'] === 'request')).toHaveLength(1);
+    expect({ case: c.name, metrics: viaLane.metrics }).toEqual({
+      case: c.name,
+      metrics: viaExpress.metrics,
+    });
+    expect({ case: c.name, logged: viaLane.logged }).toEqual({ case: c.name, logged: viaExpress.logged });
+  }
+}
+
 describe('the fast lane answers exactly as the Express routes do', () => {
   it('status, probes and every refusal: same status, body, headers, metrics and log lines', async () => {
     await using t = await startComfyApp();
@@ -140,23 +161,48 @@ describe('the fast lane answers exactly as the Express routes do', () => {
       { name: 'HEAD healthz', status: 200, path: '/healthz', method: 'HEAD' },
       { name: 'readyz', status: 200, path: '/readyz' },
     ];
-    for (const c of cases) {
-      const viaLane = await paths.lane(c);
-      const viaExpress = await paths.express(c);
-      expect({ case: c.name, byExpress: viaLane.byExpress }).toEqual({ case: c.name, byExpress: false });
-      expect(viaExpress.byExpress).toBe(true);
-      expectSame(viaLane.answer, viaExpress.answer);
-      expect({ case: c.name, status: viaLane.answer.status }).toEqual({ case: c.name, status: c.status });
-      if (c.status === 401) expect(viaLane.answer.headers['www-authenticate']).toBe('Bearer');
-      if (c.method === 'HEAD' || c.status === 304) expect(viaLane.answer.body).toBe('');
-      expect(Object.values(viaLane.metrics)).toEqual([1]);
-      expect(viaLane.logged.filter((l) => l['msg'] === 'request')).toHaveLength(1);
-      expect({ case: c.name, metrics: viaLane.metrics }).toEqual({
-        case: c.name,
-        metrics: viaExpress.metrics,
-      });
-      expect({ case: c.name, logged: viaLane.logged }).toEqual({ case: c.name, logged: viaExpress.logged });
-    }
+    await expectParity(paths, cases);
+  });
+
+  it('a job stream: replay, resume, refusals; HEAD stays with Express', async () => {
+    await using t = await startComfyApp();
+    await t.connected();
+    const alice = await t.createUser('alice@example.com');
+    const bob = await t.createUser('bob@example.com');
+    const queued = await t.request('/api/comfy/queue', {
+      method: 'POST',
+      token: alice.token,
+      json: { workflow: tinyWorkflow() },
+    });
+    const { prompt_id: id } = (await queued.json()) as { prompt_id: string };
+    expect((await t.services.comfy.waitForEnd(id)).status).toBe('completed');
+
+    await using paths = await twoPaths(t);
+    const bearer = { authorization: `Bearer ${alice.token}` };
+    const stream = `/api/comfy/stream/${id}`;
+    const replay = await paths.lane({ name: 'replay', path: stream, headers: bearer });
+    expect(replay.answer.body).toContain('event: done');
+    const ids = [...replay.answer.body.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    const [second, last] = [ids[1], ids.at(-1)];
+    expect(second).toBeDefined();
+    const cases: Case[] = [
+      { name: 'whole replay', status: 200, path: stream, headers: bearer },
+      { name: 'previews asked', status: 200, path: `${stream}?previews=1`, headers: bearer },
+      {
+        name: 'resume by header',
+        status: 200,
+        path: stream,
+        headers: { ...bearer, 'last-event-id': String(second) },
+      },
+      { name: 'resume by query', status: 200, path: `${stream}?lastEventId=${String(second)}`, headers: bearer },
+      { name: 'resume at done', status: 204, path: stream, headers: { ...bearer, 'last-event-id': String(last) } },
+      { name: 'no token', status: 401, path: stream },
+      { name: 'bad id', status: 404, path: '/api/comfy/stream/not!an*id', headers: bearer },
+      { name: "another user's job", status: 404, path: stream, headers: { authorization: `Bearer ${bob.token}` } },
+    ];
+    await expectParity(paths, cases);
+    const head = await paths.lane({ name: 'HEAD', path: stream, method: 'HEAD', headers: bearer });
+    expect(head.byExpress).toBe(true);
   });
 
   it('adopts a sane X-Request-Id and replaces an unsafe one, as the Express path does', async () => {

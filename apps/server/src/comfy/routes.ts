@@ -16,7 +16,7 @@ import { setServedFileHeaders } from '../http/served-file.ts';
 import type { ComfyGatewayService } from './create.ts';
 import { sseScopeOf } from '../http/sse.ts';
 import { parsePromptIdParam } from './prompt-id-param.ts';
-import { streamPromptEvents } from './sse-route.ts';
+import { streamPromptEvents, streamRequestOptions } from './sse-route.ts';
 import { parseViewParams } from './view-params.ts';
 
 const promptIdOf = (req: Request) => parsePromptIdParam(req.params['prompt_id']);
@@ -154,17 +154,13 @@ export function comfyRoutes(
     );
   });
 
+  // The fast lane serves plain GETs of this route with the same function (`http/fast-routes.ts`).
   r.get('/stream/:prompt_id', async (req, res) => {
-    const previews = ['1', 'true'].includes(
-      typeof req.query['previews'] === 'string' ? req.query['previews'] : '',
-    );
-    const query = req.query['lastEventId'];
     await streamPromptEvents(req, res, comfy, {
       promptId: promptIdOf(req),
-      previews,
       user: currentUser(req),
-      after: req.get('last-event-id') ?? (typeof query === 'string' ? query : undefined),
       scope: sseScopeOf(req),
+      ...streamRequestOptions(req),
     });
   });
 
