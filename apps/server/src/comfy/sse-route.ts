@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request } from 'express';
 import { forEachEvent } from '@comfy-gateway/comfy-core';
 import type { TrackedEvent } from '@comfy-gateway/comfy-core';
 import { formatSseEvent, openSse } from '../http/sse.ts';
@@ -32,6 +33,21 @@ export interface PromptStreamOptions {
   /** `Last-Event-ID` (or `?lastEventId`): resume after that id. */
   after: string | undefined;
   scope: SseScope;
+}
+
+/**
+ * What a stream request asks for: previews (`?previews=1` or `true`), and where to resume
+ * (`Last-Event-ID`, else `?lastEventId`, which an EventSource cannot set as a header).
+ */
+export function streamRequestOptions(req: Request): Pick<PromptStreamOptions, 'previews' | 'after'> {
+  const query = (name: string) => {
+    const v = req.query[name];
+    return typeof v === 'string' ? v : undefined;
+  };
+  return {
+    previews: ['1', 'true'].includes(query('previews') ?? ''),
+    after: req.get('last-event-id') ?? query('lastEventId'),
+  };
 }
 
 /**
