@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import path from 'node:path';
-import compression from 'compression';
 import express, { Router } from 'express';
 import type { Express, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
@@ -11,13 +10,16 @@ import type { ServerConfig } from './env.ts';
 import { comfyRoutes } from './comfy/routes.ts';
 import { mountIngestRoute } from './gallery/ingest-route.ts';
 import { galleryRoutes } from './gallery/routes.ts';
+import { compressLargeBodies } from './http/compression.ts';
 import { errorHandler, notFound } from './http/error-handler.ts';
+import { createFastLane } from './http/fast-lane.ts';
+import { fastRoutes } from './http/fast-routes.ts';
 import { accessLog, createLogger, requestId } from './http/logger.ts';
 import { warnIfMetricsOpen } from './http/metrics-exposure.ts';
 import { markMount, metricsMiddleware } from './http/metrics.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { probeRoutes } from './http/probes.ts';
-import { securityHeaders } from './http/security-headers.ts';
+import { createSecurityHeaders, securityHeaders } from './http/security-headers.ts';
 import { SseRegistry } from './http/sse.ts';
 import type { Services } from './services.ts';
 import { TRPC_PATH, createTrpcWs, trpcHttpHandler } from './trpc/mount.ts';
@@ -28,18 +30,19 @@ export interface AppDeps {
   db: Db;
   services: Services;
   logger?: Logger;
+  /** Off: every request goes through Express (the parity tests compare the two paths). */
+  fastLane?: boolean;
 }
 
 export interface GatewayApp {
+  /** The HTTP server's listener: the fast lane (see `http/fast-lane.ts`), then Express. */
+  handler: RequestListener;
   app: Express;
   /** Routes WebSocket upgrades of `server` (only `/trpc`). */
   attach(server: Server): void;
   /** Readiness goes 503, SSE and WebSocket clients are closed, the comfy service stops. */
   close(): Promise<void>;
 }
-
-// Only text the browser reads benefits; SSE must flush per event and images are compressed already.
-const COMPRESSIBLE = /^(application\/(json|javascript)|text\/(html|css|plain|javascript)|image\/svg\+xml)/;
 
 /** Builds the Express app: probes, `/api/*` REST, `/trpc` (HTTP + WS), optional web UI. */
 export function createApp(deps: AppDeps): GatewayApp {
@@ -48,6 +51,7 @@ export function createApp(deps: AppDeps): GatewayApp {
   const sse = new SseRegistry();
   const ws = createTrpcWs(services, logger, { callsPerSecond: config.wsMaxCallsPerSecond });
   let shuttingDown = false;
+  const isShuttingDown = () => shuttingDown;
   warnIfMetricsOpen(config, logger);
 
   const app = express();
@@ -56,18 +60,16 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.locals['sse'] = sse;
   app.locals['connections'] = services.auth.connections;
   app.use(requestId(logger), accessLog(), metricsMiddleware(services.metrics));
-  app.use(securityHeaders({ webDir: config.webDir }));
-  app.use(
-    compression({
-      filter: (req, res) =>
-        COMPRESSIBLE.test(String(res.getHeader('Content-Type') ?? '')) && compression.filter(req, res),
-    }),
-  );
+  const applySecurityHeaders = createSecurityHeaders({ webDir: config.webDir });
+  app.use(securityHeaders(applySecurityHeaders));
+  // Not on the probes, a job's status nor its stream: small bodies (an event stream is never compressed).
+  const compress = compressLargeBodies({ skip: (p) => /^\/comfy\/(status|stream)\//i.test(p) });
+  app.use(['/api', TRPC_PATH, '/metrics'], compress);
   app.use(
     probeRoutes({
       metrics: services.metrics,
       checks: services.readinessChecks,
-      isShuttingDown: () => shuttingDown,
+      isShuttingDown,
       metricsToken: config.metricsToken,
     }),
   );
@@ -85,11 +87,22 @@ export function createApp(deps: AppDeps): GatewayApp {
   app.use('/api', api);
 
   app.use(TRPC_PATH, markMount, trpcHttpHandler(services, logger));
-  if (config.webDir) app.use(webUi(config.webDir));
+  if (config.webDir) app.use(compressLargeBodies(), webUi(config.webDir));
   app.use(notFound());
   app.use(errorHandler());
 
+  const lane =
+    deps.fastLane === false
+      ? null
+      : createFastLane({
+          app,
+          routes: fastRoutes({ services, isShuttingDown, sse }),
+          metrics: services.metrics,
+          logger,
+          securityHeaders: applySecurityHeaders,
+        });
   return {
+    handler: lane ? (req, res) => void (lane(req, res) || app(req, res)) : app,
     app,
     attach(server) {
       server.on('upgrade', (req, socket, head) => {

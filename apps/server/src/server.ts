@@ -50,7 +50,7 @@ export async function startGateway(
     logger.warn('no users: set ADMIN_EMAIL and ADMIN_PASSWORD');
 
   const gateway = createApp({ config, db, services, logger });
-  const server = createHttpServer(gateway.app);
+  const server = createHttpServer(gateway.handler);
   gateway.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -66,7 +66,7 @@ export async function startTestApp(
   if (!opts.rootDir || !(await services.auth.listUsers()).some((u) => u.email === ADMIN.email))
     await services.auth.createUser({ email: ADMIN.email, password: ADMIN.password, role: 'admin' });
   const gateway = createApp({ config, db: database, services, logger: createLogger('silent') });
-  const server = createHttpServer(gateway.app);
+  const server = createHttpServer(gateway.handler);
   gateway.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

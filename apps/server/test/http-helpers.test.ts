@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { errorHandler } from '../src/http/error-handler.ts';
 import { createLogger, requestId } from '../src/http/logger.ts';
 import { createRateLimiter } from '../src/http/rate-limit.ts';
-import { SseRegistry, openSse } from '../src/http/sse.ts';
+import { SseRegistry, openSse, sseScopeOf } from '../src/http/sse.ts';
 
 async function serve(app: express.Express) {
   const server = createServer(app);
@@ -53,7 +53,7 @@ describe('openSse', () => {
     app.locals['sse'] = registry;
     let closedByServer = false;
     app.get('/events', async (req, res) => {
-      const sse = await openSse(req, res, { heartbeatMs: 20 });
+      const sse = await openSse(req, res, { heartbeatMs: 20, scope: sseScopeOf(req) });
       sse.onClose(() => (closedByServer = true));
       sse.send('status', 1, { state: 'queued' });
       sse.send('status', 2, { multi: 'line\nvalue' });

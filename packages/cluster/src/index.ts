@@ -5,6 +5,6 @@ export type { RedisJobEventLog, RedisJobEventLogOptions, StreamEntry } from './r
 export { createEventFanIn } from './event-fan-in.ts';
 export type { EventFanIn, EventFanInOptions } from './event-fan-in.ts';
 export { createRedisJobEventBus } from './redis-job-event-bus.ts';
-export { streamFromBus } from './bus-stream.ts';
+export { followBus, streamFromBus } from './bus-stream.ts';
 export { createHolderRpc } from './holder-rpc.ts';
 export type { HolderRpc, HolderRpcOptions, RpcHandler } from './holder-rpc.ts';

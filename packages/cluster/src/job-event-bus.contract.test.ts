@@ -1,7 +1,7 @@
 import { createMemoryJobEventBus } from '@comfy-gateway/comfy-core/tracker';
 import type { JobEventBus, JobSnapshot } from '@comfy-gateway/comfy-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { streamFromBus } from './bus-stream.ts';
+import { followBus, streamFromBus } from './bus-stream.ts';
 import { createEventFanIn } from './event-fan-in.ts';
 import { createRedisJobEventBus } from './redis-job-event-bus.ts';
 import { createRedisJobEventLog } from './redis-job-event-log.ts';
@@ -130,6 +130,34 @@ describe.each(BUSES)('JobEventBus contract: %s', (_name, makeBus) => {
     const got = await drain(streamFromBus(bus, 'p', { after: 3 }));
     expect(got[0]?.event).toMatchObject({ type: 'warning', code: 'events_dropped' });
     expect(ids(got.slice(1))).toEqual(Array.from({ length: 12 }, (_, i) => 230 + i));
+  });
+
+  it('followBus pushes the backfill, then each live event as the bus hands it over, and ends after done', async () => {
+    const bus = makeBus(300);
+    await bus.publish('p', numbered(1));
+    const seen: number[] = [];
+    let ended = 0;
+    followBus(bus, 'p', {}, (e) => seen.push(Number(e.id)), () => void ended++);
+    await expect.poll(() => seen).toEqual([1]);
+    const live = collect(bus, 'p'); // another subscriber, to know when the bus delivered
+    await bus.publish('p', numbered(2));
+    await live.until(2);
+    expect(seen).toEqual([1, 2]); // delivered to both in the same hand-over, no await per listener
+    await bus.publish('p', numbered(3, { type: 'done', snapshot }));
+    await live.until(3);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(ended).toBe(1);
+  });
+
+  it('followBus ends with the error when the backfill fails, before any event', async () => {
+    const bus = makeBus(300);
+    const failing: JobEventBus = { ...bus, backfill: () => Promise.reject(new Error('redis gone')) };
+    const seen: unknown[] = [];
+    const end = await new Promise<unknown>((resolve) =>
+      followBus(failing, 'p', {}, (e) => seen.push(e), resolve),
+    );
+    expect(end).toMatchObject({ message: 'redis gone' });
+    expect(seen).toEqual([]);
   });
 
   it('streamFromBus ends when its signal aborts', async () => {

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { forEachEvent, iteratePush } from '@comfy-gateway/comfy-core';
 import type { JobStream, StreamOptions, TrackedEvent } from '@comfy-gateway/comfy-core';
 
 /** Between tries to reach the shared events while Redis is away. */
@@ -28,42 +29,55 @@ export function withHandover(
   let next: JobStream | undefined;
   const gone = () => closed || o.signal?.aborted === true;
 
-  async function* iterate(): AsyncGenerator<TrackedEvent> {
-    try {
-      for await (const e of local) {
-        if (e.id !== '') last = Number(e.id);
-        yield e;
-        if (e.event.type === 'done') return;
+  /** Carries on from the shared events after `last`, retrying while Redis is away. */
+  const continueFromShared = async (onEvent: (e: TrackedEvent) => void): Promise<void> => {
+    while (handedOver && !gone()) {
+      next = await resume(last).catch(() => undefined);
+      if (next) {
+        if (gone()) return next.close();
+        return forEachEvent(next, onEvent);
       }
-      while (handedOver && !gone()) {
-        next = await resume(last).catch(() => undefined);
-        if (next) {
-          if (gone()) return next.close();
-          yield* next;
-          return;
-        }
-        await delay(RETRY_MS, undefined, o.signal ? { signal: o.signal } : {}).catch(() => undefined);
-      }
-    } finally {
-      onEnd();
+      await delay(RETRY_MS, undefined, o.signal ? { signal: o.signal } : {}).catch(() => undefined);
     }
-  }
+  };
+
+  const listen = (onEvent: (e: TrackedEvent) => void, onEnded: () => void): void => {
+    let sawDone = false;
+    const finish = () => {
+      onEnd();
+      onEnded();
+    };
+    forEachEvent(local, (e) => {
+      if (e.id !== '') last = Number(e.id);
+      if (e.event.type === 'done') sawDone = true;
+      onEvent(e);
+    })
+      .then(() => (sawDone ? undefined : continueFromShared(onEvent)))
+      .then(finish, finish);
+  };
+
+  const close = () => {
+    closed = true;
+    local.close();
+    next?.close();
+    onEnd();
+  };
 
   return {
     get ended() {
       return local.ended;
     },
     snapshot: local.snapshot,
-    close() {
-      closed = true;
-      local.close();
-      next?.close();
-      onEnd();
-    },
+    close,
     handOver() {
       handedOver = true;
       local.close();
     },
-    [Symbol.asyncIterator]: () => iterate(),
+    listen,
+    [Symbol.asyncIterator]: () =>
+      iteratePush<TrackedEvent>((onEvent, onEnded) => {
+        listen(onEvent, onEnded);
+        return close;
+      }),
   };
 }

@@ -3,27 +3,23 @@ import { gzipSync } from 'node:zlib';
 import {
   comfyQueueRequestSchema,
   jobListQuerySchema,
-  promptIdSchema,
   setJobPriorityInputSchema,
 } from '@comfy-gateway/schema';
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { currentUser, requireAdmin } from '../auth/middleware.ts';
 import type { ServerConfig } from '../env.ts';
-import { GatewayError, parseOrThrow } from '../errors.ts';
+import { parseOrThrow } from '../errors.ts';
 import { createRateLimiter } from '../http/rate-limit.ts';
 import type { LimiterFactory } from '../shared-state/limiter.ts';
 import { setServedFileHeaders } from '../http/served-file.ts';
 import type { ComfyGatewayService } from './create.ts';
-import { streamPromptEvents } from './sse-route.ts';
+import { sseScopeOf } from '../http/sse.ts';
+import { parsePromptIdParam } from './prompt-id-param.ts';
+import { streamPromptEvents, streamRequestOptions } from './sse-route.ts';
 import { parseViewParams } from './view-params.ts';
 
-/** The prompt id path parameter, 404 for anything that cannot be one. */
-function promptIdOf(req: Request): string {
-  const id = promptIdSchema.safeParse(req.params['prompt_id']);
-  if (!id.success) throw new GatewayError('NOT_FOUND', 'unknown prompt id');
-  return id.data;
-}
+const promptIdOf = (req: Request) => parsePromptIdParam(req.params['prompt_id']);
 
 const idempotencyKeyOf = (req: Request) => req.get('idempotency-key') ?? undefined;
 const refreshOf = (req: Request) =>
@@ -158,13 +154,14 @@ export function comfyRoutes(
     );
   });
 
+  // The fast lane serves plain GETs of this route with the same function (`http/fast-routes.ts`).
   r.get('/stream/:prompt_id', async (req, res) => {
-    const previews = ['1', 'true'].includes(
-      typeof req.query['previews'] === 'string' ? req.query['previews'] : '',
-    );
-    const user = currentUser(req);
-    await comfy.authorizePrompt(promptIdOf(req), user);
-    await streamPromptEvents(req, res, comfy, { promptId: promptIdOf(req), previews, user });
+    await streamPromptEvents(req, res, comfy, {
+      promptId: promptIdOf(req),
+      user: currentUser(req),
+      scope: sseScopeOf(req),
+      ...streamRequestOptions(req),
+    });
   });
 
   return r;

@@ -1,4 +1,5 @@
-import { streamFromBus } from '@comfy-gateway/cluster';
+import { followBus } from '@comfy-gateway/cluster';
+import { iteratePush } from '@comfy-gateway/comfy-core';
 import type { JobStream, StreamOptions, TrackedEvent } from '@comfy-gateway/comfy-core';
 import { isFinalJobStatus } from '@comfy-gateway/schema';
 import type { JobSnapshot } from '@comfy-gateway/schema';
@@ -16,6 +17,7 @@ const endedStream = (snapshot: JobSnapshot): JobStream => ({
   ended: true,
   snapshot,
   close: () => undefined,
+  listen: (_onEvent, onEnd) => onEnd(),
   [Symbol.asyncIterator]: async function* (): AsyncGenerator<TrackedEvent> {},
 });
 
@@ -50,17 +52,25 @@ export async function openSharedStream(
     o.signal?.removeEventListener('abort', onAbort);
     stop.abort();
   };
-  async function* iterate(): AsyncGenerator<TrackedEvent> {
-    try {
-      yield* streamFromBus(events.bus, row.promptId, { after, signal: stop.signal });
-    } catch (err) {
+  const listen = (onEvent: (e: TrackedEvent) => void, onEnd: () => void): void => {
+    followBus(events.bus, row.promptId, { after, signal: stop.signal }, onEvent, (err) => {
       // Redis lost mid-stream: the stream ends without `done` and the client resumes by id.
-      onError?.(err);
-    } finally {
+      if (err !== undefined) onError?.(err);
       close();
-    }
-  }
-  return { ended: false, snapshot, close, [Symbol.asyncIterator]: () => iterate() };
+      onEnd();
+    });
+  };
+  return {
+    ended: false,
+    snapshot,
+    close,
+    listen,
+    [Symbol.asyncIterator]: () =>
+      iteratePush<TrackedEvent>((onEvent, onEnd) => {
+        listen(onEvent, onEnd);
+        return close;
+      }),
+  };
 }
 
 /**

@@ -22,14 +22,18 @@ export function createLogger(level: LogLevel): Logger {
 // Ids from clients are echoed back, so only a short safe alphabet is accepted.
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The request's id: a sane incoming `X-Request-Id`, else a new uuid. */
+export function requestIdFrom(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && SAFE_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /**
  * Adopts a sane `X-Request-Id` or makes a uuid, echoes it, gives the request a child logger and
  * carries the id to upstream calls.
  */
 export function requestId(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const incoming = req.get('x-request-id');
-    req.id = incoming !== undefined && SAFE_ID.test(incoming) ? incoming : randomUUID();
+    req.id = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('X-Request-Id', req.id);
     req.log = logger.child({ reqId: req.id });
     // Everything downstream (including ComfyUI calls) sees the id through AsyncLocalStorage.
@@ -41,10 +45,18 @@ export function requestId(logger: Logger): RequestHandler {
 export function accessLog(): RequestHandler {
   return (req, res, next) => {
     const start = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      req.log.debug({ method: req.method, url: req.originalUrl, status: res.statusCode, ms }, 'request');
-    });
+    res.on('finish', () =>
+      logAccess(req.log, { method: req.method, url: req.originalUrl, status: res.statusCode, start }),
+    );
     next();
   };
+}
+
+/** The access line of a finished request (`start` from `process.hrtime.bigint()`). */
+export function logAccess(
+  log: Logger,
+  r: { method: string | undefined; url: string | undefined; status: number; start: bigint },
+): void {
+  const ms = Number(process.hrtime.bigint() - r.start) / 1e6;
+  log.debug({ method: r.method, url: r.url, status: r.status, ms }, 'request');
 }

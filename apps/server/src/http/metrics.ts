@@ -57,14 +57,24 @@ export const markMount: RequestHandler = (req, _res, next) => {
 /** Times every request; the route label is the matched pattern so ids do not explode cardinality. */
 export function metricsMiddleware(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
-    const end = metrics.httpDuration.startTimer();
+    const done = startRequestTimer(metrics);
     res.on('close', () => {
       const pattern = (req.route as { path?: unknown } | undefined)?.path;
-      const route = (req.mountPath ?? '') + (typeof pattern === 'string' ? pattern : '');
-      end({ method: req.method, route: route || 'unmatched', status: String(res.statusCode) });
-      // Counted where every 429 ends up, whichever limiter produced it.
-      if (res.statusCode === 429) metrics.rateLimited.inc({ route: route || 'unmatched' });
+      done(req.method, (req.mountPath ?? '') + (typeof pattern === 'string' ? pattern : ''), res.statusCode);
     });
     next();
+  };
+}
+
+/**
+ * Starts timing a request; the returned function records it (the fast lane calls it with the
+ * route pattern Express would have matched).
+ */
+export function startRequestTimer(metrics: Metrics): (method: string, route: string, status: number) => void {
+  const end = metrics.httpDuration.startTimer();
+  return (method, route, status) => {
+    end({ method, route: route || 'unmatched', status: String(status) });
+    // Counted where every 429 ends up, whichever limiter produced it.
+    if (status === 429) metrics.rateLimited.inc({ route: route || 'unmatched' });
   };
 }

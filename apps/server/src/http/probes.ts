@@ -36,6 +36,25 @@ async function runCheck(check: ReadinessCheck): Promise<ReadinessResult> {
   }
 }
 
+/** The liveness answer (`GET /healthz`, always 200, `Cache-Control: no-store`). */
+export const HEALTHY = { status: 'ok' } as const;
+
+/** The readiness answer: 200 when every check passes and the app is not shutting down, else 503. */
+export async function readiness(
+  checks: readonly ReadinessCheck[],
+  isShuttingDown: () => boolean,
+): Promise<{
+  status: 200 | 503;
+  body: { status: 'ok' | 'unavailable'; checks: Record<string, Omit<ReadinessResult, 'name'>> };
+}> {
+  const results = await Promise.all(checks.map(runCheck));
+  const out: Record<string, Omit<ReadinessResult, 'name'>> = {};
+  for (const { name, ...rest } of results) out[name] = rest;
+  out['shutdown'] = isShuttingDown() ? { ok: false, detail: 'shutting down' } : { ok: true };
+  const ready = Object.values(out).every((c) => c.ok);
+  return { status: ready ? 200 : 503, body: { status: ready ? 'ok' : 'unavailable', checks: out } };
+}
+
 /**
  * `GET /healthz` (liveness, always 200), `GET /readyz` (200 when every check passes and the app
  * is not shutting down, else 503, with `checks`), `GET /metrics` (Prometheus text; open unless a
@@ -49,19 +68,11 @@ export function probeRoutes(opts: {
 }): Router {
   const r = Router();
   r.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+    res.set('Cache-Control', 'no-store').json(HEALTHY);
   });
   r.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(opts.checks.map(runCheck));
-    const checks: Record<string, Omit<ReadinessResult, 'name'>> = {};
-    for (const { name, ...rest } of results) checks[name] = rest;
-    const shuttingDown = opts.isShuttingDown();
-    checks['shutdown'] = shuttingDown ? { ok: false, detail: 'shutting down' } : { ok: true };
-    const ready = Object.values(checks).every((c) => c.ok);
-    res
-      .set('Cache-Control', 'no-store')
-      .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ok' : 'unavailable', checks });
+    const out = await readiness(opts.checks, opts.isShuttingDown);
+    res.set('Cache-Control', 'no-store').status(out.status).json(out.body);
   });
   r.get('/metrics', async (req, res) => {
     if (opts.metricsToken !== null && !bearerMatches(req.get('authorization'), opts.metricsToken)) {

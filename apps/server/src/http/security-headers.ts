@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
@@ -46,24 +47,55 @@ export function cspDirectives(scriptHashes: readonly string[]): Record<string, s
   };
 }
 
+type HeaderStep = readonly [name: string, value: string | null];
+
 /**
- * Security headers on every response (helmet): the CSP above, `X-Frame-Options: DENY`,
- * `Referrer-Policy: no-referrer`, `nosniff`, ...; HSTS only on requests that arrived over https.
+ * What helmet does to a response with our options, recorded once: its headers are the same for
+ * every request (no CSP nonces), so replaying the record is helmet without its per-request work.
  */
-export function securityHeaders(opts: { webDir: string | null }): RequestHandler[] {
-  const directives = cspDirectives(inlineScriptHashes(opts.webDir));
-  return [
-    helmet({
-      // No upgrade-insecure-requests: plain-http deployments on a LAN address must load their own assets.
-      contentSecurityPolicy: { useDefaults: false, directives },
-      strictTransportSecurity: false,
-      xFrameOptions: { action: 'deny' },
-      referrerPolicy: { policy: 'no-referrer' },
-    }),
-    (req, res, next) => {
-      // `req.secure` honours X-Forwarded-Proto only when TRUST_PROXY is set.
-      if (req.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-      next();
-    },
-  ];
+function recordHelmet(directives: Record<string, string[]>): readonly HeaderStep[] {
+  const steps: HeaderStep[] = [];
+  const recorder = {
+    setHeader: (name: string, value: string) => void steps.push([name, value]),
+    removeHeader: (name: string) => void steps.push([name, null]),
+  };
+  helmet({
+    // No upgrade-insecure-requests: plain-http deployments on a LAN address must load their own assets.
+    contentSecurityPolicy: { useDefaults: false, directives },
+    strictTransportSecurity: false,
+    xFrameOptions: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  })(recorder as never, recorder as never, () => undefined);
+  return steps;
+}
+
+/** Sets the security headers on one response; `secure` is Express's `req.secure`. */
+export type ApplySecurityHeaders = (
+  res: Pick<ServerResponse, 'setHeader' | 'removeHeader'>,
+  secure: boolean,
+) => void;
+
+/**
+ * Security headers for every response (helmet): the CSP above, `X-Frame-Options: DENY`,
+ * `Referrer-Policy: no-referrer`, `nosniff`, ...; HSTS only on requests that arrived over https.
+ * The Express middleware and the fast lane both apply them through this one function.
+ */
+export function createSecurityHeaders(opts: { webDir: string | null }): ApplySecurityHeaders {
+  const steps = recordHelmet(cspDirectives(inlineScriptHashes(opts.webDir)));
+  return (res, secure) => {
+    for (const [name, value] of steps) {
+      if (value === null) res.removeHeader(name);
+      else res.setHeader(name, value);
+    }
+    // `req.secure` honours X-Forwarded-Proto only when TRUST_PROXY is set.
+    if (secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+  };
+}
+
+/** The Express middleware over `createSecurityHeaders`. */
+export function securityHeaders(apply: ApplySecurityHeaders): RequestHandler {
+  return (req, res, next) => {
+    apply(res, req.secure);
+    next();
+  };
 }

@@ -1,10 +1,7 @@
-import type { Writable } from 'node:stream';
 import { CoalescingOutbox } from './coalescing-outbox.ts';
+import type { SseFrame, SseSink } from './sse-frame.ts';
 import { sseWriteBatcher } from './write-batcher.ts';
 import type { WriteBatcher } from './write-batcher.ts';
-
-/** The part of a response an SSE writer uses (a `ServerResponse`, or a plain socket in tests). */
-export type SseSink = Pick<Writable, 'write' | 'end' | 'once' | 'destroyed' | 'writableLength'>;
 
 /**
  * Bytes waiting in Node's buffer for one socket past which its reader counts as not keeping up.
@@ -22,7 +19,7 @@ export const SSE_BACKLOG_BYTES = 256 * 1024;
 export class SseWriter {
   readonly #sink: SseSink;
   readonly #batcher: WriteBatcher;
-  readonly #outbox = new CoalescingOutbox<string>();
+  readonly #outbox = new CoalescingOutbox<SseFrame>();
   #scheduled = false;
   #waitingDrain = false;
   #ending = false;
@@ -42,7 +39,7 @@ export class SseWriter {
   }
 
   /** Queues a frame; `kind` is its event type (see `SUPERSEDED_KINDS` for what may be coalesced). */
-  write(frame: string, kind: string): void {
+  write(frame: SseFrame, kind: string): void {
     if (this.#ending || this.#ended) return;
     this.#outbox.push({ kind, payload: frame }, this.#waitingDrain);
     this.#kick();
@@ -80,15 +77,22 @@ export class SseWriter {
       this.#ended = true;
       return;
     }
-    for (let e = this.#outbox.shift(); e; e = this.#outbox.shift()) {
-      // `write` returns false past 16 KB; 'drain' still fires once the buffer empties.
-      if (!this.#sink.write(e.payload) && this.#sink.writableLength >= this.#backlogBytes) {
-        this.#waitingDrain = true;
-        // What queued up before the socket stopped draining is coalesced too.
-        this.#outbox.compact();
-        this.#sink.once('drain', this.#drained);
-        return;
+    // Frames that queued up together (a step's events) reach the kernel in one write.
+    const corked = this.#outbox.size > 1;
+    if (corked) this.#sink.cork();
+    try {
+      for (let e = this.#outbox.shift(); e; e = this.#outbox.shift()) {
+        // `write` returns false past 16 KB; 'drain' still fires once the buffer empties.
+        if (!this.#sink.write(e.payload) && this.#sink.writableLength >= this.#backlogBytes) {
+          this.#waitingDrain = true;
+          // What queued up before the socket stopped draining is coalesced too.
+          this.#outbox.compact();
+          this.#sink.once('drain', this.#drained);
+          return;
+        }
       }
+    } finally {
+      if (corked) this.#sink.uncork();
     }
     if (this.#ending) {
       this.#ended = true;

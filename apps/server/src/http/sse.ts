@@ -1,16 +1,21 @@
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Request } from 'express';
 import type { OpenConnections } from '../auth/open-connections.ts';
+import type { Authenticated } from '../auth/session-service.ts';
 import { joinHeartbeat } from './heartbeats.ts';
+import { SseFrame, sseSinkOf } from './sse-frame.ts';
 import { SseWriter } from './sse-writer.ts';
+
+const HEARTBEAT = new SseFrame(': heartbeat\n\n');
 
 export interface SseStream {
   /** Sends one event; `id` feeds the client's Last-Event-ID on reconnect. */
   send(event: string, id: string | number | null, data: unknown): void;
   /**
-   * Writes an already formatted frame (see `formatSseEvent`); fan-out formats once for all streams.
-   * `kind` is the event type: a `status` may be coalesced with the next one for a slow reader.
+   * Writes an already encoded frame (`new SseFrame(formatSseEvent(...))`); fan-out encodes once
+   * for all streams. `kind` is the event type: a `status` may be coalesced for a slow reader.
    */
-  sendFrame(frame: string, kind?: string): void;
+  sendFrame(frame: SseFrame, kind?: string): void;
   /** Sends a comment line (keeps proxies from timing the stream out). */
   comment(text?: string): void;
   /** Ends the stream from the server side. */
@@ -43,21 +48,41 @@ export class SseRegistry {
   }
 }
 
+/** What a stream registers with: the app's open streams (shutdown) and the caller's credential (caps, revocation). */
+export interface SseScope {
+  registry?: SseRegistry | undefined;
+  connections?: OpenConnections | undefined;
+  auth?: Authenticated | undefined;
+}
+
+/** The scope of a request that went through the Express app (and `requireUser`, when authed). */
+export function sseScopeOf(req: Request): SseScope {
+  const registry: unknown = req.app.locals['sse'];
+  return {
+    registry: registry instanceof SseRegistry ? registry : undefined,
+    connections: req.app.locals['connections'] as OpenConnections | undefined,
+    auth: req.auth,
+  };
+}
+
 /**
- * Starts a Server-Sent Events response: no buffering (X-Accel-Buffering, no-transform so
- * compression stays out), a heartbeat comment every 15 s, cleanup when the client goes away,
- * and a `retry:` hint when `retryMs` is given. Writes go through the shared write batcher, and
- * a slow reader's superseded `status` frames are coalesced (see `SseWriter`).
- * Streams register with `req.app.locals.sse` when the app provides one.
+ * Starts a Server-Sent Events response on a plain `node:http` request (Express's included): no
+ * buffering (X-Accel-Buffering, no-transform so compression stays out), a heartbeat comment
+ * every 15 s, cleanup when the client goes away, and a `retry:` hint when `retryMs` is given.
+ * Writes go through the shared write batcher, and a slow reader's superseded `status` frames are
+ * coalesced (see `SseWriter`). With a `scope`, the stream counts against its user's cap and
+ * registers for shutdown.
  */
 export async function openSse(
-  req: Request,
-  res: Response,
-  opts: { heartbeatMs?: number; retryMs?: number } = {},
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: { heartbeatMs?: number; retryMs?: number; scope?: SseScope } = {},
 ): Promise<SseStream> {
+  const scope = opts.scope ?? {};
   // Before any header: a user at USER_MAX_STREAMS gets a plain 429 (503 when Redis cannot count).
-  const release = await registerWithCredential(req, () => stream.close());
-  res.status(200);
+  // `stream` exists by the time a revocation could call this.
+  const release = await registerWithCredential(scope, () => stream.close());
+  res.statusCode = 200;
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
   res.setHeader('Connection', 'keep-alive');
@@ -66,65 +91,88 @@ export async function openSse(
   req.socket.setNoDelay(true);
   req.socket.setTimeout(0);
 
-  const writer = new SseWriter(res);
-  const listeners: (() => void)[] = [];
-  let closed = false;
-  const write = (chunk: string, kind: string) => {
-    if (!closed) writer.write(chunk, kind);
-  };
-  const finish = () => {
-    if (closed) return;
-    closed = true;
-    leaveHeartbeat();
-    for (const fn of listeners.splice(0)) fn();
-  };
-  const leaveHeartbeat = joinHeartbeat(opts.heartbeatMs ?? 15_000, () =>
-    write(': heartbeat\n\n', 'heartbeat'),
-  );
-  res.on('close', finish);
-  // The client may have gone while the route was still deciding: `close` has fired already.
-  if (res.destroyed) finish();
-
-  const stream: SseStream = {
-    send(event, id, data) {
-      write(formatSseEvent(event, id, data), event);
-    },
-    sendFrame(frame, kind = 'message') {
-      write(frame, kind);
-    },
-    comment(text = '') {
-      write(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`, 'comment');
-    },
-    close() {
-      // Queued frames (the final `done` among them) are written before the response ends.
-      if (!closed) writer.end();
-      finish();
-    },
-    onClose(fn) {
-      if (closed) fn();
-      else listeners.push(fn);
-    },
-    get closed() {
-      return closed;
-    },
-    lastEventId: req.get('last-event-id') ?? null,
-  };
+  const stream = new OpenSseStream(res, headerOf(req, 'last-event-id') ?? null, opts.heartbeatMs ?? 15_000);
   stream.onClose(release);
-  const registry: unknown = req.app.locals['sse'];
-  if (registry instanceof SseRegistry) registry.add(stream);
-  write(
-    opts.retryMs === undefined ? ': connected\n\n' : `retry: ${Math.round(opts.retryMs)}\n: connected\n\n`,
+  scope.registry?.add(stream);
+  stream.write(
+    new SseFrame(
+      opts.retryMs === undefined ? ': connected\n\n' : `retry: ${Math.round(opts.retryMs)}\n: connected\n\n`,
+    ),
     'comment',
   );
   return stream;
+}
+
+/** One open SSE response. A class, not closures: thousands of these live at once. */
+class OpenSseStream implements SseStream {
+  readonly lastEventId: string | null;
+  readonly #writer: SseWriter;
+  readonly #leaveHeartbeat: () => void;
+  #listeners: (() => void)[] = [];
+  #closed = false;
+
+  constructor(res: ServerResponse, lastEventId: string | null, heartbeatMs: number) {
+    this.lastEventId = lastEventId;
+    this.#writer = new SseWriter(sseSinkOf(res));
+    this.#leaveHeartbeat = joinHeartbeat(heartbeatMs, this.#beat);
+    res.on('close', this.#finish);
+    // The client may have gone while the route was still deciding: `close` has fired already.
+    if (res.destroyed) this.#finish();
+  }
+
+  readonly #beat = (): void => this.write(HEARTBEAT, 'heartbeat');
+
+  readonly #finish = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#leaveHeartbeat();
+    for (const fn of this.#listeners.splice(0)) fn();
+  };
+
+  write(frame: SseFrame, kind: string): void {
+    if (!this.#closed) this.#writer.write(frame, kind);
+  }
+
+  send(event: string, id: string | number | null, data: unknown): void {
+    this.write(new SseFrame(formatSseEvent(event, id, data)), event);
+  }
+
+  sendFrame(frame: SseFrame, kind = 'message'): void {
+    this.write(frame, kind);
+  }
+
+  comment(text = ''): void {
+    this.write(new SseFrame(`: ${text.replace(/[\r\n]/g, ' ')}\n\n`), 'comment');
+  }
+
+  close(): void {
+    // Queued frames (the final `done` among them) are written before the response ends.
+    if (!this.#closed) this.#writer.end();
+    this.#finish();
+  }
+
+  onClose(fn: () => void): void {
+    if (this.#closed) fn();
+    else this.#listeners.push(fn);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
 }
 
 /**
  * Counts the stream against its user's cap and lets revoking its credential end it, when the app
  * has an open-connections registry and the request went through `requireUser`.
  */
-function registerWithCredential(req: Request, close: () => void): Promise<() => void> {
-  const registry = req.app.locals['connections'] as OpenConnections | undefined;
-  if (!registry || !req.auth) return Promise.resolve(() => undefined);
-  return registry.open({ userId: req.auth.user.id, credential: req.auth.credential, kind: 'sse', close });
+function registerWithCredential(scope: SseScope, close: () => void): Promise<() => void> {
+  const { connections, auth } = scope;
+  if (!connections || !auth) return Promise.resolve(() => undefined);
+  return connections.open({ userId: auth.user.id, credential: auth.credential, kind: 'sse', close });
+}
+
+/** One request header as a string (the first, when repeated). */
+export function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }

@@ -1,6 +1,6 @@
 import type { ImageRef } from '@comfy-gateway/schema';
 import { FINAL_JOB_STATUSES } from '@comfy-gateway/schema';
-import { sql } from 'kysely';
+import { createQueryId, sql } from 'kysely';
 import type { Selectable } from 'kysely';
 import { dialectOf } from '../db/dialect.ts';
 import type { Db } from '../db/open-db.ts';
@@ -51,8 +51,11 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
   const acceptanceOrder = sql.ref(postgres ? 'seq' : 'rowid');
   const unfinished = () => db.selectFrom('jobs').selectAll().where('status', 'not in', FINAL);
 
+  // Built and compiled once: every status request reads its job by id (ownership).
+  const byIdQuery = db.selectFrom('jobs').selectAll().where('prompt_id', '=', '').compile();
   const byId = async (id: string) => {
-    const row = await db.selectFrom('jobs').selectAll().where('prompt_id', '=', id).executeTakeFirst();
+    const { rows } = await db.executeQuery<JobRow>({ ...byIdQuery, parameters: [id] }, createQueryId());
+    const row = rows[0];
     return row ? fromRow(row) : undefined;
   };
 

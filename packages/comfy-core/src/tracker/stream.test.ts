@@ -4,6 +4,7 @@ import type { TrackedEvent } from '../types.ts';
 import { executed, executing, f, GRAPH, IMG, NORMAL, P, rig, start, success } from './event-fixtures.ts';
 import { EVENT_BUFFER } from './job-events.ts';
 import { createMemoryJobRepository } from './memory-job-repository.ts';
+import { forEachEvent } from './stream.ts';
 import type { StreamOptions } from './stream.ts';
 
 beforeEach(() => void vi.useFakeTimers());
@@ -11,11 +12,23 @@ afterEach(() => void vi.useRealTimers());
 
 type Rig = ReturnType<typeof rig>;
 
-/** Reads a stream to its end in the background; `events` fills as it goes. */
-function collect(r: Rig, o: StreamOptions = {}, id = P) {
+type Mode = 'iterate' | 'listen';
+
+/**
+ * Reads a stream to its end in the background, by iterating it or through `listen` (the synchronous
+ * push the SSE adapter uses); `events` fills as it goes.
+ */
+function collectBy(mode: Mode, r: Rig, o: StreamOptions = {}, id = P) {
   const events: TrackedEvent[] = [];
   const done = (async () => {
-    for await (const e of r.tracker.stream(id, o)) events.push(e);
+    if (mode === 'iterate') {
+      for await (const e of r.tracker.stream(id, o)) events.push(e);
+      return;
+    }
+    const stream = await r.tracker.openStream(id, o);
+    if (!stream?.listen) throw new Error('expected a stream that can push');
+    if (stream.ended) return;
+    await forEachEvent(stream, (e) => events.push(e));
   })();
   return { events, done };
 }
@@ -25,7 +38,9 @@ const track = (r: Rig) => r.tracker.track(P, { prompt: GRAPH, ownSocket: true })
 const progress = (value: number) => f('progress', { value, max: 20, prompt_id: P, node: '2' });
 const summary = (events: TrackedEvent[]) => events.map((e) => `${e.id}:${e.event.type}`);
 
-describe('stream(promptId, { after, signal })', () => {
+describe.each(['iterate', 'listen'] as const)('stream(promptId, { after, signal }), read by %s', (mode) => {
+  const collect = (r: Rig, o: StreamOptions = {}, id = P) => collectBy(mode, r, o, id);
+
   it('yields every event of a live job once, in order, and ends after done', async () => {
     const r = rig();
     track(r);
@@ -184,5 +199,59 @@ describe('stream(promptId, { after, signal })', () => {
     after.feed([executed('3'), success()]);
     await s.done;
     expect(s.events.at(-1)?.event).toMatchObject({ type: 'done', snapshot: { images: [IMG] } });
+  });
+});
+
+describe('forEachEvent(stream, onEvent)', () => {
+  it('pushes events that came between opening and listening once, then the live ones, synchronously', async () => {
+    const r = rig();
+    track(r);
+    const stream = await r.tracker.openStream(P);
+    r.feed([start(), executing('1')]); // queued: nobody reads yet
+    const seen: string[] = [];
+    const ended = forEachEvent(stream!, (e) => seen.push(`${e.id}:${e.event.type}`));
+    const queuedAndInitial = seen.length;
+    expect(queuedAndInitial).toBeGreaterThan(0);
+    r.feed([progress(3)]);
+    // No await in between: a live event reaches the listener within the tracker's emit.
+    expect(seen.length).toBeGreaterThan(queuedAndInitial);
+    r.feed([executed('3'), success()]);
+    await ended;
+    expect(seen).toEqual(summary(r.tracker.eventsSince(P)));
+    expect(r.tracker.listenerCount(P)).toBe(0);
+  });
+
+  it('ends the stream and rejects when the listener throws; the tracker carries on', async () => {
+    const r = rig();
+    track(r);
+    const stream = await r.tracker.openStream(P);
+    let calls = 0;
+    const ended = forEachEvent(stream!, () => {
+      calls++;
+      throw new Error('socket gone');
+    });
+    r.feed([start(), executing('1')]);
+    await expect(ended).rejects.toThrow('socket gone');
+    expect(calls).toBe(1);
+    expect(r.tracker.listenerCount(P)).toBe(0);
+    const other = collectBy('listen', r);
+    r.feed([success()]);
+    await other.done;
+    expect(other.events.at(-1)?.event.type).toBe('done');
+  });
+
+  it('falls back to iterating a stream that cannot push', async () => {
+    const events: TrackedEvent[] = [{ id: '1', event: { type: 'warning', code: 'x', message: 'y' } }];
+    const stream = {
+      ended: false,
+      snapshot: {} as never,
+      close: () => undefined,
+      [Symbol.asyncIterator]: async function* () {
+        yield* events;
+      },
+    };
+    const seen: TrackedEvent[] = [];
+    await forEachEvent(stream, (e) => seen.push(e));
+    expect(seen).toEqual(events);
   });
 });

@@ -4,6 +4,7 @@ import type { JobEvents } from './job-events.ts';
 import { isFinal, recordFromStored, snapshotOf } from './job-record.ts';
 import type { JobRecord } from './job-record.ts';
 import type { StoredJob } from './job-repository.ts';
+import { iteratePush } from './push-iterator.ts';
 
 export interface StreamOptions {
   /** Resume after this event id (SSE `Last-Event-ID`, tRPC `lastEventId`); absent: from the start. */
@@ -22,6 +23,41 @@ export interface JobStream extends AsyncIterable<TrackedEvent> {
   readonly snapshot: JobSnapshot;
   /** Detaches without iterating (an adapter that answers 204, or gives up before reading). */
   close(): void;
+  /**
+   * Instead of iterating: hands every event to `onEvent` synchronously as it arrives (no promise
+   * per event, which matters with thousands of subscribers), then calls `onEnd` once (after
+   * `done`, on close or abort). Use one or the other, once. See `forEachEvent`.
+   */
+  listen?(onEvent: (e: TrackedEvent) => void, onEnd: () => void): void;
+}
+
+/**
+ * Runs `onEvent` for each event of `stream`, synchronously where the stream can push (`listen`),
+ * else by iterating; resolves when the stream ends. An `onEvent` that throws ends the stream.
+ */
+export function forEachEvent(stream: JobStream, onEvent: (e: TrackedEvent) => void): Promise<void> {
+  const { listen } = stream;
+  if (!listen) {
+    return (async () => {
+      for await (const e of stream) onEvent(e);
+    })();
+  }
+  return new Promise<void>((resolve, reject) => {
+    let failed: { err: unknown } | undefined;
+    listen.call(
+      stream,
+      (e) => {
+        if (failed) return;
+        try {
+          onEvent(e);
+        } catch (err) {
+          failed = { err };
+          stream.close();
+        }
+      },
+      () => (failed ? reject(failed.err as Error) : resolve()),
+    );
+  });
 }
 
 const DROPPED: StreamEvent = {
@@ -45,8 +81,10 @@ export type StreamSource = { live: JobRecord } | { stored: StoredJob };
  */
 export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOptions = {}): JobStream {
   const after = afterOf(o.after);
+  // Events that come before anyone listens; then `push` hands them straight to the listener.
   const queue: TrackedEvent[] = [];
-  let wake: (() => void) | null = null;
+  let push: ((e: TrackedEvent) => void) | null = null;
+  let onDetach: (() => void) | null = null;
   let detached = false;
   let off: () => void = () => undefined;
 
@@ -55,7 +93,7 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
     detached = true;
     off();
     o.signal?.removeEventListener('abort', detach);
-    wake?.();
+    onDetach?.();
   };
 
   let initial: TrackedEvent[];
@@ -77,8 +115,8 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
   } else {
     const job = source.live;
     off = bus.subscribe(job.id, (e) => {
-      queue.push(e);
-      wake?.();
+      if (push) push(e);
+      else queue.push(e);
     });
     snapshot = snapshotOf(job);
     final = isFinal(job);
@@ -116,34 +154,38 @@ export function openJobStream(bus: JobEvents, source: StreamSource, o: StreamOpt
     return true;
   };
 
-  async function* iterate(): AsyncGenerator<TrackedEvent> {
-    try {
-      for (const e of initial) {
-        if (detached) return;
-        if (!pass(e)) continue;
-        yield e;
-        if (e.event.type === 'done') return;
-      }
-      while (!detached) {
-        const e = queue.shift();
-        if (!e) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = null;
-          continue;
-        }
-        if (!pass(e)) continue;
-        yield e;
-        if (e.event.type === 'done') return;
-      }
-    } finally {
+  const listen = (onEvent: (e: TrackedEvent) => void, onEnd: () => void): void => {
+    let over = false;
+    const end = () => {
+      if (over) return;
+      over = true;
+      push = null;
       detach();
-    }
-  }
+      onEnd();
+    };
+    const deliver = (e: TrackedEvent) => {
+      if (over || !pass(e)) return;
+      onEvent(e);
+      if (e.event.type === 'done') end();
+    };
+    if (detached) return end();
+    onDetach = end;
+    const backlog = [...initial, ...queue.splice(0)];
+    // A long-lived stream must not keep the buffer's copy it started from.
+    initial = [];
+    for (const e of backlog) deliver(e);
+    if (!over && !detached) push = deliver;
+  };
 
   return {
     ended,
     snapshot,
     close: detach,
-    [Symbol.asyncIterator]: () => iterate(),
+    listen,
+    [Symbol.asyncIterator]: () =>
+      iteratePush<TrackedEvent>((onEvent, onEnd) => {
+        listen(onEvent, onEnd);
+        return detach;
+      }),
   };
 }
