@@ -92,6 +92,11 @@ export interface StreamItem {
 export interface PromptStream extends AsyncIterable<StreamItem> {
   /** Detaches without iterating further. */
   close: () => void;
+  /**
+   * Instead of iterating: every event to `onItem` synchronously as it arrives (backfill first),
+   * then `onEnd` once (after `done`, on close or abort). Streams without it are iterated.
+   */
+  listen?: (onItem: (item: StreamItem) => void, onEnd: () => void) => void;
 }
 
 /** A cached upstream answer: its value, content hash and whether it is served stale. */

@@ -16,6 +16,7 @@ import type { Services } from '../services.ts';
 import { createHttpContextFactory, createWsContextFactory } from './context.ts';
 import { BudgetedWebSocket, WS_MAX_CALLS_PER_FRAME } from './ws-call-budget.ts';
 import { sharedEventEncoder } from './ws-encoder.ts';
+import { createSubscriptionLane } from './ws-lane.ts';
 
 export const TRPC_PATH = '/trpc';
 
@@ -86,6 +87,8 @@ export function trpcHttpHandler(services: Services, logger: Logger): RequestHand
 }
 
 const REFUSED_IDLE_MS = 10_000;
+/** Subscriptions the WebSocket lane serves (their procedures return listenable results). */
+const LANE_PATHS = new Set(['comfy.onStatus']);
 
 /** 4401/4403: the WebSocket application codes for an unauthorized or forbidden caller. */
 function closeRefused(socket: WebSocket, ctx: Context): void {
@@ -143,18 +146,40 @@ export function createTrpcWs(services: Services, logger: Logger, opts: { callsPe
   const contextFor = registeringWsContext(services);
   // Sockets whose credentials were refused: closed once a call has been answered with why.
   const refusedSockets = new WeakMap<Context, WebSocket>();
+  // Each socket's context as the adapter created it, for the subscription lane.
+  const contexts = new WeakMap<WebSocket, Promise<Context>>();
+  const onError = ({
+    error,
+    path,
+    ctx,
+  }: {
+    error: TRPCError;
+    path: string | undefined;
+    ctx: Context | undefined;
+  }) => {
+    const socket = ctx && refusedSockets.get(ctx);
+    // onError runs before the reply is sent; close after it.
+    if (socket && ctx) setImmediate(() => closeRefused(socket, ctx));
+    if (error.code === 'INTERNAL_SERVER_ERROR')
+      logger.error({ err: error.cause ?? error, path }, 'trpc ws error');
+  };
+  async function createContext(o: CreateWSSContextFnOptions): Promise<Context> {
+    const ctx = await contextFor(o);
+    if (ctx.refused) {
+      refusedSockets.set(ctx, o.res);
+      // A refused socket that never calls anything is not kept open either.
+      const idle = setTimeout(() => closeRefused(o.res, ctx), REFUSED_IDLE_MS);
+      idle.unref();
+      o.res.once('close', () => clearTimeout(idle));
+    }
+    return ctx;
+  }
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    async createContext(o) {
-      const ctx = await contextFor(o);
-      if (ctx.refused) {
-        refusedSockets.set(ctx, o.res);
-        // A refused socket that never calls anything is not kept open either.
-        const idle = setTimeout(() => closeRefused(o.res, ctx), REFUSED_IDLE_MS);
-        idle.unref();
-        o.res.once('close', () => clearTimeout(idle));
-      }
+    createContext(o) {
+      const ctx = createContext(o);
+      contexts.set(o.res, ctx);
       return ctx;
     },
     maxBatchSize: WS_MAX_CALLS_PER_FRAME,
@@ -162,13 +187,18 @@ export function createTrpcWs(services: Services, logger: Logger, opts: { callsPe
     // The pong is timed from when the PING was queued: behind seconds of events for a busy
     // subscriber, 5 s closed healthy sockets (1006 in the fan-out bench). Dead ones go within 60 s.
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 30_000 },
-    onError({ error, path, ctx }) {
-      const socket = ctx && refusedSockets.get(ctx);
-      // onError runs before the reply is sent; close after it.
-      if (socket && ctx) setImmediate(() => closeRefused(socket, ctx));
-      if (error.code === 'INTERNAL_SERVER_ERROR')
-        logger.error({ err: error.cause ?? error, path }, 'trpc ws error');
-    },
+    onError,
+  });
+  // Job streams thousands follow skip tRPC's per-event promise loop (same procedure, same wire).
+  const lane = createSubscriptionLane({
+    router: appRouter,
+    paths: LANE_PATHS,
+    contextOf: (ws) => contexts.get(ws),
+    onError,
+    encode: (msg) => sharedEventEncoder.encode(msg),
+  });
+  wss.on('connection', (ws: BudgetedWebSocket, req: IncomingMessage) => {
+    ws.divert = lane.attach(ws, req);
   });
 
   async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -19,6 +19,7 @@ function callsIn(data: unknown): number {
 /**
  * A WebSocket whose `message` events pass a per-second call budget first: a frame that would
  * overspend it never reaches tRPC, and the socket is closed with 1008 and the budget as reason.
+ * Then `divert` (the subscription lane) takes the calls it serves before tRPC sees the frame.
  * The `ws` server builds these through its `WebSocket` option.
  */
 export class BudgetedWebSocket extends WebSocket {
@@ -27,8 +28,18 @@ export class BudgetedWebSocket extends WebSocket {
   #windowStart = 0;
   #used = 0;
 
+  /** Set by the host: takes the calls it serves itself from a frame, returns what is left (null: none). */
+  divert: ((raw: Buffer) => Buffer | null) | null = null;
+
   override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'message' && !this.#spend(callsIn(args[0]))) return false;
+    if (event === 'message') {
+      if (!this.#spend(callsIn(args[0]))) return false;
+      if (this.divert && Buffer.isBuffer(args[0]) && args[1] === false) {
+        const rest = this.divert(args[0]);
+        if (rest === null) return true;
+        args[0] = rest;
+      }
+    }
     return super.emit(event, ...args);
   }
 

@@ -6,20 +6,37 @@ export interface WsEncoder {
   decode(data: unknown): unknown;
 }
 
-const comma = (objectJson: string): string => (objectJson === '{}' ? '{' : `${objectJson.slice(0, -1)},`);
+// The keys tRPC's adapter writes, quoted once.
+const QUOTED: Record<string, string> = {
+  id: '"id"',
+  jsonrpc: '"jsonrpc"',
+  result: '"result"',
+  type: '"type"',
+  data: '"data"',
+};
+const quote = (key: string): string => QUOTED[key] ?? JSON.stringify(key);
+
+/** `JSON.stringify(obj)` of a plain object, with the value under `spliceKey` given as JSON text. */
+function stringifyWith(obj: Record<string, unknown>, spliceKey: string, spliced: string): string {
+  let out = '';
+  for (const key in obj) {
+    const json = key === spliceKey ? spliced : JSON.stringify(obj[key]);
+    if (json === undefined) continue;
+    out += `${out === '' ? '{' : ','}${quote(key)}:${json}`;
+  }
+  return out === '' ? '{}' : `${out}}`;
+}
 
 /**
  * A subscription's data message whose payload is a shared event: the envelope (ids differ per
- * subscriber) is stringified here and the payload's JSON text, made once per event, spliced in.
+ * subscriber) is written field by field and the payload's JSON text, made once per event, spliced in.
  */
 function encodeSharedData(msg: Record<string, unknown>): string | undefined {
   const result = msg['result'];
   if (typeof result !== 'object' || result === null) return undefined;
-  const { data, ...resultRest } = result as Record<string, unknown>;
-  const text = sharedJsonOf(data);
+  const text = sharedJsonOf((result as Record<string, unknown>)['data']);
   if (text === undefined) return undefined;
-  const { result: _result, ...rest } = msg;
-  return `${comma(JSON.stringify(rest))}"result":${comma(JSON.stringify(resultRest))}"data":${text}}}`;
+  return stringifyWith(msg, 'result', stringifyWith(result as Record<string, unknown>, 'data', text));
 }
 
 /**

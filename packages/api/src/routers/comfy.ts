@@ -7,10 +7,9 @@ import {
   text2ImgInputSchema,
 } from '@comfy-gateway/schema';
 import type { TRPCRouterRecord } from '@trpc/server';
-import { tracked } from '@trpc/server';
 import * as z from 'zod';
 import { adminProcedure, authedProcedure } from '../init.ts';
-import { shareAcrossSubscribers } from '../serialize-once.ts';
+import { statusEvents } from './status-events.ts';
 
 const promptInput = z.object({ prompt_id: promptIdSchema });
 const refreshInput = z
@@ -81,23 +80,12 @@ export const comfyRouter = {
    */
   onStatus: authedProcedure
     .input(promptInput.extend({ lastEventId: z.string().nullish() }))
-    .subscription(async function* ({ ctx, input, signal }) {
-      const stream = await ctx.services.comfy.openStream(input.prompt_id, ctx.user, {
-        after: input.lastEventId,
-        signal,
-      });
-      const release = ctx.services.metrics.openSubscriber('trpc');
-      // Unnumbered notices (events_dropped) carry the last id, so a resume stays where it was.
-      let lastId = input.lastEventId ?? '';
-      try {
-        for await (const e of stream) {
-          lastId = e.id || lastId;
-          // The bus hands every subscriber the same event object: serialised once for all of them.
-          if (lastId !== '') yield tracked(lastId, shareAcrossSubscribers(e.event));
-        }
-      } finally {
-        stream.close();
-        release();
-      }
-    }),
+    .subscription(({ ctx, input, signal }) =>
+      statusEvents({
+        open: () =>
+          ctx.services.comfy.openStream(input.prompt_id, ctx.user, { after: input.lastEventId, signal }),
+        lastEventId: input.lastEventId,
+        openSubscriber: () => ctx.services.metrics.openSubscriber('trpc'),
+      }),
+    ),
 } satisfies TRPCRouterRecord;
