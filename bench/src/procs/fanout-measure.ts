@@ -81,7 +81,8 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
     const deliverySec = (performance.now() - t1) / 1000;
     const gwAfter = await Promise.all(gws.map((g) => g.stats()));
     const simAfter = await Promise.all(o.sims.map((s) => s.stats()));
-    const subsAfter = await pool.cpuUs();
+    // When every subscription ended (not the results' trip over IPC); else now.
+    const subsAfter = collected.cpuUsAtEnd ?? (await pool.cpuUs());
     const frames = (await Promise.all(o.sims.map((s) => s.frames()))).flat();
     const afterSockets = await simSockets(o.sims);
     const subs = specs.reduce((n, s) => n + s.promptIds.length, 0);
