@@ -30,8 +30,8 @@ export class SseParser {
   readonly feed = (buf: Buffer, from: number, to: number): void => {
     let i = from;
     while (i < to) {
-      const nl = buf.indexOf(LF, i);
-      if (nl < 0 || nl >= to) {
+      const nl = lineEnd(buf, i, to);
+      if (nl < 0) {
         this.#carry = this.#carry
           ? Buffer.concat([this.#carry, buf.subarray(i, to)])
           : Buffer.from(buf.subarray(i, to));
@@ -72,6 +72,15 @@ export class SseParser {
     this.#hasData = false;
     resetFacts(f);
   }
+}
+
+/** Index of the next LF in `buf[i, to)`, or -1: short lines scanned here, long ones natively. */
+function lineEnd(buf: Buffer, i: number, to: number): number {
+  const near = Math.min(to, i + 32);
+  for (let j = i; j < near; j++) if (buf[j] === LF) return j;
+  if (near === to) return -1;
+  const nl = buf.indexOf(LF, near);
+  return nl >= 0 && nl < to ? nl : -1;
 }
 
 function isName(buf: Buffer, from: number, to: number, name: Buffer): boolean {

@@ -17,6 +17,24 @@ export interface GroupResult {
   steps: number[];
 }
 
+/** Per group: prompt -> node -> value -> that step's arrival list (also in `arrivals`), no key string per event. */
+const stepIndex = new WeakMap<GroupResult, Map<string, Map<string, Map<number, number[]>>>>();
+
+function arrivalsOf(g: GroupResult, prompt: string, node: string, value: number): number[] {
+  let byPrompt = stepIndex.get(g);
+  if (!byPrompt) stepIndex.set(g, (byPrompt = new Map()));
+  let byNode = byPrompt.get(prompt);
+  if (!byNode) byPrompt.set(prompt, (byNode = new Map()));
+  let byValue = byNode.get(node);
+  if (!byValue) byNode.set(node, (byValue = new Map()));
+  let list = byValue.get(value);
+  if (!list) {
+    list = g.arrivals[`${prompt}|${node}|${value}`] ??= [];
+    byValue.set(value, list);
+  }
+  return list;
+}
+
 export const newGroup = (): GroupResult => ({
   subs: 0,
   connections: 0,
@@ -33,7 +51,8 @@ export const newGroup = (): GroupResult => ({
  * and events are for its prompt, notes `done`, and counts its end once (`ended` gets the failure).
  */
 export class Subscription {
-  readonly #seen = new Set<string>();
+  /** Arrival lists of the steps this subscription recorded. */
+  readonly #seen = new Set<number[]>();
   #lastId = -Infinity;
   #disordered = false;
   #fault: string | null = null;
@@ -70,10 +89,10 @@ export class Subscription {
     ) {
       this.#lastNode = f.node;
       this.#lastValue = f.value;
-      const key = `${this.prompt}|${f.node}|${f.value}`;
-      if (!this.#seen.has(key)) {
-        this.#seen.add(key);
-        (this.g.arrivals[key] ??= []).push(t);
+      const list = arrivalsOf(this.g, this.prompt, f.node, f.value);
+      if (!this.#seen.has(list)) {
+        this.#seen.add(list);
+        list.push(t);
       }
     }
     if (f.type !== 'done' || this.finished) return false;

@@ -14,6 +14,8 @@ const HEAD = Buffer.from('{"id":');
 const RESULT_TYPE = Buffer.from(',"result":{"type":"');
 const TRACKED = Buffer.from('"json":{"id":"');
 const EVENT_TYPE = Buffer.from('"data":{"type":');
+/** From after `"type":"` of the result to the tracked event: `data","data":{`. */
+const DATA_TO_JSON = 'data","data":{'.length;
 
 /**
  * Reads `{"id":N,"result":{"type":"data","data":{"json":{"id":"<event id>","data":{"type":...}}}}}`
@@ -31,8 +33,9 @@ export function scanTrpcMessage(
 ): boolean {
   if (!startsWith(buf, from, to, HEAD)) return false;
   const sub = intAt(buf, from + HEAD.length, to);
-  const r = find(buf, RESULT_TYPE, from + HEAD.length, Math.min(to, from + HEAD.length + 24));
-  if (Number.isNaN(sub) || r < 0) return false;
+  if (Number.isNaN(sub)) return false;
+  const r = digitsEnd(buf, from + HEAD.length, to);
+  if (!startsWith(buf, r, to, RESULT_TYPE)) return false;
   const kind = stringAt(buf, r + RESULT_TYPE.length - 1, to);
   out.sub = sub;
   out.error = '';
@@ -41,12 +44,15 @@ export function scanTrpcMessage(
     return true;
   }
   if (kind !== 'data') return false;
-  const t = find(buf, TRACKED, r, to);
-  const e = t < 0 ? -1 : find(buf, EVENT_TYPE, t, to);
-  if (e < 0) return false;
-  const idEnd = buf.indexOf(0x22, t + TRACKED.length);
+  // Where the encoder puts them, checked in place; searched for otherwise.
+  const expectT = r + RESULT_TYPE.length + DATA_TO_JSON;
+  const t = startsWith(buf, expectT, to, TRACKED) ? expectT : find(buf, TRACKED, r, to);
+  if (t < 0) return false;
+  const idEnd = digitsEnd(buf, t + TRACKED.length, to);
+  const e = startsWith(buf, idEnd + 2, to, EVENT_TYPE) ? idEnd + 2 : find(buf, EVENT_TYPE, idEnd, to);
+  if (e < 0 || buf[idEnd] !== 0x22) return false;
   const type = stringAt(buf, e + EVENT_TYPE.length, to);
-  if (idEnd < 0 || idEnd >= e || type === null) return false;
+  if (type === null) return false;
   out.kind = 'data';
   resetFacts(facts);
   facts.id = wholeInt(buf, t + TRACKED.length, idEnd);
@@ -102,8 +108,14 @@ export function readTrpcJson(
   if (expected && got !== undefined && got !== expected.toString()) facts.otherPrompt = true;
 }
 
+/** Index of the first non-digit at or after `i`. */
+function digitsEnd(buf: Buffer, i: number, to: number): number {
+  while (i < to && (buf[i] ?? 0) >= 0x30 && (buf[i] ?? 0) <= 0x39) i++;
+  return i;
+}
+
 function startsWith(buf: Buffer, from: number, to: number, head: Buffer): boolean {
-  if (to - from < head.length) return false;
+  if (from < 0 || to - from < head.length) return false;
   for (let k = 0; k < head.length; k++) if (buf[from + k] !== head[k]) return false;
   return true;
 }
