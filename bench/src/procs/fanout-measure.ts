@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Audience } from './fanout-run.ts';
 import { audienceSpecs, queueBehindBlockers, simSockets } from './fanout-run.ts';
 import type { GatewayProc } from './gateway-proc.ts';
@@ -32,6 +33,8 @@ export interface FanoutMeasure {
   cpuGateways: number[];
   cpuSims: number;
   cpuSubscribers: number;
+  /** The whole machine while delivering (every process, ours or not), from the kernel's counters. */
+  machine: MachineCpu;
   deliverySec: number;
   collected: CollectResult;
   frames: ProgressFrame[];
@@ -40,6 +43,24 @@ export interface FanoutMeasure {
   upstreamTotal: number;
   /** Status of the first measured job when the subscribers were all connected (should be `queued`). */
   firstJobAtRelease: string;
+}
+
+export interface MachineCpu {
+  cores: number;
+  /** Busy and total (busy + idle) ms summed over the cores. */
+  busyMs: number;
+  totalMs: number;
+}
+
+function cpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    const t = c.times.user + c.times.nice + c.times.sys + c.times.irq;
+    busy += t;
+    total += t + c.times.idle;
+  }
+  return { busy, total };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -76,9 +97,11 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
     const firstJobAtRelease = ((await first.json()) as { status?: string }).status ?? 'unknown';
     process.stdout.write(`  connected in ${(connectMs / 1000).toFixed(1)} s; running ${o.jobs} jobs ...\n`);
     const t1 = performance.now();
+    const machine0 = cpuTimes();
     await release();
     const collected = await pool.collect(o.timeoutMs ?? 180_000);
     const deliverySec = (performance.now() - t1) / 1000;
+    const machine1 = cpuTimes();
     const gwAfter = await Promise.all(gws.map((g) => g.stats()));
     const simAfter = await Promise.all(o.sims.map((s) => s.stats()));
     // When every subscription ended (not the results' trip over IPC); else now.
@@ -96,6 +119,11 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
       cpuGateways: gwAfter.map((a, i) => a.cpuUs - (gwBefore[i]?.cpuUs ?? 0)),
       cpuSims: simAfter.reduce((n, a, i) => n + a.cpuUs - (simBefore[i]?.cpuUs ?? 0), 0),
       cpuSubscribers: subsAfter - subsBefore,
+      machine: {
+        cores: os.cpus().length,
+        busyMs: machine1.busy - machine0.busy,
+        totalMs: machine1.total - machine0.total,
+      },
       deliverySec,
       collected,
       frames,

@@ -22,11 +22,11 @@ const stepIndex = new WeakMap<GroupResult, Map<string, Map<string, Map<number, n
 
 function arrivalsOf(g: GroupResult, prompt: string, node: string, value: number): number[] {
   let byPrompt = stepIndex.get(g);
-  if (!byPrompt) stepIndex.set(g, (byPrompt = new Map()));
+  if (!byPrompt) stepIndex.set(g, (byPrompt = new Map<string, Map<string, Map<number, number[]>>>()));
   let byNode = byPrompt.get(prompt);
-  if (!byNode) byPrompt.set(prompt, (byNode = new Map()));
+  if (!byNode) byPrompt.set(prompt, (byNode = new Map<string, Map<number, number[]>>()));
   let byValue = byNode.get(node);
-  if (!byValue) byNode.set(node, (byValue = new Map()));
+  if (!byValue) byNode.set(node, (byValue = new Map<number, number[]>()));
   let list = byValue.get(value);
   if (!list) {
     list = g.arrivals[`${prompt}|${node}|${value}`] ??= [];
