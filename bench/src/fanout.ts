@@ -48,7 +48,8 @@ export function fanoutFigures(m: FanoutMeasure, steps: number) {
   const cpuGw = m.cpuGateways.reduce((a, b) => a + b, 0);
   const disordered = groups.reduce((n, g) => n + g.disordered, 0);
   /** Sampler steps the simulator sent (each goes to every subscription of its job). */
-  const stepsSent = [...stepsPerPrompt(m.frames).values()].reduce((a, b) => a + b, 0);
+  const samplerFrames = m.frames.filter(([, , , max]) => max > 1);
+  const stepsSent = [...stepsPerPrompt(samplerFrames).values()].reduce((a, b) => a + b, 0);
   return { all, byGroup, done, failed, events, complete, heap, rss, cpuGw, disordered, stepsSent };
 }
 
