@@ -178,7 +178,9 @@ function loadgenNotes(results: Record<string, Measured>): string[] {
     const limit =
       r.coresLoad >= 0.85
         ? 'near its one-thread limit: the floor is bounded by the load generator as much as by the server, so it understates what the machine does and the gateway shares read high'
-        : 'below its one-thread limit: the floor server, not the load generator, set the rate';
+        : r.coresServer >= 0.85
+          ? 'below its one-thread limit: the floor server (one event loop), not the load generator, set the rate'
+          : "below its one-thread limit, and so was the floor server: other processes on the machine took the CPU, the rate is the busy machine's";
     return [
       `Floor ${call} at 64 connections (${fmtInt(r.rps)} req/s): autocannon used ${fmtInt(r.cpuLoad)} CPU µs/req, ${fmt(r.coresLoad, 2)} cores, ${limit}; the floor server ${fmt(r.coresServer, 2)} cores (one event loop), together ${fmt(r.coresLoad + r.coresServer, 2)} of 2.`,
     ];
