@@ -48,7 +48,9 @@ export function fanoutFigures(m: FanoutMeasure, steps: number) {
   const cpuGw = m.cpuGateways.reduce((a, b) => a + b, 0);
   const disordered = groups.reduce((n, g) => n + g.disordered, 0);
   /** Sampler steps the simulator sent (each goes to every subscription of its job). */
-  const samplerFrames = m.frames.filter(([, , , max]) => max > 1);
+  // Only the jobs followed (the blockers step on while they are cancelled one by one).
+  const followed = new Set(groups.flatMap((g) => Object.keys(g.arrivals).map((k) => k.split('|')[0])));
+  const samplerFrames = m.frames.filter(([prompt, , , max]) => max > 1 && followed.has(prompt));
   const stepsSent = [...stepsPerPrompt(samplerFrames).values()].reduce((a, b) => a + b, 0);
   return { all, byGroup, done, failed, events, complete, heap, rss, cpuGw, disordered, stepsSent };
 }
@@ -64,11 +66,11 @@ export function subscriberCpu(m: FanoutMeasure, events: number, stepsSent: numbe
  */
 export function cpuLeft(m: FanoutMeasure, cpuGw: number): string {
   const oursS = (cpuGw + m.cpuSims + m.cpuSubscribers) / 1e6;
-  const capS = m.machine.cores * m.deliverySec;
+  const capS = m.machine.cores * m.runSec;
   const machine = m.machine.busyMs / Math.max(1, m.machine.totalMs);
-  const ours = oursS / Math.max(1e-9, capS);
+  const ours = Math.min(1, oursS / Math.max(1e-9, capS));
   const verdict = machine >= 0.9 ? 'the machine had no CPU left' : 'the machine had CPU left';
-  return `${verdict}: gateway + simulator + subscribers used ${fmt(oursS, 1)} s of CPU of ${m.machine.cores} cores x ${fmt(m.deliverySec, 1)} s wall = ${fmt(capS, 1)} s (${fmt(ours * 100, 0)}%), the whole machine was ${fmt(machine * 100, 0)}% busy (other processes ${fmt(Math.max(0, machine - ours) * 100, 0)}%)`;
+  return `${verdict}: gateway + simulator + subscribers used ${fmt(oursS, 1)} s of CPU of ${m.machine.cores} cores x ${fmt(m.runSec, 1)} s while the jobs ran = ${fmt(capS, 1)} s (${fmt(ours * 100, 0)}%), the whole machine was ${fmt(machine * 100, 0)}% busy (other processes ${fmt(Math.max(0, machine - ours) * 100, 0)}%)`;
 }
 
 function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
@@ -215,7 +217,7 @@ function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
     targets,
     notes: [
       "The subscriber processes read 10,000 subscriptions on the same 2 cores as the gateway: a step's arrival time includes the time the subscriber's own event loop took to get to it, so the latency is an upper bound of the gateway's. Their CPU is counted up to the moment the last subscription ended (not the trip of the results to the bench process).",
-      'CPU left: the CPU time the gateway, the simulator and the subscribers reported, against the cores times the wall time of the delivery; the whole machine from the kernel counters (`os.cpus()`), which include other processes on this shared machine.',
+      'CPU left: the CPU time the gateway, the simulator and the subscribers reported from the release of the blockers (their cancels included), against the cores times the wall time from the last cancel to the last `done`; the whole machine over that time from the kernel counters (`os.cpus()`), which include other processes on this shared machine.',
       'Memory per subscription divides the whole growth by the subscriptions; a WebSocket carrying several subscriptions costs one connection, so the per-connection figure is the cost of an SSE stream or a socket.',
     ],
   };

@@ -35,7 +35,10 @@ export interface FanoutMeasure {
   cpuSubscribers: number;
   /** The whole machine while delivering (every process, ours or not), from the kernel's counters. */
   machine: MachineCpu;
+  /** From the release of the blockers (cancelled one by one) to the last subscription's end. */
   deliverySec: number;
+  /** From the moment the blockers were all cancelled (the measured jobs run) to the end. */
+  runSec: number;
   collected: CollectResult;
   frames: ProgressFrame[];
   upstreamDuring: number;
@@ -97,10 +100,13 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
     const firstJobAtRelease = ((await first.json()) as { status?: string }).status ?? 'unknown';
     process.stdout.write(`  connected in ${(connectMs / 1000).toFixed(1)} s; running ${o.jobs} jobs ...\n`);
     const t1 = performance.now();
-    const machine0 = cpuTimes();
     await release();
+    // The blockers are gone: the measured jobs run from here (the machine is sampled from here).
+    const tRun = performance.now();
+    const machine0 = cpuTimes();
     const collected = await pool.collect(o.timeoutMs ?? 180_000);
     const deliverySec = (performance.now() - t1) / 1000;
+    const runSec = (performance.now() - tRun) / 1000;
     const machine1 = cpuTimes();
     const gwAfter = await Promise.all(gws.map((g) => g.stats()));
     const simAfter = await Promise.all(o.sims.map((s) => s.stats()));
@@ -125,6 +131,7 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
         totalMs: machine1.total - machine0.total,
       },
       deliverySec,
+      runSec,
       collected,
       frames,
       upstreamDuring: during.open,
