@@ -1,5 +1,5 @@
 import { hasPostgres, hasRedis, startPostgres, startRedis } from '@comfy-gateway/test-infra';
-import { backlogWhy, failureWhy, fanoutFigures } from './fanout.ts';
+import { backlogWhy, cpuLeft, failureWhy, fanoutFigures, subscriberCpu } from './fanout.ts';
 import { LoadGen } from './load.ts';
 import type { LoadRequest, LoadResult } from './load.ts';
 import { waitForCluster } from './procs/cluster-roles.ts';
@@ -271,6 +271,10 @@ function clusterSection(
     'Redis (`startRedis()`) and PostgreSQL 15 (`startPostgres()`) are private servers of this run, in temp folders; every instance has the same `REDIS_URL`, `DATABASE_URL` and `ROOT_DIR`, and its own port and process.',
     `The instance that follows the jobs is the lease holder when \`/readyz\` reports a \`dispatch\` check (holder/standby), else the one the jobs were submitted to; roles seen: 1 instance ${one.roles.join(', ')}; 3 instances ${three.roles.join(', ')}.`,
     'Everything (3 gateways, Redis, PostgreSQL, the simulator, autocannon and 2 subscriber processes) shares the same 2 cores: more instances add no CPU here, so 3 vs 1 shows the cost of the shared parts, not the scaling on separate machines.',
+    ...[one, three].map((p) => {
+      const f = fanoutFigures(p.live, STEPS);
+      return `Live delivery, ${p.instances} instance(s), the load generator: subscribers ${subscriberCpu(p.live, f.events, f.stepsSent)} (${fmtInt(f.stepsSent)} steps); ${cpuLeft(p.live, f.cpuGw)}.`;
+    }),
   ];
   if (big) {
     const fb = fanoutFigures(big, STEPS);
@@ -286,6 +290,7 @@ function clusterSection(
       .join(' / ');
     notes.push(
       `${fmtInt(big.subs)} over 3 instances: gateway rss growth per subscription ${rss} (instances 1/2/3), gateway CPU ${fmt(fb.cpuGw / Math.max(1, fb.events), 1)} µs per delivered event (all instances), ${fmtInt(fb.events)} events in ${fmt(big.deliverySec, 1)} s; connected in ${fmt(big.connectMs / 1000, 1)} s.`,
+      `${fmtInt(big.subs)} over 3 instances, the load generator: subscribers ${subscriberCpu(big, fb.events, fb.stepsSent)} (${fmtInt(fb.stepsSent)} steps); ${cpuLeft(big, fb.cpuGw)}.`,
     );
     targets.push(
       {
@@ -296,7 +301,7 @@ function clusterSection(
         ...(p99 < P99_GOAL_MS
           ? {}
           : {
-              why: `${backlogWhy(big.subs / JOBS, fb.cpuGw / Math.max(1, fb.events), STEP_MS, 2)}; the 3 instances, the subscribers and Redis share those 2 cores`,
+              why: `${backlogWhy(big.subs / JOBS, fb.cpuGw / Math.max(1, fb.events), STEP_MS, 2)}; the 3 instances, the subscribers and Redis share those 2 cores; ${cpuLeft(big, fb.cpuGw)}; the subscribers took ${subscriberCpu(big, fb.events, fb.stepsSent)}`,
             }),
       },
       {

@@ -1,7 +1,7 @@
 import { measureFanout } from './procs/fanout-measure.ts';
 import type { FanoutMeasure } from './procs/fanout-measure.ts';
 import { startSplitStack } from './procs/split-stack.ts';
-import { deliveryLatency, pct } from './procs/subscribers.ts';
+import { deliveryLatency, pct, stepsPerPrompt } from './procs/subscribers.ts';
 import type { Section, Target } from './report.ts';
 import { fmt, fmtInt, kb, mb } from './report.ts';
 
@@ -46,7 +46,31 @@ export function fanoutFigures(m: FanoutMeasure, steps: number) {
   const heap = m.after.reduce((n, a, i) => n + a.mem.heapUsed - (m.before[i]?.mem.heapUsed ?? 0), 0);
   const rss = m.after.reduce((n, a, i) => n + a.mem.rss - (m.before[i]?.mem.rss ?? 0), 0);
   const cpuGw = m.cpuGateways.reduce((a, b) => a + b, 0);
-  return { all, byGroup, done, failed, events, complete, heap, rss, cpuGw };
+  const disordered = groups.reduce((n, g) => n + g.disordered, 0);
+  /** Sampler steps the simulator sent (each goes to every subscription of its job). */
+  // Only the jobs followed (the blockers step on while they are cancelled one by one).
+  const followed = new Set(groups.flatMap((g) => Object.keys(g.arrivals).map((k) => k.split('|')[0])));
+  const samplerFrames = m.frames.filter(([prompt, , , max]) => max > 1 && followed.has(prompt));
+  const stepsSent = [...stepsPerPrompt(samplerFrames).values()].reduce((a, b) => a + b, 0);
+  return { all, byGroup, done, failed, events, complete, heap, rss, cpuGw, disordered, stepsSent };
+}
+
+/** CPU of the load generator: per delivered event and per sampler step (all its CPU while delivering / steps sent). */
+export function subscriberCpu(m: FanoutMeasure, events: number, stepsSent: number): string {
+  return `${fmt(m.cpuSubscribers / Math.max(1, events), 1)} µs per delivered event, ${fmt(m.cpuSubscribers / 1000 / Math.max(1, stepsSent), 1)} ms per sampler step`;
+}
+
+/**
+ * Whether the machine had CPU left while delivering: what the gateway(s), simulator(s) and
+ * subscribers used against cores x wall time, and how busy the whole machine was (other processes too).
+ */
+export function cpuLeft(m: FanoutMeasure, cpuGw: number): string {
+  const oursS = (cpuGw + m.cpuSims + m.cpuSubscribers) / 1e6;
+  const capS = m.machine.cores * m.runSec;
+  const machine = m.machine.busyMs / Math.max(1, m.machine.totalMs);
+  const ours = Math.min(1, oursS / Math.max(1e-9, capS));
+  const verdict = machine >= 0.9 ? 'the machine had no CPU left' : 'the machine had CPU left';
+  return `${verdict}: gateway + simulator + subscribers used ${fmt(oursS, 1)} s of CPU of ${m.machine.cores} cores x ${fmt(m.runSec, 1)} s while the jobs ran = ${fmt(capS, 1)} s (${fmt(ours * 100, 0)}%), the whole machine was ${fmt(machine * 100, 0)}% busy (other processes ${fmt(Math.max(0, machine - ours) * 100, 0)}%)`;
 }
 
 function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
@@ -74,7 +98,7 @@ function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
       ...(p99 < P99_GOAL_MS
         ? {}
         : {
-            why: backlogWhy(m.subs / JOBS, f.cpuGw / Math.max(1, f.events), STEP_MS),
+            why: `${backlogWhy(m.subs / JOBS, f.cpuGw / Math.max(1, f.events), STEP_MS)}; ${cpuLeft(m, f.cpuGw)}; the subscribers took ${subscriberCpu(m, f.events, f.stepsSent)}`,
           }),
     },
     {
@@ -94,6 +118,12 @@ function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
       measured: `${fmtInt(f.done)} of ${fmtInt(m.subs)}`,
       met: f.done === m.subs && f.failed === 0,
       ...(f.done === m.subs ? {} : { why: failureWhy(m) }),
+    },
+    {
+      what: 'event ids increasing on every subscription',
+      target: `${fmtInt(m.subs)}`,
+      measured: `${fmtInt(m.subs - f.disordered)} of ${fmtInt(m.subs)}`,
+      met: f.disordered === 0,
     },
     {
       what: 'every subscriber got every sampler step',
@@ -118,7 +148,7 @@ function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
     intro: [
       `${fmtInt(SSE)} REST SSE subscribers (\`GET /api/comfy/stream/:id\`, one HTTP connection each) and ${fmtInt(wsSubs)} tRPC subscriptions`,
       `(\`comfy.onStatus\`) over ${fmtInt(WS_SOCKETS)} WebSockets to \`/trpc\`, each socket following all ${JOBS} jobs (a dashboard page watching the queue),`,
-      `held by ${PROCESSES} subscriber processes. The mix: half the subscriptions are single-job SSE streams (bots, EventSource pages), half are multiplexed tRPC sockets (the web UI).`,
+      `held by ${PROCESSES} subscriber processes on raw sockets that write the request and read the HTTP head, the chunked framing, the SSE fields and the WebSocket frames themselves, scanning each event only for its type, id, prompt and step (bench/src/subscribers/). The mix: half the subscriptions are single-job SSE streams (bots, EventSource pages), half are multiplexed tRPC sockets (the web UI).`,
       `The ${JOBS} text2img jobs (${STEPS} steps, ${STEP_MS} ms per step) run one after the other on one simulator (one upstream socket); each step reaches ${fmtInt(m.subs / JOBS)} subscriptions.`,
       "Blocker jobs hold the simulator's queue while the subscribers connect, then are cancelled.",
       'The simulator, the gateway (real `main.ts`) and the subscribers are separate processes. Latency is from the moment the simulator sent the `progress` frame',
@@ -173,15 +203,21 @@ function fanoutSection(m: FanoutMeasure): Omit<Section, 'ranAt' | 'seconds'> {
             `${fmt(f.cpuGw / Math.max(1, f.events), 1)} / ${fmt(m.cpuSubscribers / Math.max(1, f.events), 1)} µs (${fmtInt(f.events)} events)`,
           ],
           [
-            'subscriptions that ended with done / failed / got every step',
-            `${fmtInt(f.done)} / ${fmtInt(f.failed)} / ${fmtInt(f.complete)}${m.collected.errors.length ? ` (${m.collected.errors.slice(0, 3).join('; ')})` : ''}`,
+            'CPU per sampler step (CPU while delivering / steps sent): gateway / subscribers',
+            `${fmt(f.cpuGw / 1000 / Math.max(1, f.stepsSent), 1)} / ${fmt(m.cpuSubscribers / 1000 / Math.max(1, f.stepsSent), 1)} ms (${fmtInt(f.stepsSent)} steps, one every ${STEP_MS} ms)`,
+          ],
+          ['CPU left on the machine while delivering', cpuLeft(m, f.cpuGw)],
+          [
+            'subscriptions that ended with done / failed / got every step / saw an id not above the last',
+            `${fmtInt(f.done)} / ${fmtInt(f.failed)} / ${fmtInt(f.complete)} / ${fmtInt(f.disordered)}${m.collected.errors.length ? ` (${m.collected.errors.slice(0, 3).join('; ')})` : ''}`,
           ],
         ],
       },
     ],
     targets,
     notes: [
-      "The subscriber processes read 10,000 subscriptions on the same 2 cores as the gateway: a step's arrival time includes the time the subscriber's own event loop took to get to it, so the latency is an upper bound of the gateway's.",
+      "The subscriber processes read 10,000 subscriptions on the same 2 cores as the gateway: a step's arrival time includes the time the subscriber's own event loop took to get to it, so the latency is an upper bound of the gateway's. Their CPU is counted up to the moment the last subscription ended (not the trip of the results to the bench process).",
+      'CPU left: the CPU time the gateway, the simulator and the subscribers reported from the release of the blockers (their cancels included), against the cores times the wall time from the last cancel to the last `done`; the whole machine over that time from the kernel counters (`os.cpus()`), which include other processes on this shared machine.',
       'Memory per subscription divides the whole growth by the subscriptions; a WebSocket carrying several subscriptions costs one connection, so the per-connection figure is the cost of an SSE stream or a socket.',
     ],
   };

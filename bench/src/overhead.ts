@@ -19,6 +19,9 @@ interface Measured extends LoadResult {
   cpuServer: number;
   cpuSim: number;
   cpuLoad: number;
+  /** Cores the answering server and autocannon kept busy over the warm-up and the run (CPU / wall). */
+  coresServer: number;
+  coresLoad: number;
 }
 
 export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>> {
@@ -61,11 +64,21 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
       const { label: _label, by, ...req } = row;
       const sample = () => Promise.all([statsOf[by](), s.sim.stats(), load.stats()]);
       const before = await sample();
+      const t0 = performance.now();
       const r = await load.run({ ...req, connections: conc, durationSec: DURATION_S, warmupSec: 0.5 });
+      const wallUs = (performance.now() - t0) * 1000;
       const after = await sample();
       const n = Math.max(1, r.requests + r.warmupRequests);
       const per = (i: 0 | 1 | 2) => (after[i].cpuUs - before[i].cpuUs) / n;
-      return { ...r, cpuServer: per(0), cpuSim: by === 'gateway' ? per(1) : NaN, cpuLoad: per(2) };
+      const cores = (i: 0 | 2) => (after[i].cpuUs - before[i].cpuUs) / wallUs;
+      return {
+        ...r,
+        cpuServer: per(0),
+        cpuSim: by === 'gateway' ? per(1) : NaN,
+        cpuLoad: per(2),
+        coresServer: cores(0),
+        coresLoad: cores(2),
+      };
     };
 
     const results: Record<string, Measured> = {};
@@ -91,6 +104,7 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
             fmtInt(r.cpuServer),
             Number.isFinite(r.cpuSim) ? fmtInt(r.cpuSim) : '-',
             fmtInt(r.cpuLoad),
+            `${fmt(r.coresServer, 2)} / ${fmt(r.coresLoad, 2)}`,
             `${r.non2xx}/${r.errors}`,
           ]);
         }
@@ -114,6 +128,7 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
         'The floor is a plain Node `http` server answering the bytes the gateway answered for the same call (same body and content type): the most this machine does for that response.',
         'CPU columns are the user+system CPU time each process reported (`process.cpuUsage()`, over IPC) across the warm-up and the run, divided by the requests answered:',
         '"server" is the process that answered the row, "sim" the simulator behind the gateway (history goes upstream on every call), "loadgen" autocannon.',
+        '"cores busy" is that CPU time over the wall time of the warm-up and the run: autocannon is one thread, so near 1.00 the load generator, not the server, sets the req/s.',
         "Latency percentiles come from autocannon's per-response timings.",
         '"status" has no ComfyUI equivalent: the simulator row is `GET /history/{id}`, which is what a client polls upstream; the gateway answers status from its job tracker.',
         `The object_info body is ${kb(objectInfoBytes)} (the simulator's default node set), served from the gateway's cache; view is a ${kb(VIEW_BYTES, 0)} PNG from the warm on-disk view cache.`,
@@ -132,6 +147,7 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
             'server CPU µs/req',
             'sim CPU µs/req',
             'loadgen CPU µs/req',
+            'cores busy: server / loadgen',
             'non-2xx/err',
           ],
           rows,
@@ -142,6 +158,7 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
         ? { profiles: [{ title: 'GET /api/comfy/status/{id} (REST), 64 connections', summary: profile }] }
         : {}),
       notes: [
+        ...loadgenNotes(results),
         'Four processes (floor or simulator, gateway, autocannon, the bench itself idle) share 2 cores with whatever else runs; the floor and the gateway run under the same conditions in the same run, so the ratio is the number to read.',
         'autocannon counts 304s as non-2xx.',
       ],
@@ -151,6 +168,23 @@ export async function runOverhead(): Promise<Omit<Section, 'ranAt' | 'seconds'>>
     await floor?.close();
     await s.close();
   }
+}
+
+/** Whether autocannon (one thread) was the limit of the floor rows at 64 connections. */
+function loadgenNotes(results: Record<string, Measured>): string[] {
+  return ['status', 'history'].flatMap((call) => {
+    const r = results[`${call}|floor|floor: node:http, same bytes|64`];
+    if (!r) return [];
+    const limit =
+      r.coresLoad >= 0.85
+        ? 'near its one-thread limit: the floor is bounded by the load generator as much as by the server, so it understates what the machine does and the gateway shares read high'
+        : r.coresServer >= 0.85
+          ? 'below its one-thread limit: the floor server (one event loop), not the load generator, set the rate'
+          : "below its one-thread limit, and so was the floor server: other processes on the machine took the CPU, the rate is the busy machine's";
+    return [
+      `Floor ${call} at 64 connections (${fmtInt(r.rps)} req/s): autocannon used ${fmtInt(r.cpuLoad)} CPU µs/req, ${fmt(r.coresLoad, 2)} cores, ${limit}; the floor server ${fmt(r.coresServer, 2)} cores (one event loop), together ${fmt(r.coresLoad + r.coresServer, 2)} of 2.`,
+    ];
+  });
 }
 
 function overheadTargets(results: Record<string, Measured>): Target[] {

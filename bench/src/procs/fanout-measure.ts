@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Audience } from './fanout-run.ts';
 import { audienceSpecs, queueBehindBlockers, simSockets } from './fanout-run.ts';
 import type { GatewayProc } from './gateway-proc.ts';
@@ -32,7 +33,12 @@ export interface FanoutMeasure {
   cpuGateways: number[];
   cpuSims: number;
   cpuSubscribers: number;
+  /** The whole machine while delivering (every process, ours or not), from the kernel's counters. */
+  machine: MachineCpu;
+  /** From the release of the blockers (cancelled one by one) to the last subscription's end. */
   deliverySec: number;
+  /** From the moment the blockers were all cancelled (the measured jobs run) to the end. */
+  runSec: number;
   collected: CollectResult;
   frames: ProgressFrame[];
   upstreamDuring: number;
@@ -40,6 +46,24 @@ export interface FanoutMeasure {
   upstreamTotal: number;
   /** Status of the first measured job when the subscribers were all connected (should be `queued`). */
   firstJobAtRelease: string;
+}
+
+export interface MachineCpu {
+  cores: number;
+  /** Busy and total (busy + idle) ms summed over the cores. */
+  busyMs: number;
+  totalMs: number;
+}
+
+function cpuTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    const t = c.times.user + c.times.nice + c.times.sys + c.times.irq;
+    busy += t;
+    total += t + c.times.idle;
+  }
+  return { busy, total };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -77,11 +101,17 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
     process.stdout.write(`  connected in ${(connectMs / 1000).toFixed(1)} s; running ${o.jobs} jobs ...\n`);
     const t1 = performance.now();
     await release();
+    // The blockers are gone: the measured jobs run from here (the machine is sampled from here).
+    const tRun = performance.now();
+    const machine0 = cpuTimes();
     const collected = await pool.collect(o.timeoutMs ?? 180_000);
     const deliverySec = (performance.now() - t1) / 1000;
+    const runSec = (performance.now() - tRun) / 1000;
+    const machine1 = cpuTimes();
     const gwAfter = await Promise.all(gws.map((g) => g.stats()));
     const simAfter = await Promise.all(o.sims.map((s) => s.stats()));
-    const subsAfter = await pool.cpuUs();
+    // When every subscription ended (not the results' trip over IPC); else now.
+    const subsAfter = collected.cpuUsAtEnd ?? (await pool.cpuUs());
     const frames = (await Promise.all(o.sims.map((s) => s.frames()))).flat();
     const afterSockets = await simSockets(o.sims);
     const subs = specs.reduce((n, s) => n + s.promptIds.length, 0);
@@ -95,7 +125,13 @@ export async function measureFanout(o: FanoutOptions): Promise<FanoutMeasure> {
       cpuGateways: gwAfter.map((a, i) => a.cpuUs - (gwBefore[i]?.cpuUs ?? 0)),
       cpuSims: simAfter.reduce((n, a, i) => n + a.cpuUs - (simBefore[i]?.cpuUs ?? 0), 0),
       cpuSubscribers: subsAfter - subsBefore,
+      machine: {
+        cores: os.cpus().length,
+        busyMs: machine1.busy - machine0.busy,
+        totalMs: machine1.total - machine0.total,
+      },
       deliverySec,
+      runSec,
       collected,
       frames,
       upstreamDuring: during.open,

@@ -1,4 +1,5 @@
 import { Child } from '../child.ts';
+import { newGroup } from '../subscribers/subscription.ts';
 import type { ProcStats } from './proc-stats.ts';
 import type { CollectResult, GroupResult, SubSpec } from './subscriber-child.ts';
 import type { ProgressFrame } from './sim-proc.ts';
@@ -35,24 +36,22 @@ export class SubscriberPool {
     const groups: Record<string, GroupResult> = {};
     for (const r of all)
       for (const [name, g] of Object.entries(r.groups)) {
-        const m = (groups[name] ??= {
-          subs: 0,
-          connections: 0,
-          done: 0,
-          failed: 0,
-          events: 0,
-          arrivals: {},
-          steps: [],
-        });
+        const m = (groups[name] ??= newGroup());
         m.subs += g.subs;
         m.connections += g.connections;
         m.done += g.done;
         m.failed += g.failed;
+        m.disordered += g.disordered;
         m.events += g.events;
         m.steps.push(...g.steps);
         for (const [k, ts] of Object.entries(g.arrivals)) (m.arrivals[k] ??= []).push(...ts);
       }
-    return { groups, errors: all.flatMap((r) => r.errors).slice(0, 10) };
+    const ends = all.map((r) => r.cpuUsAtEnd);
+    return {
+      groups,
+      errors: all.flatMap((r) => r.errors).slice(0, 10),
+      cpuUsAtEnd: ends.every((c) => c !== null) ? ends.reduce<number>((a, c) => a + (c ?? 0), 0) : null,
+    };
   }
 
   /** Summed CPU time of the subscriber processes. */
