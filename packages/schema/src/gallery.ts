@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { imageTypeSchema } from './image.ts';
+import { promptIdSchema } from './job.ts';
 
 export const imageMimeSchema = z.enum(['image/png', 'image/jpeg', 'image/webp']);
 
@@ -54,7 +55,8 @@ export type IngestResult = z.infer<typeof ingestResultSchema>;
 
 /** Ingest straight from ComfyUI: the server pulls the bytes and the executed workflow. */
 export const ingestFromComfyInputSchema = z.object({
-  prompt_id: z.string().min(1).max(128),
+  // Goes into ComfyUI's `/history/{id}`: only what can be a prompt id.
+  prompt_id: promptIdSchema,
   filename: z.string().min(1).max(255),
   subfolder: z.string().max(255).optional(),
   type: imageTypeSchema.optional(),

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { imageRefSchema } from './image.ts';
 
 /** A ComfyUI prompt id as the gateway accepts it in paths and inputs (UUIDs and ComfyUI's own). */
-export const promptIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'not a prompt id');
+// `.` and `..` are dot segments: in ComfyUI's URLs (`/history/{id}`) they would name another path.
+export const promptIdSchema = z.string().regex(/^(?!\.\.?$)[A-Za-z0-9_.:-]{1,128}$/, 'not a prompt id');
 export type PromptId = z.infer<typeof promptIdSchema>;
 
 export const jobStatusSchema = z.enum([

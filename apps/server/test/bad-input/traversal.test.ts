@@ -76,6 +76,10 @@ describe('path traversal', () => {
       await expectClientError(await view({ filename: 'ok.png', subfolder }), /^subfolder: /, 400);
       await expectClientError(await ingest({ filename: 'ok.png', subfolder }), /^subfolder: /, 400);
     }
+    // A prompt id is a segment of ComfyUI's `/history/{id}`: dot segments would name another path
+    // (the fuzz test once got a 502 from `.`).
+    for (const prompt_id of ['.', '..', '../history', 'a/b'])
+      await expectClientError(await ingest({ prompt_id, filename: 'ok.png' }), /^prompt_id: /, 400);
     // Raw (not re-encoded by URLSearchParams) query strings, as a hand-made request would send them.
     for (const raw of [`..%2f${F}`, `%2e%2e%2f${F}`, `..%5c${F}`, `${F}%00`, `%c0%ae%c0%ae/${F}`]) {
       const res = await app.request(`/api/comfy/view?filename=${raw}`, { token: app.adminToken });

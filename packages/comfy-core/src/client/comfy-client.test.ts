@@ -30,6 +30,9 @@ describe('ComfyUI client against the simulator', () => {
     expect(entry?.prompt.prompt_id).toBe(res.prompt_id);
     expect(entry?.prompt.extra_data).toMatchObject({ client_id: 'c1' });
     expect(await client.getHistory('unknown')).toBeNull();
+    // Dot segments would have resolved to `/history/` and `/` (a fuzz run found the 502 it gave).
+    expect(await client.getHistory('.')).toBeNull();
+    expect(await client.getHistory('..')).toBeNull();
     const page = await client.getHistoryPage({ maxItems: 5000 });
     expect(page.map((p) => p.prompt_id)).toContain(res.prompt_id);
     // Never the unbounded /history: every history read names an id or a capped page.

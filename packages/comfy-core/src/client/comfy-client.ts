@@ -102,6 +102,8 @@ export function createComfyClient(opts: ComfyClientOptions) {
 
     /** The finished entry, or null while unknown, queued or running (ComfyUI answers `{}`). */
     async getHistory(promptId: string, o?: CallOptions): Promise<ComfyHistoryEntry | null> {
+      // `.` and `..` would resolve to another path (`/history/`, `/`), not to a prompt.
+      if (promptId === '.' || promptId === '..') return null;
       const body = await getJson(`/history/${encodeURIComponent(promptId)}`, historyBodySchema, o);
       const raw = body[promptId];
       return raw ? toHistoryEntry(raw) : null;
