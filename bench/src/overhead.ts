@@ -214,7 +214,7 @@ function overheadTargets(results: Record<string, Measured>): Target[] {
       ...(restShare >= FLOOR_SHARE_GOAL
         ? {}
         : {
-            why: 'the gateway spends several times the floor CPU per request (auth, Express, middleware); next: profile and cut the per-request work (see Profile summary)',
+            why: "the gateway spends several times the floor CPU per request even on its fast lane (the socket write, about 17 headers, the ledger read with its JSON, `res.json`'s ETag hash, AsyncLocalStorage hooks; see Profile summary); next: a status read without the workflow, a precomputed header block",
           }),
     },
     {
