@@ -194,11 +194,26 @@ describe('the fast lane answers exactly as the Express routes do', () => {
         path: stream,
         headers: { ...bearer, 'last-event-id': String(second) },
       },
-      { name: 'resume by query', status: 200, path: `${stream}?lastEventId=${String(second)}`, headers: bearer },
-      { name: 'resume at done', status: 204, path: stream, headers: { ...bearer, 'last-event-id': String(last) } },
+      {
+        name: 'resume by query',
+        status: 200,
+        path: `${stream}?lastEventId=${String(second)}`,
+        headers: bearer,
+      },
+      {
+        name: 'resume at done',
+        status: 204,
+        path: stream,
+        headers: { ...bearer, 'last-event-id': String(last) },
+      },
       { name: 'no token', status: 401, path: stream },
       { name: 'bad id', status: 404, path: '/api/comfy/stream/not!an*id', headers: bearer },
-      { name: "another user's job", status: 404, path: stream, headers: { authorization: `Bearer ${bob.token}` } },
+      {
+        name: "another user's job",
+        status: 404,
+        path: stream,
+        headers: { authorization: `Bearer ${bob.token}` },
+      },
     ];
     await expectParity(paths, cases);
     const head = await paths.lane({ name: 'HEAD', path: stream, method: 'HEAD', headers: bearer });

@@ -137,7 +137,13 @@ describe.each(BUSES)('JobEventBus contract: %s', (_name, makeBus) => {
     await bus.publish('p', numbered(1));
     const seen: number[] = [];
     let ended = 0;
-    followBus(bus, 'p', {}, (e) => seen.push(Number(e.id)), () => void ended++);
+    followBus(
+      bus,
+      'p',
+      {},
+      (e) => seen.push(Number(e.id)),
+      () => void ended++,
+    );
     await expect.poll(() => seen).toEqual([1]);
     const live = collect(bus, 'p'); // another subscriber, to know when the bus delivered
     await bus.publish('p', numbered(2));

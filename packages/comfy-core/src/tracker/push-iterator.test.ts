@@ -12,7 +12,12 @@ function manual() {
     finish = onEnd;
     return () => void stopped++;
   };
-  return { start, emit: (n: number) => emit(n), finish: (err?: unknown) => finish(err), stopped: () => stopped };
+  return {
+    start,
+    emit: (n: number) => emit(n),
+    finish: (err?: unknown) => finish(err),
+    stopped: () => stopped,
+  };
 }
 
 describe('iteratePush', () => {

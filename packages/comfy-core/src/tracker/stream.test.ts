@@ -207,9 +207,10 @@ describe('forEachEvent(stream, onEvent)', () => {
     const r = rig();
     track(r);
     const stream = await r.tracker.openStream(P);
+    if (!stream) throw new Error('expected a stream');
     r.feed([start(), executing('1')]); // queued: nobody reads yet
     const seen: string[] = [];
-    const ended = forEachEvent(stream!, (e) => seen.push(`${e.id}:${e.event.type}`));
+    const ended = forEachEvent(stream, (e) => seen.push(`${e.id}:${e.event.type}`));
     const queuedAndInitial = seen.length;
     expect(queuedAndInitial).toBeGreaterThan(0);
     r.feed([progress(3)]);
@@ -225,8 +226,9 @@ describe('forEachEvent(stream, onEvent)', () => {
     const r = rig();
     track(r);
     const stream = await r.tracker.openStream(P);
+    if (!stream) throw new Error('expected a stream');
     let calls = 0;
-    const ended = forEachEvent(stream!, () => {
+    const ended = forEachEvent(stream, () => {
       calls++;
       throw new Error('socket gone');
     });
@@ -247,6 +249,7 @@ describe('forEachEvent(stream, onEvent)', () => {
       snapshot: {} as never,
       close: () => undefined,
       [Symbol.asyncIterator]: async function* () {
+        await Promise.resolve();
         yield* events;
       },
     };

@@ -36,16 +36,14 @@ export interface JobStream extends AsyncIterable<TrackedEvent> {
  * else by iterating; resolves when the stream ends. An `onEvent` that throws ends the stream.
  */
 export function forEachEvent(stream: JobStream, onEvent: (e: TrackedEvent) => void): Promise<void> {
-  const { listen } = stream;
-  if (!listen) {
+  if (!stream.listen) {
     return (async () => {
       for await (const e of stream) onEvent(e);
     })();
   }
   return new Promise<void>((resolve, reject) => {
     let failed: { err: unknown } | undefined;
-    listen.call(
-      stream,
+    stream.listen?.(
       (e) => {
         if (failed) return;
         try {
@@ -55,7 +53,7 @@ export function forEachEvent(stream: JobStream, onEvent: (e: TrackedEvent) => vo
           stream.close();
         }
       },
-      () => (failed ? reject(failed.err as Error) : resolve()),
+      () => (failed ? reject(failed.err) : resolve()),
     );
   });
 }
