@@ -54,7 +54,8 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
   // Built and compiled once: every status request reads its job by id (ownership).
   const byIdQuery = db.selectFrom('jobs').selectAll().where('prompt_id', '=', '').compile();
   const byId = async (id: string) => {
-    const { rows } = await db.executeQuery<JobRow>({ ...byIdQuery, parameters: [id] }, createQueryId());
+    // A query id per run, as Kysely gives every query it builds (plugins key their state on it).
+    const { rows } = await db.executeQuery<JobRow>({ ...byIdQuery, parameters: [id], queryId: createQueryId() });
     const row = rows[0];
     return row ? fromRow(row) : undefined;
   };
