@@ -55,7 +55,11 @@ export function createSqliteJobLedger(db: Db, now: () => number = Date.now): Job
   const byIdQuery = db.selectFrom('jobs').selectAll().where('prompt_id', '=', '').compile();
   const byId = async (id: string) => {
     // A query id per run, as Kysely gives every query it builds (plugins key their state on it).
-    const { rows } = await db.executeQuery<JobRow>({ ...byIdQuery, parameters: [id], queryId: createQueryId() });
+    const { rows } = await db.executeQuery<JobRow>({
+      ...byIdQuery,
+      parameters: [id],
+      queryId: createQueryId(),
+    });
     const row = rows[0];
     return row ? fromRow(row) : undefined;
   };
