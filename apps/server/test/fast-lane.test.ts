@@ -80,6 +80,18 @@ function expectSame(a: Answer, b: Answer, sentId?: string) {
   if (sentId !== undefined) expect([a.requestId, b.requestId]).toEqual([sentId, sentId]);
 }
 
+/** Queues a tiny workflow as `token`'s user and waits until it completed; its prompt id. */
+async function completedJob(t: ComfyTestApp, token: string): Promise<string> {
+  const queued = await t.request('/api/comfy/queue', {
+    method: 'POST',
+    token,
+    json: { workflow: tinyWorkflow() },
+  });
+  const { prompt_id: id } = (await queued.json()) as { prompt_id: string };
+  expect((await t.services.comfy.waitForEnd(id)).status).toBe('completed');
+  return id;
+}
+
 /** Each case through both paths: the lane answered it, with Express's status, body, headers, metrics and log lines. */
 async function expectParity(paths: Awaited<ReturnType<typeof twoPaths>>, cases: Case[]) {
   for (const c of cases) {
@@ -114,13 +126,7 @@ describe('the fast lane answers exactly as the Express routes do', () => {
       token: t.adminToken,
       json: { active: false },
     });
-    const queued = await t.request('/api/comfy/queue', {
-      method: 'POST',
-      token: alice.token,
-      json: { workflow: tinyWorkflow() },
-    });
-    const { prompt_id: id } = (await queued.json()) as { prompt_id: string };
-    expect((await t.services.comfy.waitForEnd(id)).status).toBe('completed');
+    const id = await completedJob(t, alice.token);
 
     await using paths = await twoPaths(t);
     const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -169,13 +175,7 @@ describe('the fast lane answers exactly as the Express routes do', () => {
     await t.connected();
     const alice = await t.createUser('alice@example.com');
     const bob = await t.createUser('bob@example.com');
-    const queued = await t.request('/api/comfy/queue', {
-      method: 'POST',
-      token: alice.token,
-      json: { workflow: tinyWorkflow() },
-    });
-    const { prompt_id: id } = (await queued.json()) as { prompt_id: string };
-    expect((await t.services.comfy.waitForEnd(id)).status).toBe('completed');
+    const id = await completedJob(t, alice.token);
 
     await using paths = await twoPaths(t);
     const bearer = { authorization: `Bearer ${alice.token}` };

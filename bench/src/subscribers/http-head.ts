@@ -29,3 +29,27 @@ export function requestHead(method: string, path: string, headers: Record<string
   const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
   return `${method} ${path} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n`;
 }
+
+/**
+ * A raw socket's read handler for an HTTP/1.1 response: the head first (gathered across reads),
+ * then `onHead` with the bytes read so far (the body starts at `head.length`), then every later
+ * read straight to `onBody`. Read buffers are reused: a partial head is copied.
+ */
+export function headThenBody(
+  onHead: (head: ResponseHead, acc: Buffer) => void,
+  onBody: (buf: Buffer, from: number, to: number) => void,
+): (buf: Buffer, n: number) => void {
+  let head: ResponseHead | null = null;
+  let pending: Buffer | null = null;
+  return (buf, n) => {
+    if (head) return onBody(buf, 0, n);
+    const acc: Buffer = pending ? Buffer.concat([pending, buf.subarray(0, n)]) : buf.subarray(0, n);
+    head = parseResponseHead(acc);
+    if (!head) {
+      pending = Buffer.from(acc);
+      return;
+    }
+    pending = null;
+    onHead(head, acc);
+  };
+}

@@ -1,6 +1,5 @@
 import { ChunkedDecoder } from './chunked-decoder.ts';
-import type { ResponseHead } from './http-head.ts';
-import { parseResponseHead, requestHead } from './http-head.ts';
+import { headThenBody, requestHead } from './http-head.ts';
 import { connectRaw } from './raw-socket.ts';
 import { SseParser } from './sse-parser.ts';
 import type { Subscription } from './subscription.ts';
@@ -14,8 +13,6 @@ export function openSseStream(base: string, token: string, sub: Subscription): P
   const url = new URL(`/api/comfy/stream/${sub.prompt}`, base);
   return new Promise((resolve) => {
     let t = 0;
-    let pending: Buffer | null = null;
-    let head: ResponseHead | null = null;
     let chunked: ChunkedDecoder | null = null;
     let live = false;
     let over = false;
@@ -39,20 +36,15 @@ export function openSseStream(base: string, token: string, sub: Subscription): P
       chunked.feed(buf, from, to);
       if (chunked.done) finish();
     };
-    const socket = connectRaw(url, (buf, n, readAt) => {
-      t = readAt;
-      if (head) return body(buf, 0, n);
-      const acc: Buffer = pending ? Buffer.concat([pending, buf.subarray(0, n)]) : buf.subarray(0, n);
-      head = parseResponseHead(acc);
-      if (!head) {
-        pending = Buffer.from(acc); // a copy: the read buffer is reused
-        return;
-      }
-      pending = null;
+    const read = headThenBody((head, acc) => {
       if (head.status !== 200) return finish(`SSE HTTP ${head.status}`);
       if (/chunked/i.test(head.headers.get('transfer-encoding') ?? ''))
         chunked = new ChunkedDecoder(parser.feed);
       body(acc, head.length, acc.length);
+    }, body);
+    const socket = connectRaw(url, (buf, n, readAt) => {
+      t = readAt;
+      read(buf, n);
     });
     socket.on('connect', () =>
       socket.write(

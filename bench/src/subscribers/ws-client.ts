@@ -2,8 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { TrpcFacts } from './trpc-scan.ts';
 import { readTrpcJson, scanTrpcMessage } from './trpc-scan.ts';
 import { newFacts } from './event-scan.ts';
-import type { ResponseHead } from './http-head.ts';
-import { parseResponseHead, requestHead } from './http-head.ts';
+import { headThenBody, requestHead } from './http-head.ts';
 import { connectRaw } from './raw-socket.ts';
 import type { Subscription } from './subscription.ts';
 import { OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, WsFrameDecoder, maskedFrame } from './ws-frames.ts';
@@ -27,8 +26,6 @@ export function openTrpcSocket(base: string, token: string, subs: Subscription[]
   const promptOf = (id: number) => prompts[id - 1];
   return new Promise((resolve) => {
     let t = 0;
-    let pending: Buffer | null = null;
-    let head: ResponseHead | null = null;
     let settled = 0;
     let finished = 0;
     let closeCode = 1006;
@@ -77,23 +74,21 @@ export function openTrpcSocket(base: string, token: string, subs: Subscription[]
       } else if (msg.kind === 'stopped') sub.end();
       else if (msg.kind === 'data' && sub.event(facts, t) && ++finished === subs.length) close(1000);
     });
+    const read = headThenBody(
+      (head, acc) => {
+        if (head.status !== 101) return endAll(`WebSocket upgrade answered HTTP ${head.status}`);
+        if (head.headers.get('sec-websocket-accept') !== accept)
+          return endAll('WebSocket upgrade: wrong Sec-WebSocket-Accept');
+        socket.write(
+          Buffer.concat(subs.map((s, i) => maskedFrame(OP_TEXT, subscribeMessage(i + 1, s.prompt)))),
+        );
+        decoder.feed(acc, head.length, acc.length);
+      },
+      (buf, from, to) => decoder.feed(buf, from, to),
+    );
     const socket = connectRaw(url, (buf, n, readAt) => {
       t = readAt;
-      if (head) return decoder.feed(buf, 0, n);
-      const acc: Buffer = pending ? Buffer.concat([pending, buf.subarray(0, n)]) : buf.subarray(0, n);
-      head = parseResponseHead(acc);
-      if (!head) {
-        pending = Buffer.from(acc); // a copy: the read buffer is reused
-        return;
-      }
-      pending = null;
-      if (head.status !== 101) return endAll(`WebSocket upgrade answered HTTP ${head.status}`);
-      if (head.headers.get('sec-websocket-accept') !== accept)
-        return endAll('WebSocket upgrade: wrong Sec-WebSocket-Accept');
-      socket.write(
-        Buffer.concat(subs.map((s, i) => maskedFrame(OP_TEXT, subscribeMessage(i + 1, s.prompt)))),
-      );
-      decoder.feed(acc, head.length, acc.length);
+      read(buf, n);
     });
     socket.on('connect', () =>
       socket.write(

@@ -46,6 +46,16 @@ export function fastRoutes(deps: {
   sse: SseRegistry;
 }): FastRoute[] {
   const { auth, comfy, readinessChecks } = deps.services;
+  /**
+   * `requireUser` at the `/api/comfy` mount, before the route is matched: a refused request counts
+   * under the mount, an authenticated one under `route`.
+   */
+  const passMount = async (ctx: LaneContext, route: string) => {
+    const { auth: found } = await authenticateRequest(auth, ctx.req);
+    ctx.user = found.user;
+    ctx.route = route;
+    return found;
+  };
   return [
     {
       methods: READ,
@@ -65,12 +75,9 @@ export function fastRoutes(deps: {
     {
       methods: READ,
       match: segmentAfter('/api/comfy/status/'),
-      // `requireUser` runs at the `/api/comfy` mount, before the route is matched.
       mount: '/api/comfy',
       async handle(ctx, id) {
-        const { auth: found } = await authenticateRequest(auth, ctx.req);
-        ctx.user = found.user;
-        ctx.route = '/api/comfy/status/:prompt_id';
+        const found = await passMount(ctx, '/api/comfy/status/:prompt_id');
         ctx.res.json(await comfy.status(parsePromptIdParam(id), found.user));
       },
     },
@@ -80,9 +87,7 @@ export function fastRoutes(deps: {
       match: segmentAfter('/api/comfy/stream/'),
       mount: '/api/comfy',
       async handle(ctx, id) {
-        const { auth: found } = await authenticateRequest(auth, ctx.req);
-        ctx.user = found.user;
-        ctx.route = '/api/comfy/stream/:prompt_id';
+        const found = await passMount(ctx, '/api/comfy/stream/:prompt_id');
         await streamPromptEvents(ctx.req, ctx.res, comfy, {
           promptId: parsePromptIdParam(id),
           user: found.user,

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 
 const CRLF = 0x0d0a;
 
@@ -56,65 +56,43 @@ export interface SseSink {
 export function sseSinkOf(res: ServerResponse): SseSink {
   const socket = res.socket;
   const chunked = (res as { chunkedEncoding?: boolean }).chunkedEncoding === true;
-  return socket && chunked && res.headersSent ? new ChunkedSocketSink(res, socket) : new ResponseSink(res);
+  return socket && chunked && res.headersSent
+    ? new FrameSink(res, socket, true)
+    : new FrameSink(res, res, false);
 }
 
-// Classes, not closures: one sink lives per open stream.
+/** Where a frame's bytes go: the socket itself (ready-made chunks) or the response. */
+type FrameTarget = Pick<Writable, 'write' | 'cork' | 'uncork' | 'once' | 'destroyed' | 'writableLength'>;
 
-class ChunkedSocketSink implements SseSink {
+/** A class, not closures: one sink lives per open stream. */
+class FrameSink implements SseSink {
   readonly #res: ServerResponse;
-  readonly #socket: Socket;
-  constructor(res: ServerResponse, socket: Socket) {
+  readonly #out: FrameTarget;
+  readonly #chunks: boolean;
+  constructor(res: ServerResponse, out: FrameTarget, chunks: boolean) {
     this.#res = res;
-    this.#socket = socket;
+    this.#out = out;
+    this.#chunks = chunks;
   }
   write(frame: SseFrame): boolean {
-    return this.#socket.write(frame.chunk);
+    return this.#out.write(this.#chunks ? frame.chunk : frame.body);
   }
   end(): void {
     this.#res.end();
   }
   cork(): void {
-    this.#socket.cork();
+    this.#out.cork();
   }
   uncork(): void {
-    this.#socket.uncork();
+    this.#out.uncork();
   }
   once(event: 'drain', fn: () => void): void {
-    this.#socket.once(event, fn);
+    this.#out.once(event, fn);
   }
   get destroyed(): boolean {
-    return this.#socket.destroyed || this.#res.destroyed;
+    return this.#out.destroyed || this.#res.destroyed;
   }
   get writableLength(): number {
-    return this.#socket.writableLength;
-  }
-}
-
-class ResponseSink implements SseSink {
-  readonly #res: ServerResponse;
-  constructor(res: ServerResponse) {
-    this.#res = res;
-  }
-  write(frame: SseFrame): boolean {
-    return this.#res.write(frame.body);
-  }
-  end(): void {
-    this.#res.end();
-  }
-  cork(): void {
-    this.#res.cork();
-  }
-  uncork(): void {
-    this.#res.uncork();
-  }
-  once(event: 'drain', fn: () => void): void {
-    this.#res.once(event, fn);
-  }
-  get destroyed(): boolean {
-    return this.#res.destroyed;
-  }
-  get writableLength(): number {
-    return this.#res.writableLength;
+    return this.#out.writableLength;
   }
 }

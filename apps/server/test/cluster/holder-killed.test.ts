@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from './cluster-fixture.ts';
 import {
   historyIds,
@@ -11,25 +11,16 @@ import {
 } from './cluster-calls.ts';
 import type { StreamRun } from './cluster-calls.ts';
 import type { GatewayInstance } from './gateway-instance.ts';
-import { startMultiCluster } from './multi-process.ts';
-import type { MultiCluster } from './multi-process.ts';
+import { BUSY_RUN, useMultiCluster } from './multi-process.ts';
 
 const JOBS = 100;
 // ~150 ms of sampling per job, one at a time per server: the run lasts ~8 s without the kill.
 const STEPS = 30;
-let c: MultiCluster;
-beforeAll(async () => {
-  c = await startMultiCluster({
-    stepMs: 5,
-    env: { USER_MAX_ACTIVE_JOBS: '1000', USER_MAX_STREAMS: '1000' },
-  });
-}, 120_000);
-afterAll(async () => {
-  await c?.[Symbol.asyncDispose]();
-});
+const cluster = useMultiCluster(BUSY_RUN);
 
 describe('the lease holder killed with SIGKILL in the middle of 100 jobs', () => {
   it('loses no job, sends none twice, ends every open stream, and another instance holds within 10 s', async () => {
+    const c = cluster();
     const holder = await c.settledHolder(15_000);
     const survivors = c.instances.filter((i) => i !== holder);
     const hal = await c.createUser('hal@example.com', survivors[0]);

@@ -7,6 +7,7 @@ import type { LoginResponse } from '@comfy-gateway/schema';
 import { startPostgres, startRedis } from '@comfy-gateway/test-infra';
 import type { PostgresInstance, RedisInstance } from '@comfy-gateway/test-infra';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { cleanupStack } from './cleanup-stack.ts';
 import { until } from './cluster-fixture.ts';
 import { startInstance } from './gateway-instance.ts';
@@ -62,6 +63,30 @@ export interface MultiClusterOptions {
   stepMs?: number;
   /** `max_in_flight` of each server. */
   maxInFlight?: number;
+}
+
+/** A busy run: fast steps, and caps far above what one user submits and streams in it. */
+export const BUSY_RUN: MultiClusterOptions = {
+  stepMs: 5,
+  env: { USER_MAX_ACTIVE_JOBS: '1000', USER_MAX_STREAMS: '1000' },
+};
+
+/**
+ * One cluster for the tests of a file: started before them (three gateway processes take a
+ * while), torn down after. The getter throws when the cluster did not start.
+ */
+export function useMultiCluster(o: MultiClusterOptions): () => MultiCluster {
+  let c: MultiCluster | undefined;
+  beforeAll(async () => {
+    c = await startMultiCluster(o);
+  }, 120_000);
+  afterAll(async () => {
+    await c?.[Symbol.asyncDispose]();
+  });
+  return () => {
+    if (!c) throw new Error('the cluster did not start');
+    return c;
+  };
 }
 
 /**

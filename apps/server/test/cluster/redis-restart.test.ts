@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { until } from './cluster-fixture.ts';
 import { historyIds, openSse, readToEndOrCut, statusCounts, submitSpread } from './cluster-calls.ts';
 import type { GatewayInstance } from './gateway-instance.ts';
-import { startMultiCluster } from './multi-process.ts';
-import type { MultiCluster } from './multi-process.ts';
+import { BUSY_RUN, useMultiCluster } from './multi-process.ts';
 
 const JOBS = 40;
-let c: MultiCluster;
-beforeAll(async () => {
-  c = await startMultiCluster({
-    stepMs: 5,
-    env: { USER_MAX_ACTIVE_JOBS: '1000', USER_MAX_STREAMS: '1000' },
-  });
-}, 120_000);
-afterAll(async () => {
-  await c?.[Symbol.asyncDispose]();
-});
+const cluster = useMultiCluster(BUSY_RUN);
 
 describe('Redis restarted empty in the middle of a run', () => {
   it('loses no completion: every job ends completed in the ledger, and one instance holds again', async () => {
+    const c = cluster();
     await c.settledHolder(15_000);
     const ida = await c.createUser('ida@example.com');
     const ids = await submitSpread(c.instances, ida.token, JOBS, { steps: 30 });
